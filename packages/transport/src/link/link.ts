@@ -1,0 +1,53 @@
+/**
+ * The datagram pipe under a connection. Every link (UDP, WebSocket, memory, simulated) implements
+ * this one small interface.
+ * @module
+ */
+
+/** Why a link closed. */
+export interface LinkCloseInfo {
+  /** `true` when closed by this side's {@link Link.close}. */
+  readonly local: boolean;
+  /** Human-readable reason. */
+  readonly reason: string;
+  /** The error that closed it, if any. */
+  readonly error?: Error;
+}
+
+/** Callbacks a link reports to. Set with {@link Link.setHandlers}. */
+export interface LinkHandlers {
+  /**
+   * A datagram arrived. The link hands over ownership: the array is not reused by the link,
+   * so receivers may keep views into it.
+   */
+  onDatagram(datagram: Uint8Array): void;
+  /** The link closed (once). No datagram is delivered after this. */
+  onClose?(info: LinkCloseInfo): void;
+}
+
+/**
+ * A bidirectional datagram pipe to one peer.
+ *
+ * Datagrams may be lost, duplicated or reordered (UDP, simulated) or not (WebSocket, memory);
+ * {@link Link.reliable} says which, so the connection can skip resends on a reliable link.
+ */
+export interface Link {
+  /**
+   * `true` when the link itself delivers every datagram once and in order (WebSocket/TCP, memory).
+   * The reliable channel then never resends, but still keeps unacked messages for session resume.
+   */
+  readonly reliable: boolean;
+  /** Largest datagram this link carries, in bytes. */
+  readonly maxDatagramSize: number;
+  /** `true` once closed. */
+  readonly closed: boolean;
+  /**
+   * Send one datagram. The link takes ownership of `datagram` (the caller must not modify it
+   * afterwards). Sending on a closed link is a silent no-op (the close was already reported).
+   */
+  send(datagram: Uint8Array): void;
+  /** Install the receiver. Datagrams arriving before handlers are set are queued (bounded) or dropped. */
+  setHandlers(handlers: LinkHandlers): void;
+  /** Close the link. Idempotent. */
+  close(reason?: string): void;
+}
