@@ -1,0 +1,326 @@
+/**
+ * WebSocket links in Node, on top of `ws`: a client ({@link connectWebSocket}) and a server
+ * ({@link WebSocketLinkServer}) that hands out one {@link WebSocketLink} per peer.
+ *
+ * Both sides disable per-message deflate (it costs latency and CPU for small game datagrams) and
+ * run with Nagle's algorithm off: `ws` calls `socket.setNoDelay()` on every socket it opens or
+ * accepts (`lib/websocket.js`, `setSocket`).
+ * @module
+ */
+import { createServer, type Server as HttpServer, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocket, WebSocketServer } from 'ws';
+import { InvalidOptionError, LinkError } from '../errors.js';
+import {
+  validateMaxDatagramSize,
+  WEBSOCKET_LINK_DEFAULTS,
+  WebSocketLink,
+  type WebSocketLinkOptions,
+} from './websocket.js';
+
+/** Defaults of {@link ConnectWebSocketOptions} and {@link WebSocketLinkServerOptions}. */
+export const WS_NODE_DEFAULTS = {
+  maxDatagramSize: WEBSOCKET_LINK_DEFAULTS.maxDatagramSize,
+  maxPayload: 1_048_576,
+  handshakeTimeout: 10_000,
+  maxLinks: 10_000,
+} as const;
+
+/** Options of {@link connectWebSocket}. */
+export interface ConnectWebSocketOptions extends WebSocketLinkOptions {
+  /**
+   * Largest WebSocket message `ws` accepts, in bytes; a larger one closes the connection with code
+   * 1009 before it is buffered. Messages between `maxDatagramSize` and this are dropped and counted.
+   * Defaults to `1048576` (1 MiB).
+   */
+  maxPayload?: number;
+  /** Milliseconds allowed for the opening handshake. Defaults to `10000`. */
+  handshakeTimeout?: number;
+  /** Extra HTTP headers of the upgrade request (e.g. an auth token). Defaults to none. */
+  headers?: Record<string, string>;
+  /** WebSocket subprotocols to offer. Defaults to none. */
+  protocols?: string | string[];
+}
+
+/**
+ * Connect to a WebSocket server with `ws` and resolve to a {@link WebSocketLink} once open.
+ *
+ * @param url - `ws://` or `wss://` URL.
+ * @returns A promise that rejects with a {@link LinkError} (code `LINK_ERROR`) if the connection is
+ * refused, the handshake fails or times out, or the server answers without upgrading.
+ */
+export function connectWebSocket(url: string, options: ConnectWebSocketOptions = {}): Promise<WebSocketLink> {
+  let linkOptions: WebSocketLinkOptions;
+  let maxPayload: number;
+  let handshakeTimeout: number;
+  try {
+    linkOptions = { maxDatagramSize: validateMaxDatagramSize(options.maxDatagramSize) };
+    maxPayload = positiveInteger('maxPayload', options.maxPayload ?? WS_NODE_DEFAULTS.maxPayload);
+    handshakeTimeout = positiveInteger(
+      'handshakeTimeout',
+      options.handshakeTimeout ?? WS_NODE_DEFAULTS.handshakeTimeout,
+    );
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return new Promise<WebSocketLink>((resolve, reject) => {
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(url, options.protocols, {
+        perMessageDeflate: false,
+        maxPayload,
+        handshakeTimeout,
+        ...(options.headers === undefined ? {} : { headers: options.headers }),
+      });
+    } catch (error) {
+      reject(new LinkError(`cannot connect to ${url}`, { cause: error }));
+      return;
+    }
+    const settle = (): void => {
+      ws.off('open', onOpen);
+      ws.off('error', onError);
+      ws.off('close', onClose);
+    };
+    const onOpen = (): void => {
+      settle();
+      resolve(new WebSocketLink(ws, linkOptions));
+    };
+    const onError = (error: Error): void => {
+      settle();
+      // Keep a listener so a late error cannot crash the process while the socket winds down.
+      ws.on('error', ignore);
+      reject(new LinkError(`cannot connect to ${url}: ${error.message}`, { cause: error }));
+    };
+    const onClose = (code: number): void => {
+      settle();
+      reject(new LinkError(`cannot connect to ${url}: closed before open (code ${code})`));
+    };
+    ws.on('open', onOpen);
+    ws.on('error', onError);
+    ws.on('close', onClose);
+  });
+}
+
+/** What {@link WebSocketLinkServerOptions.onLink} learns about a new peer, for authentication. */
+export interface WebSocketLinkRequest {
+  /** Peer IP address as seen by the socket (not `X-Forwarded-For`). Empty if unknown. */
+  readonly remoteAddress: string;
+  /** Peer port. `0` if unknown. */
+  readonly remotePort: number;
+  /** Request target of the upgrade request, e.g. `/play?token=…`. */
+  readonly url: string;
+  /** Headers of the upgrade request. */
+  readonly headers: IncomingHttpHeaders;
+  /** The raw upgrade request. */
+  readonly request: IncomingMessage;
+}
+
+/** Options shared by both ways of running a {@link WebSocketLinkServer}. */
+export interface WebSocketLinkServerCommonOptions extends WebSocketLinkOptions {
+  /**
+   * Called once per accepted peer with its link (install handlers right away; datagrams are queued
+   * until then). Close the link to refuse the peer. Exceptions propagate like those of any event
+   * listener.
+   */
+  onLink(link: WebSocketLink, request: WebSocketLinkRequest): void;
+  /**
+   * Only upgrade requests whose path (without query) equals this are accepted. Defaults to any path.
+   * Requests for other paths are left to other `upgrade` listeners of the HTTP server, or answered
+   * `400` when there are none.
+   */
+  path?: string;
+  /** Largest WebSocket message accepted; see {@link ConnectWebSocketOptions.maxPayload}. Defaults to `1048576`. */
+  maxPayload?: number;
+  /** Most simultaneous links; further upgrade requests are answered `503`. Defaults to `10000`. */
+  maxLinks?: number;
+}
+
+/** Options of {@link WebSocketLinkServer.listen}: its own port, or attached to an HTTP(S) server. */
+export type WebSocketLinkServerOptions = WebSocketLinkServerCommonOptions &
+  (
+    | {
+        /** Port to listen on; `0` for an ephemeral port. */
+        port: number;
+        /** Interface to listen on. Defaults to all interfaces. */
+        host?: string;
+        server?: never;
+      }
+    | {
+        /** An existing HTTP(S) server to take upgrade requests from; the caller listens on it and closes it. */
+        server: HttpServer | HttpsServer;
+        port?: never;
+        host?: never;
+      }
+  );
+
+/** Counters of a {@link WebSocketLinkServer}. Read-only view of live values. */
+export interface WebSocketLinkServerStats {
+  /** Links handed to `onLink`. */
+  readonly linksAccepted: number;
+  /** Upgrade requests refused because `maxLinks` links were open. */
+  readonly refusedMaxLinks: number;
+}
+
+/**
+ * Accepts WebSocket connections and hands each one to `onLink` as a {@link WebSocketLink}.
+ * Create with {@link WebSocketLinkServer.listen}.
+ */
+export class WebSocketLinkServer {
+  /** Live counters. */
+  readonly stats: WebSocketLinkServerStats;
+
+  readonly #server: HttpServer | HttpsServer;
+  readonly #ownsServer: boolean;
+  readonly #wss: WebSocketServer;
+  readonly #links = new Map<WebSocket, WebSocketLink>();
+  readonly #options: WebSocketLinkServerCommonOptions;
+  readonly #maxLinks: number;
+  readonly #linkOptions: WebSocketLinkOptions;
+  readonly #stats = { linksAccepted: 0, refusedMaxLinks: 0 };
+  #closing: Promise<void> | undefined;
+
+  private constructor(
+    server: HttpServer | HttpsServer,
+    ownsServer: boolean,
+    options: WebSocketLinkServerCommonOptions,
+  ) {
+    this.#server = server;
+    this.#ownsServer = ownsServer;
+    this.#options = options;
+    this.#maxLinks = positiveInteger('maxLinks', options.maxLinks ?? WS_NODE_DEFAULTS.maxLinks);
+    this.#linkOptions = { maxDatagramSize: validateMaxDatagramSize(options.maxDatagramSize) };
+    this.stats = this.#stats;
+    this.#wss = new WebSocketServer({
+      noServer: true,
+      perMessageDeflate: false,
+      maxPayload: positiveInteger('maxPayload', options.maxPayload ?? WS_NODE_DEFAULTS.maxPayload),
+    });
+    server.on('upgrade', this.#onUpgrade);
+  }
+
+  /**
+   * Start a server. With `{ port, host }` it listens on its own HTTP server (plain HTTP requests
+   * get `426 Upgrade Required`); with `{ server }` it takes upgrade requests from an existing one.
+   *
+   * @returns A promise resolving once listening; rejects with {@link LinkError} if the port cannot
+   * be bound, or {@link InvalidOptionError} for a bad option.
+   */
+  static async listen(options: WebSocketLinkServerOptions): Promise<WebSocketLinkServer> {
+    if (options.server !== undefined) return new WebSocketLinkServer(options.server, false, options);
+    const port = options.port;
+    if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new InvalidOptionError('port', 'must be 0..65535');
+    const server = createServer((_req, res) => {
+      res.writeHead(426, { 'Content-Type': 'text/plain', Connection: 'close' });
+      res.end('Upgrade Required');
+    });
+    const linkServer = new WebSocketLinkServer(server, true, options);
+    await new Promise<void>((resolve, reject) => {
+      const onError = (error: Error): void => {
+        server.off('listening', onListening);
+        reject(new LinkError(`cannot listen on ${options.host ?? '*'}:${port}: ${error.message}`, { cause: error }));
+      };
+      const onListening = (): void => {
+        server.off('error', onError);
+        server.on('error', ignore);
+        resolve();
+      };
+      server.once('error', onError);
+      server.once('listening', onListening);
+      server.listen(port, options.host);
+    });
+    return linkServer;
+  }
+
+  /** Number of open links. */
+  get linkCount(): number {
+    return this.#links.size;
+  }
+
+  /**
+   * The address the HTTP server listens on.
+   * @throws {@link LinkError} if it is not listening on an IP address (not yet, or a pipe).
+   */
+  address(): AddressInfo {
+    const address = this.#server.address();
+    if (address === null || typeof address === 'string')
+      throw new LinkError('server is not listening on an IP address');
+    return address;
+  }
+
+  /**
+   * Stop accepting, close every link (each reports `onClose` with `local: true`) and resolve once
+   * every socket is closed and, if the server owns its HTTP server, that server is closed too.
+   * An attached HTTP server is left running. Idempotent.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    this.#server.off('upgrade', this.#onUpgrade);
+    for (const link of [...this.#links.values()]) link.close('server closed');
+    await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
+    if (this.#ownsServer) {
+      await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    }
+  }
+
+  readonly #onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const path = this.#options.path;
+    if (path !== undefined && pathOf(request.url) !== path) {
+      if (this.#server.listenerCount('upgrade') === 1) refuse(socket, 400, 'Bad Request');
+      return;
+    }
+    if (this.#closing !== undefined) {
+      refuse(socket, 503, 'Service Unavailable');
+      return;
+    }
+    if (this.#links.size >= this.#maxLinks) {
+      this.#stats.refusedMaxLinks++;
+      refuse(socket, 503, 'Service Unavailable');
+      return;
+    }
+    this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, request));
+  };
+
+  #accept(ws: WebSocket, request: IncomingMessage): void {
+    if (this.#closing !== undefined) {
+      ws.on('error', ignore);
+      ws.close(1001, 'server closed');
+      return;
+    }
+    const link = new WebSocketLink(ws, this.#linkOptions);
+    this.#links.set(ws, link);
+    ws.once('close', () => this.#links.delete(ws));
+    this.#stats.linksAccepted++;
+    this.#options.onLink(link, {
+      remoteAddress: request.socket.remoteAddress ?? '',
+      remotePort: request.socket.remotePort ?? 0,
+      url: request.url ?? '/',
+      headers: request.headers,
+      request,
+    });
+  }
+}
+
+function pathOf(url: string | undefined): string {
+  if (url === undefined) return '/';
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+}
+
+function refuse(socket: Duplex, status: number, text: string): void {
+  socket.on('error', ignore);
+  socket.once('finish', () => socket.destroy());
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+function positiveInteger(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) throw new InvalidOptionError(name, 'must be a positive integer');
+  return value;
+}
+
+function ignore(): void {}
