@@ -8,10 +8,10 @@
  * Types on the wire: `null`/`undefined` → nil (decodes as `null`), booleans, numbers (integers
  * decode exactly up to 2^53; 64-bit integers beyond that lose precision), strings, arrays, plain
  * objects (string or number keys; a `__proto__` key encodes but is refused on decode), `Date`
- * (msgpack timestamp ext), and byte
- * arrays: any `ArrayBufferView` encodes as msgpack bin and decodes as a `Uint8Array` **view into the
- * decoded input** (no copy — copy it if the input buffer is reused). `Map`, `Set`, `bigint`,
- * functions, symbols and extension types other than the timestamp are refused.
+ * (msgpack timestamp ext), and byte arrays: any `ArrayBufferView` encodes as msgpack bin and decodes
+ * as a `Uint8Array` **view into the decoded input** (no copy — copy it if the input buffer is
+ * reused). `Map`, `Set`, `bigint`, functions, symbols and extension types other than the timestamp
+ * are refused.
  * @module
  */
 import {
