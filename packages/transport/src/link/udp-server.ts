@@ -1,0 +1,182 @@
+/**
+ * A UDP server socket that demultiplexes peers by `address:port` into one {@link UdpLink} each.
+ * @module
+ */
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import type { AddressInfo } from 'node:net';
+import { InvalidOptionError, LinkError } from '../errors.js';
+import {
+  bindSocket,
+  closeSocket,
+  resolveHost,
+  UDP_LINK_DEFAULTS,
+  UdpLink,
+  type UdpLinkOptions,
+  type UdpRemote,
+  validatePort,
+  validateUdpMaxDatagramSize,
+} from './udp.js';
+
+/** Defaults of {@link UdpLinkServerOptions}. */
+export const UDP_LINK_SERVER_DEFAULTS = {
+  maxPeers: 1024,
+  maxDatagramSize: UDP_LINK_DEFAULTS.maxDatagramSize,
+} as const;
+
+/** Options of {@link UdpLinkServer.listen}. */
+export interface UdpLinkServerOptions extends UdpLinkOptions {
+  /** Port to bind; `0` for an ephemeral port. */
+  port: number;
+  /** Address to bind, e.g. `127.0.0.1` or `::`. Defaults to all IPv4 interfaces (`0.0.0.0`). */
+  host?: string;
+  /**
+   * Called once per new peer address, before its first datagram is delivered (the datagram is
+   * queued until handlers are set). Close the link to refuse the peer: its datagram is discarded
+   * and a later one from the same address calls `onLink` again. Exceptions propagate like those of
+   * any event listener.
+   */
+  onLink(link: UdpLink, remote: UdpRemote): void;
+  /**
+   * Most peers at once. A datagram from a new address beyond it is dropped and counted in
+   * {@link UdpLinkServerStats.droppedMaxPeers}, with nothing allocated for it. Defaults to `1024`.
+   */
+  maxPeers?: number;
+  /**
+   * Optional listener for a failure of the server socket itself. The server is then closed and every
+   * link reports the {@link LinkError} in `onClose`. Defaults to none.
+   */
+  onError?(error: LinkError): void;
+}
+
+/** Counters of a {@link UdpLinkServer}. Per-peer counters are on each link's `stats`. */
+export interface UdpLinkServerStats {
+  /** Links handed to `onLink`. */
+  readonly linksAccepted: number;
+  /** Datagrams from new addresses dropped because `maxPeers` peers were present. */
+  readonly droppedMaxPeers: number;
+  /** Datagrams over `maxDatagramSize` from new addresses dropped (no link is created for them). */
+  readonly droppedOversize: number;
+}
+
+/**
+ * One UDP socket serving many peers, one {@link UdpLink} per `address:port`. Closing a peer's link
+ * removes it from the table (its next datagram counts as a new peer). Create with
+ * {@link UdpLinkServer.listen}.
+ */
+export class UdpLinkServer {
+  /** Live counters. */
+  readonly stats: UdpLinkServerStats;
+
+  readonly #socket: Socket;
+  readonly #peers = new Map<string, UdpLink>();
+  readonly #options: UdpLinkServerOptions;
+  readonly #maxPeers: number;
+  readonly #maxDatagramSize: number;
+  readonly #stats = { linksAccepted: 0, droppedMaxPeers: 0, droppedOversize: 0 };
+  #closing: Promise<void> | undefined;
+
+  private constructor(socket: Socket, options: UdpLinkServerOptions, maxPeers: number, maxDatagramSize: number) {
+    this.#socket = socket;
+    this.#options = options;
+    this.#maxPeers = maxPeers;
+    this.#maxDatagramSize = maxDatagramSize;
+    this.stats = this.#stats;
+    socket.on('message', (buffer, info) => this.#onMessage(buffer, info));
+    socket.on('error', (error) => this.#onSocketError(error));
+  }
+
+  /**
+   * Bind a UDP socket and start serving.
+   * @returns A promise resolving once bound; rejects with {@link LinkError} if the address cannot be
+   * bound, or {@link InvalidOptionError} for a bad option.
+   */
+  static async listen(options: UdpLinkServerOptions): Promise<UdpLinkServer> {
+    validatePort('port', options.port, 0);
+    const maxDatagramSize = validateUdpMaxDatagramSize(options.maxDatagramSize);
+    const maxPeers = options.maxPeers ?? UDP_LINK_SERVER_DEFAULTS.maxPeers;
+    if (!Number.isInteger(maxPeers) || maxPeers < 1)
+      throw new InvalidOptionError('maxPeers', 'must be a positive integer');
+    const family = options.host === undefined ? 4 : (await resolveHost(options.host)).family;
+    const socket = createSocket(family === 6 ? 'udp6' : 'udp4');
+    await bindSocket(socket, options.port, options.host);
+    return new UdpLinkServer(socket, options, maxPeers, maxDatagramSize);
+  }
+
+  /** Number of peers with an open link. */
+  get peerCount(): number {
+    return this.#peers.size;
+  }
+
+  /** `true` once closed. */
+  get closed(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  /**
+   * The bound address.
+   * @throws {@link LinkError} once the server is closed.
+   */
+  address(): AddressInfo {
+    try {
+      return this.#socket.address();
+    } catch (error) {
+      throw new LinkError('udp server is closed', { cause: error });
+    }
+  }
+
+  /** Close every link (each reports `onClose` with `local: true`) and the socket. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= this.#shutdown(undefined);
+    return this.#closing;
+  }
+
+  #shutdown(error: LinkError | undefined): Promise<void> {
+    for (const link of [...this.#peers.values()]) {
+      if (error === undefined) link.close('server closed');
+      else link._fail(error);
+    }
+    this.#peers.clear();
+    return new Promise<void>((resolve) => closeSocket(this.#socket, resolve));
+  }
+
+  #onMessage(buffer: Buffer, info: RemoteInfo): void {
+    if (this.#closing !== undefined) return;
+    const key = `${info.address}:${info.port}`;
+    let link = this.#peers.get(key);
+    if (link === undefined) {
+      if (buffer.byteLength > this.#maxDatagramSize) {
+        this.#stats.droppedOversize++;
+        return;
+      }
+      if (this.#peers.size >= this.#maxPeers) {
+        this.#stats.droppedMaxPeers++;
+        return;
+      }
+      link = this.#createLink(key, { address: info.address, port: info.port });
+      this.#options.onLink(link, link.remote);
+      if (link.closed) return;
+    }
+    link._receive(buffer);
+  }
+
+  #createLink(key: string, remote: UdpRemote): UdpLink {
+    const link: UdpLink = new UdpLink({
+      socket: this.#socket,
+      remote,
+      maxDatagramSize: this.#maxDatagramSize,
+      onClosed: () => {
+        if (this.#peers.get(key) === link) this.#peers.delete(key);
+      },
+    });
+    this.#peers.set(key, link);
+    this.#stats.linksAccepted++;
+    return link;
+  }
+
+  #onSocketError(cause: Error): void {
+    if (this.#closing !== undefined) return;
+    const error = new LinkError(`udp server socket error: ${cause.message}`, { cause });
+    this.#closing = this.#shutdown(error);
+    this.#options.onError?.(error);
+  }
+}

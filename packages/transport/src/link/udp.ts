@@ -1,0 +1,308 @@
+/**
+ * A {@link Link} to one UDP peer over `node:dgram`, and {@link connectUdp} to open one as a client.
+ * The server side ({@link UdpLinkServer}) hands out the same {@link UdpLink} class per peer.
+ *
+ * `maxDatagramSize` defaults to 1200 bytes: with the 40-byte IPv6 and 8-byte UDP headers it fits
+ * the IPv6 minimum MTU of 1280, so datagrams are not fragmented on any path (the choice QUIC makes).
+ * @module
+ */
+import { createSocket, type Socket } from 'node:dgram';
+import { lookup } from 'node:dns/promises';
+import type { AddressInfo } from 'node:net';
+import { InvalidOptionError, LinkError, MessageTooLargeError } from '../errors.js';
+import type { Link, LinkCloseInfo, LinkHandlers } from './link.js';
+
+/** Defaults of {@link UdpLinkOptions} and {@link UdpConnectOptions}. */
+export const UDP_LINK_DEFAULTS = {
+  maxDatagramSize: 1200,
+  localPort: 0,
+} as const;
+
+/** Largest UDP payload over IPv4 (65535 − 20 IP − 8 UDP). */
+const MAX_UDP_PAYLOAD = 65_507;
+/** Datagrams received before {@link Link.setHandlers} are kept up to this count, then dropped. */
+const MAX_QUEUED = 256;
+
+/** Options of a {@link UdpLink}. */
+export interface UdpLinkOptions {
+  /**
+   * Largest datagram in bytes, at most 65507. Larger incoming datagrams are dropped and counted;
+   * sending a larger one throws {@link MessageTooLargeError}. Defaults to `1200`.
+   */
+  maxDatagramSize?: number;
+}
+
+/** Options of {@link connectUdp}. */
+export interface UdpConnectOptions extends UdpLinkOptions {
+  /** Server host name or IP address. */
+  host: string;
+  /** Server port. */
+  port: number;
+  /** Local port to bind. Defaults to `0` (an ephemeral port). */
+  localPort?: number;
+}
+
+/** A UDP peer address. */
+export interface UdpRemote {
+  /** IP address, e.g. `127.0.0.1` or `::1`. */
+  readonly address: string;
+  /** UDP port. */
+  readonly port: number;
+}
+
+/** Counters of one {@link UdpLink}. Read-only view of live values. */
+export interface UdpLinkStats {
+  /** Datagrams handed to the socket. */
+  readonly datagramsSent: number;
+  /** Bytes handed to the socket (payload only). */
+  readonly bytesSent: number;
+  /** Sends the operating system reported as failed (the datagram is lost, as UDP may lose it anyway). */
+  readonly sendErrors: number;
+  /** Datagrams accepted for delivery (not counting drops). */
+  readonly datagramsReceived: number;
+  /** Bytes accepted for delivery. */
+  readonly bytesReceived: number;
+  /** Datagrams over `maxDatagramSize` dropped. */
+  readonly droppedOversize: number;
+  /** Datagrams from an address other than the peer's dropped (client links only). */
+  readonly droppedForeign: number;
+  /** Datagrams dropped because more than 256 arrived before handlers were set. */
+  readonly droppedQueueFull: number;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** How a {@link UdpLink} reaches its socket. Built by {@link connectUdp} and `UdpLinkServer`. @internal */
+export interface UdpLinkBinding {
+  readonly socket: Socket;
+  readonly remote: UdpRemote;
+  readonly maxDatagramSize: number;
+  /** Called once when the link closes: the client closes its socket, the server forgets the peer. */
+  readonly onClosed: () => void;
+}
+
+/**
+ * An unreliable {@link Link} to one UDP peer. Datagrams may be lost, duplicated or reordered.
+ * Closing it sends nothing: UDP has no connection, so only this side knows.
+ *
+ * A socket error closes the link with a {@link LinkError}. If the `onDatagram` handler throws,
+ * the link closes with a {@link LinkError} whose `cause` is the thrown value.
+ */
+export class UdpLink implements Link {
+  /** Always `false`: UDP may lose, duplicate and reorder. */
+  readonly reliable = false;
+  readonly maxDatagramSize: number;
+  /** The peer's address. */
+  readonly remote: UdpRemote;
+  /** Live counters. */
+  readonly stats: UdpLinkStats;
+
+  readonly #binding: UdpLinkBinding;
+  readonly #stats: Mutable<UdpLinkStats>;
+  #handlers: LinkHandlers | undefined;
+  #queue: Uint8Array[] = [];
+  #closeInfo: LinkCloseInfo | undefined;
+  #closeReported = false;
+
+  /** @internal Use {@link connectUdp} or `UdpLinkServer`. */
+  constructor(binding: UdpLinkBinding) {
+    this.#binding = binding;
+    this.maxDatagramSize = binding.maxDatagramSize;
+    this.remote = binding.remote;
+    this.#stats = {
+      datagramsSent: 0,
+      bytesSent: 0,
+      sendErrors: 0,
+      datagramsReceived: 0,
+      bytesReceived: 0,
+      droppedOversize: 0,
+      droppedForeign: 0,
+      droppedQueueFull: 0,
+    };
+    this.stats = this.#stats;
+  }
+
+  get closed(): boolean {
+    return this.#closeInfo !== undefined;
+  }
+
+  /** The local address of the socket, or `undefined` once the socket is closed. */
+  localAddress(): AddressInfo | undefined {
+    try {
+      return this.#binding.socket.address();
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Send one datagram; the socket owns it until the send completes (it is never copied or reused).
+   * @throws {@link MessageTooLargeError} if `datagram` is larger than {@link maxDatagramSize}.
+   */
+  send(datagram: Uint8Array): void {
+    if (this.#closeInfo !== undefined) return;
+    if (datagram.byteLength > this.maxDatagramSize) {
+      throw new MessageTooLargeError(datagram.byteLength, this.maxDatagramSize, 'datagram');
+    }
+    try {
+      this.#binding.socket.send(datagram, this.remote.port, this.remote.address, this.#onSent);
+    } catch (error) {
+      this._fail(new LinkError('udp send failed', { cause: error }));
+      return;
+    }
+    this.#stats.datagramsSent++;
+    this.#stats.bytesSent += datagram.byteLength;
+  }
+
+  setHandlers(handlers: LinkHandlers): void {
+    this.#handlers = handlers;
+    while (this.#queue.length > 0 && this.#handlers === handlers && !this.#closeReported) {
+      this.#dispatch(handlers, this.#queue.shift()!);
+    }
+    if (this.#closeInfo !== undefined) this.#reportClose();
+  }
+
+  close(reason = 'closed'): void {
+    this.#finish({ local: true, reason });
+  }
+
+  /** A datagram from the peer arrived (a Node `Buffer`, passed on as a plain `Uint8Array` view). @internal */
+  _receive(buffer: Buffer): void {
+    if (this.#closeInfo !== undefined) return;
+    if (buffer.byteLength > this.maxDatagramSize) {
+      this.#stats.droppedOversize++;
+      return;
+    }
+    const handlers = this.#handlers;
+    if (handlers === undefined && this.#queue.length >= MAX_QUEUED) {
+      this.#stats.droppedQueueFull++;
+      return;
+    }
+    const datagram = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+    this.#stats.datagramsReceived++;
+    this.#stats.bytesReceived += datagram.byteLength;
+    if (handlers === undefined) this.#queue.push(datagram);
+    else this.#dispatch(handlers, datagram);
+  }
+
+  /** A datagram from another address reached this client link's socket. @internal */
+  _dropForeign(): void {
+    this.#stats.droppedForeign++;
+  }
+
+  /** The socket failed: close with `error`. @internal */
+  _fail(error: LinkError): void {
+    this.#finish({ local: false, reason: error.message, error });
+  }
+
+  readonly #onSent = (error: Error | null): void => {
+    if (error) this.#stats.sendErrors++;
+  };
+
+  #dispatch(handlers: LinkHandlers, datagram: Uint8Array): void {
+    try {
+      handlers.onDatagram(datagram);
+    } catch (error) {
+      this._fail(new LinkError('datagram handler threw', { cause: error }));
+    }
+  }
+
+  #finish(info: LinkCloseInfo): void {
+    if (this.#closeInfo !== undefined) return;
+    this.#closeInfo = info;
+    if (info.local) this.#queue = [];
+    this.#binding.onClosed();
+    if (this.#handlers !== undefined) this.#reportClose();
+  }
+
+  #reportClose(): void {
+    if (this.#closeReported || this.#closeInfo === undefined) return;
+    this.#closeReported = true;
+    this.#queue = [];
+    this.#handlers?.onClose?.(this.#closeInfo);
+  }
+}
+
+/**
+ * Open a UDP link to a server: bind a local socket (ephemeral port by default) and send every
+ * datagram to `host:port`. Datagrams from any other address are dropped and counted in
+ * {@link UdpLinkStats.droppedForeign}. Nothing is sent on connect: UDP has no handshake.
+ * Closing the link closes the socket.
+ *
+ * @returns A promise resolving once the socket is bound; rejects with {@link LinkError} if the host
+ * cannot be resolved or the local port cannot be bound, or {@link InvalidOptionError} for a bad option.
+ */
+export async function connectUdp(options: UdpConnectOptions): Promise<UdpLink> {
+  const maxDatagramSize = validateUdpMaxDatagramSize(options.maxDatagramSize);
+  validatePort('port', options.port, 1);
+  const localPort = options.localPort ?? UDP_LINK_DEFAULTS.localPort;
+  validatePort('localPort', localPort, 0);
+  const resolved = await resolveHost(options.host);
+  const socket = createSocket(resolved.family === 6 ? 'udp6' : 'udp4');
+  await bindSocket(socket, localPort, undefined);
+  const remote: UdpRemote = { address: resolved.address, port: options.port };
+  const link = new UdpLink({
+    socket,
+    remote,
+    maxDatagramSize,
+    onClosed: () => closeSocket(socket),
+  });
+  socket.on('message', (buffer, info) => {
+    if (info.port === remote.port && info.address === remote.address) link._receive(buffer);
+    else link._dropForeign();
+  });
+  socket.on('error', (error) => link._fail(new LinkError(`udp socket error: ${error.message}`, { cause: error })));
+  return link;
+}
+
+/** Validate a UDP `maxDatagramSize` option. @internal */
+export function validateUdpMaxDatagramSize(value: number | undefined): number {
+  const size = value ?? UDP_LINK_DEFAULTS.maxDatagramSize;
+  if (!Number.isInteger(size) || size < 1 || size > MAX_UDP_PAYLOAD) {
+    throw new InvalidOptionError('maxDatagramSize', `must be an integer in 1..${MAX_UDP_PAYLOAD}`);
+  }
+  return size;
+}
+
+/** Check a port option. @internal */
+export function validatePort(name: string, port: number, min: number): void {
+  if (!Number.isInteger(port) || port < min || port > 65_535) {
+    throw new InvalidOptionError(name, `must be an integer in ${min}..65535`);
+  }
+}
+
+/** Resolve a host name (or IP literal) to one address. @internal */
+export async function resolveHost(host: string): Promise<{ address: string; family: number }> {
+  try {
+    return await lookup(host);
+  } catch (error) {
+    throw new LinkError(`cannot resolve ${host}`, { cause: error });
+  }
+}
+
+/** Bind `socket`, rejecting with {@link LinkError} (and closing the socket) on failure. @internal */
+export function bindSocket(socket: Socket, port: number, host: string | undefined): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onError = (error: Error): void => {
+      socket.off('listening', onListening);
+      closeSocket(socket);
+      reject(new LinkError(`cannot bind udp ${host ?? '*'}:${port}: ${error.message}`, { cause: error }));
+    };
+    const onListening = (): void => {
+      socket.off('error', onError);
+      resolve();
+    };
+    socket.once('error', onError);
+    socket.once('listening', onListening);
+    socket.bind(port, host);
+  });
+}
+
+/** Close `socket`, ignoring an already closed one. @internal */
+export function closeSocket(socket: Socket, callback?: () => void): void {
+  try {
+    socket.close(callback);
+  } catch {
+    callback?.();
+  }
+}
