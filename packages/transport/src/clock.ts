@@ -4,6 +4,9 @@
  * @module
  */
 
+import { InvalidOptionError, NetplayError } from './errors.js';
+import { type TimedEntry, TimedQueue } from './sim/timed-queue.js';
+
 /** Handle returned by {@link Clock.setTimeout}. */
 export interface TimerHandle {
   /** Cancel the timer; cancelling twice or after it fired is a no-op. */
@@ -16,4 +19,265 @@ export interface Clock {
   now(): number;
   /** Run `fn` once, `delayMs` from now on this clock. */
   setTimeout(fn: () => void, delayMs: number): TimerHandle;
+}
+
+/** Timer of a {@link RealClock}. */
+class RealTimer implements TimerHandle {
+  readonly #id: ReturnType<typeof globalThis.setTimeout>;
+  constructor(fn: () => void, delayMs: number) {
+    this.#id = globalThis.setTimeout(fn, delayMs);
+  }
+  cancel(): void {
+    globalThis.clearTimeout(this.#id);
+  }
+}
+
+/**
+ * Wall-clock time: `performance.now()` and the global `setTimeout`. Works in Node and browsers.
+ * Use the shared {@link realClock} instead of constructing one.
+ */
+export class RealClock implements Clock {
+  /** Milliseconds since the time origin (`performance.now()`). */
+  now(): number {
+    return performance.now();
+  }
+
+  /** Schedule `fn` with the global `setTimeout` (so the host may clamp small delays, e.g. to 1 ms). */
+  setTimeout(fn: () => void, delayMs: number): TimerHandle {
+    return new RealTimer(fn, delayMs);
+  }
+}
+
+/** The shared {@link RealClock}. */
+export const realClock: Clock = new RealClock();
+
+/**
+ * A {@link VirtualClock} found that timers keep firing without going quiet: more than
+ * `maxTimersPerInstant` timers at one instant (a zero-delay loop), or more than `maxSteps` timers
+ * in {@link VirtualClock.runUntilIdle} / {@link VirtualClock.runUntil}. The code is `LIVELOCK`.
+ */
+export class LivelockError extends NetplayError {
+  /** Virtual time at which the clock gave up, in milliseconds. */
+  readonly at: number;
+  constructor(reason: string, at: number) {
+    super('LIVELOCK', `virtual clock livelock at t=${at} ms: ${reason}`);
+    this.at = at;
+  }
+}
+
+/** Options of {@link VirtualClock}. */
+export interface VirtualClockOptions {
+  /** Initial time in milliseconds. Defaults to `0`. */
+  start?: number;
+  /**
+   * Most timers that may fire at one and the same instant within one call of `advance`,
+   * `advanceTo`, `runUntilIdle` or `runUntil` before a {@link LivelockError} is thrown (a timer
+   * that keeps re-arming itself with delay 0 would otherwise hang the test). Defaults to `100_000`.
+   */
+  maxTimersPerInstant?: number;
+  /** Default `maxSteps` of {@link VirtualClock.runUntilIdle} and {@link VirtualClock.runUntil}. Defaults to `100_000`. */
+  maxSteps?: number;
+}
+
+/** Defaults of {@link VirtualClockOptions}. */
+export const DEFAULT_VIRTUAL_CLOCK_OPTIONS = {
+  start: 0,
+  maxTimersPerInstant: 100_000,
+  maxSteps: 100_000,
+} as const satisfies Required<VirtualClockOptions>;
+
+/** Timer of a {@link VirtualClock}: an entry of its queue. */
+class VirtualTimer implements TimedEntry, TimerHandle {
+  at: number;
+  seq = 0;
+  index = -1;
+  fn: (() => void) | undefined;
+  readonly #queue: TimedQueue<VirtualTimer>;
+  constructor(queue: TimedQueue<VirtualTimer>, fn: () => void, at: number) {
+    this.#queue = queue;
+    this.fn = fn;
+    this.at = at;
+  }
+  cancel(): void {
+    this.#queue.remove(this);
+    this.fn = undefined;
+  }
+}
+
+/**
+ * Time that moves only when a test moves it. Timers fire in order of due time, then of creation;
+ * a timer created while another fires, due at or before the target time (including delay 0), fires
+ * within the same `advance`. Timers are kept in a binary heap, so thousands of them stay cheap.
+ *
+ * Like quinn's test `Pair`: {@link step} jumps to the next wake-up, {@link runUntilIdle} drives
+ * until nothing is pending, and both are bounded so a livelock fails the test instead of hanging it.
+ *
+ * An exception thrown by a timer propagates out of the call that fired it; the clock stays
+ * consistent (that timer is gone, time is at its due time) and can keep being driven.
+ *
+ * @example
+ * ```ts
+ * const clock = new VirtualClock();
+ * clock.setTimeout(() => console.log('tick', clock.now()), 150);
+ * clock.advance(200); // logs "tick 150"; clock.now() === 200
+ * ```
+ */
+export class VirtualClock implements Clock {
+  readonly #queue = new TimedQueue<VirtualTimer>();
+  readonly #maxTimersPerInstant: number;
+  readonly #maxSteps: number;
+  #now: number;
+  #instant = Number.NaN;
+  #firedAtInstant = 0;
+
+  constructor(options: VirtualClockOptions = {}) {
+    const o = { ...DEFAULT_VIRTUAL_CLOCK_OPTIONS, ...stripUndefined(options) };
+    if (!Number.isFinite(o.start)) throw new InvalidOptionError('start', `must be a finite number, got ${o.start}`);
+    checkCount('maxTimersPerInstant', o.maxTimersPerInstant);
+    checkCount('maxSteps', o.maxSteps);
+    this.#now = o.start;
+    this.#maxTimersPerInstant = o.maxTimersPerInstant;
+    this.#maxSteps = o.maxSteps;
+  }
+
+  /** Current virtual time in milliseconds. */
+  now(): number {
+    return this.#now;
+  }
+
+  /**
+   * Run `fn` once at `now() + delayMs`. Negative delays count as 0 (like the global `setTimeout`);
+   * a non-finite delay throws {@link InvalidOptionError}.
+   */
+  setTimeout(fn: () => void, delayMs: number): TimerHandle {
+    if (!Number.isFinite(delayMs)) throw new InvalidOptionError('delayMs', `must be a finite number, got ${delayMs}`);
+    const timer = new VirtualTimer(this.#queue, fn, this.#now + Math.max(delayMs, 0));
+    this.#queue.push(timer);
+    return timer;
+  }
+
+  /** Number of timers that are scheduled and not yet fired or cancelled. */
+  get pendingTimers(): number {
+    return this.#queue.size;
+  }
+
+  /** Due time of the earliest pending timer, or `undefined` when none is pending. */
+  nextTimerAt(): number | undefined {
+    return this.#queue.peek()?.at;
+  }
+
+  /** Move time forward by `ms` (≥ 0), firing every timer due on the way. Returns how many fired. */
+  advance(ms: number): number {
+    if (!(ms >= 0) || !Number.isFinite(ms))
+      throw new InvalidOptionError('ms', `must be a finite number ≥ 0, got ${ms}`);
+    return this.advanceTo(this.#now + ms);
+  }
+
+  /**
+   * Move time forward to `t`, firing every timer due at or before `t` in order, then set the time
+   * to `t`. A `t` in the past is an error. Returns how many timers fired.
+   * @throws {@link LivelockError} when more than `maxTimersPerInstant` timers fire at one instant.
+   */
+  advanceTo(t: number): number {
+    if (!Number.isFinite(t) || t < this.#now) {
+      throw new InvalidOptionError('t', `must be a finite time ≥ now (${this.#now}), got ${t}`);
+    }
+    this.#resetGuard();
+    let fired = 0;
+    for (;;) {
+      const next = this.#queue.peek();
+      if (next === undefined || next.at > t) break;
+      this.#fire(next);
+      fired++;
+    }
+    // A timer may have driven the clock itself (nested advance); time never goes backwards.
+    if (t > this.#now) this.#now = t;
+    return fired;
+  }
+
+  /**
+   * Jump to the earliest pending timer and fire it (that one timer only). Returns `false` when no
+   * timer is pending.
+   */
+  step(): boolean {
+    const next = this.#queue.peek();
+    if (next === undefined) return false;
+    this.#resetGuard();
+    this.#fire(next);
+    return true;
+  }
+
+  /**
+   * Fire timers in order, jumping time forward, until none is pending. Returns how many fired.
+   * @param maxSteps Most timers to fire. Defaults to the clock's `maxSteps` option.
+   * @throws {@link LivelockError} when timers are still pending after `maxSteps` (something keeps
+   * re-arming, e.g. a heartbeat: use {@link advance} or {@link runUntil} for those).
+   */
+  runUntilIdle(maxSteps = this.#maxSteps): number {
+    this.#resetGuard();
+    let fired = 0;
+    for (;;) {
+      const next = this.#queue.peek();
+      if (next === undefined) return fired;
+      if (fired >= maxSteps) {
+        throw new LivelockError(`still ${this.#queue.size} timer(s) pending after ${maxSteps} steps`, this.#now);
+      }
+      this.#fire(next);
+      fired++;
+    }
+  }
+
+  /**
+   * Fire timers in order until `condition()` is true (checked before each step). Returns `true`
+   * when the condition became true, `false` when the clock went idle first.
+   * @param maxSteps Most timers to fire. Defaults to the clock's `maxSteps` option.
+   * @throws {@link LivelockError} when the condition is still false after `maxSteps` timers.
+   */
+  runUntil(condition: () => boolean, maxSteps = this.#maxSteps): boolean {
+    this.#resetGuard();
+    let fired = 0;
+    for (;;) {
+      if (condition()) return true;
+      const next = this.#queue.peek();
+      if (next === undefined) return false;
+      if (fired >= maxSteps) throw new LivelockError(`condition still false after ${maxSteps} steps`, this.#now);
+      this.#fire(next);
+      fired++;
+    }
+  }
+
+  #resetGuard(): void {
+    this.#instant = Number.NaN;
+    this.#firedAtInstant = 0;
+  }
+
+  #fire(timer: VirtualTimer): void {
+    this.#queue.pop();
+    if (timer.at > this.#now) this.#now = timer.at;
+    if (timer.at === this.#instant) {
+      if (++this.#firedAtInstant > this.#maxTimersPerInstant) {
+        throw new LivelockError(`more than ${this.#maxTimersPerInstant} timers fired at one instant`, this.#now);
+      }
+    } else {
+      this.#instant = timer.at;
+      this.#firedAtInstant = 1;
+    }
+    const fn = timer.fn!;
+    timer.fn = undefined;
+    fn();
+  }
+}
+
+function checkCount(name: string, value: number): void {
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new InvalidOptionError(name, `must be an integer ≥ 1, got ${value}`);
+  }
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  const out: Partial<T> = {};
+  for (const key of Object.keys(o) as (keyof T)[]) {
+    if (o[key] !== undefined) out[key] = o[key];
+  }
+  return out;
 }
