@@ -114,7 +114,7 @@ export class UdpLinkServer {
 
   /**
    * The bound address.
-   * @throws {@link LinkError} once the server is closed.
+   * @throws A {@link LinkError} once the server is closed.
    */
   address(): AddressInfo {
     try {

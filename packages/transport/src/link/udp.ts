@@ -137,7 +137,7 @@ export class UdpLink implements Link {
 
   /**
    * Send one datagram; the socket owns it until the send completes (it is never copied or reused).
-   * @throws {@link MessageTooLargeError} if `datagram` is larger than {@link maxDatagramSize}.
+   * @throws A {@link MessageTooLargeError} if `datagram` is larger than {@link UdpLink.maxDatagramSize}.
    */
   send(datagram: Uint8Array): void {
     if (this.#closeInfo !== undefined) return;

@@ -117,8 +117,8 @@ export class WebSocketLink implements Link {
 
   /**
    * @param ws - An open WebSocket-like object; the link takes it over.
-   * @throws {@link LinkError} if `ws` is not open.
-   * @throws {@link InvalidOptionError} if an option is out of range.
+   * @throws A {@link LinkError} if `ws` is not open.
+   * @throws An {@link InvalidOptionError} if an option is out of range.
    */
   constructor(ws: WebSocketLike, options: WebSocketLinkOptions = {}) {
     this.maxDatagramSize = validateMaxDatagramSize(options.maxDatagramSize);
@@ -152,7 +152,7 @@ export class WebSocketLink implements Link {
     return this.#ws.bufferedAmount;
   }
 
-  /** @throws {@link MessageTooLargeError} if `datagram` is larger than {@link maxDatagramSize}. */
+  /** @throws A {@link MessageTooLargeError} if `datagram` is larger than {@link WebSocketLink.maxDatagramSize}. */
   send(datagram: Uint8Array): void {
     if (this.#closeInfo !== undefined) return;
     if (datagram.byteLength > this.maxDatagramSize) {
@@ -218,7 +218,7 @@ export class WebSocketLink implements Link {
     } catch (error) {
       const linkError = new LinkError('datagram handler threw', { cause: error });
       this.#finish({ local: false, reason: 'datagram handler threw', error: linkError });
-      this.#closeSocket(1011);
+      this.#closeSocket();
     }
   }
 
@@ -237,14 +237,19 @@ export class WebSocketLink implements Link {
     if (this.#closeInfo !== undefined) return;
     const cause = event.error ?? event;
     this.#finish({ local: false, reason: 'websocket error', error: new LinkError('websocket error', { cause }) });
-    this.#closeSocket(1011);
+    this.#closeSocket();
   }
 
-  #closeSocket(code: number): void {
+  /** Close the socket after a failure: 1011 where allowed (`ws`), a plain close where not (browsers). */
+  #closeSocket(): void {
     try {
-      this.#ws.close(code);
+      this.#ws.close(1011);
     } catch {
-      // The socket is already going away.
+      try {
+        this.#ws.close();
+      } catch {
+        // The socket is already going away.
+      }
     }
   }
 

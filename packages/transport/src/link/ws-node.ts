@@ -240,7 +240,7 @@ export class WebSocketLinkServer {
 
   /**
    * The address the HTTP server listens on.
-   * @throws {@link LinkError} if it is not listening on an IP address (not yet, or a pipe).
+   * @throws A {@link LinkError} if it is not listening on an IP address (not yet, or a pipe).
    */
   address(): AddressInfo {
     const address = this.#server.address();
