@@ -206,7 +206,7 @@ describe('RealClock', () => {
     const calls: number[] = [];
     const original = globalThis.setTimeout;
     const originalClear = globalThis.clearTimeout;
-    const fake = ((fn: () => void, ms: number) => {
+    const fake = ((_fn: () => void, ms: number) => {
       calls.push(ms);
       return 42;
     }) as unknown as typeof globalThis.setTimeout;
