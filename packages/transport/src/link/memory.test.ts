@@ -31,7 +31,7 @@ describe('createMemoryLinkPair', () => {
     b.send(new Uint8Array([200]));
     await flush();
     expect(rb.datagrams).toHaveLength(100);
-    rb.datagrams.forEach((d, i) => expect(d).toBe(sent[i]));
+    for (const [i, d] of rb.datagrams.entries()) expect(d).toBe(sent[i]);
     expect(ra.datagrams.map((d) => d[0])).toEqual([200]);
   });
 
