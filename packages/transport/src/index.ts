@@ -2,10 +2,57 @@
  * `@netplay/transport`: everything on the wire.
  *
  * A sans-IO protocol core ({@link Connection}) with unreliable, unreliable-sequenced and
- * reliable-ordered channels over one packet-level ack layer; interchangeable {@link Link}s;
- * and a network simulator for tests. Node-only links (UDP, `ws`) live in `@netplay/transport/node`.
+ * reliable-ordered channels over one packet-level ack layer; a driver ({@link Peer}) binding it to
+ * a {@link Link} and a {@link Clock}; interchangeable links; and a network simulator for tests.
+ * Node-only links (UDP, `ws`) live in `@netplay/transport/node`.
  * @packageDocumentation
  */
-export * from './errors.js';
+
+export { type ChannelConfig, type ChannelMode, DEFAULT_CHANNELS, DefaultChannel } from './channel/channel-config.js';
+export type { ChannelStats } from './channel/channel-sink.js';
 export type { Clock, TimerHandle } from './clock.js';
-export type { Link, LinkHandlers, LinkCloseInfo } from './link/link.js';
+
+// Protocol core: app message → channel → packet.
+export { Connection, type ConnectionHandlers, type ConnectionState } from './connection.js';
+export {
+  type ConnectionOptions,
+  DEFAULT_CONNECTION_OPTIONS,
+  type ResolvedConnectionOptions,
+  resolveConnectionOptions,
+} from './connection-options.js';
+export type { ConnectionStats } from './connection-stats.js';
+export * from './errors.js';
+export type { Link, LinkCloseInfo, LinkHandlers } from './link/link.js';
+// Links (universal). Node-only links: `@netplay/transport/node`.
+export {
+  type ConnectBrowserWebSocketOptions,
+  connectBrowserWebSocket,
+  WEBSOCKET_LINK_DEFAULTS,
+  type WebSocketConstructorLike,
+  type WebSocketEventLike,
+  type WebSocketLike,
+  WebSocketLink,
+  type WebSocketLinkOptions,
+  type WebSocketLinkStats,
+} from './link/websocket.js';
+export {
+  FRAGMENT_RECORD_HEADER_SIZE,
+  MAX_CHANNEL_ID,
+  MAX_RECORD_PAYLOAD,
+  RECORD_HEADER_SIZE,
+  type RecordHeader,
+  readRecordHeader,
+  writeRecordHeader,
+} from './packet/message-record.js';
+// Wire format (docs/protocol.md), for tools and conformance tests.
+export {
+  PACKET_HEADER_SIZE,
+  type PacketHeader,
+  PacketType,
+  PROTOCOL_ID,
+  PROTOCOL_VERSION,
+  readPacketHeader,
+  writePacketHeader,
+} from './packet/packet-header.js';
+export { SEQUENCE_SPACE, seqAdd, seqDiff, seqGreaterThan } from './packet/sequence.js';
+export { DEFAULT_SEND_DELAY, Peer, type PeerHandlers, type PeerOptions } from './peer.js';

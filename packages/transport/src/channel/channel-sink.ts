@@ -1,0 +1,67 @@
+/**
+ * What channels report to their connection: deliveries and per-message outcomes. The connection
+ * guards user callbacks, so a throwing handler never corrupts channel state.
+ * @module
+ */
+import type { NetplayError } from '../errors.js';
+
+/** Callbacks from a channel to its connection. */
+export interface ChannelSink {
+  /** Deliver a message to the application. */
+  deliver(channelId: number, payload: Uint8Array): void;
+  /** A message was acked by the peer. */
+  acked(channelId: number, messageId: number): void;
+  /** An unreliable message was lost (its packet was declared lost, or it was dropped from a full queue). */
+  lost(channelId: number, messageId: number): void;
+  /** The peer broke the protocol on this channel; the connection fails. */
+  violation(error: NetplayError): void;
+}
+
+/** Counters kept per channel. */
+export interface ChannelStats {
+  /** Channel id. */
+  readonly id: number;
+  /** Messages accepted by `send`. */
+  messagesSent: number;
+  /** Messages delivered to the application. */
+  messagesDelivered: number;
+  /** Message records sent again after their packet was lost (reliable only). */
+  messagesResent: number;
+  /** Extra copies of unacked reliable messages sent in spare packet space. */
+  redundantSends: number;
+  /** Messages acked by the peer. */
+  messagesAcked: number;
+  /** Unreliable messages reported lost. */
+  messagesLost: number;
+  /** Duplicate messages dropped on receive. */
+  duplicatesDropped: number;
+  /** Messages dropped on receive as stale (older than the newest delivered, or outside the window). */
+  staleDropped: number;
+  /** Unreliable messages dropped from a full send queue (reported lost to the sender). */
+  queueOverflows: number;
+  /** Messages waiting to be sent for the first time. */
+  queued: number;
+  /** Bytes waiting to be sent for the first time. */
+  queuedBytes: number;
+  /** Reliable messages (fragments count singly) sent and not yet acked. */
+  inFlight: number;
+}
+
+/** Fresh zeroed counters for channel `id`. */
+export function createChannelStats(id: number): ChannelStats {
+  return {
+    id,
+    messagesSent: 0,
+    messagesDelivered: 0,
+    messagesResent: 0,
+    redundantSends: 0,
+    messagesAcked: 0,
+    messagesLost: 0,
+    duplicatesDropped: 0,
+    staleDropped: 0,
+    queueOverflows: 0,
+    queued: 0,
+    queuedBytes: 0,
+    inFlight: 0,
+  };
+}

@@ -1,0 +1,323 @@
+/**
+ * The reliable-ordered channel: every message delivered exactly once and in order, whatever the
+ * network loses, duplicates or reorders.
+ *
+ * Sending: messages (fragmented when larger than a packet) get consecutive sequences and wait in the
+ * send buffer until a packet carrying them is acked. Only units of the send window may be in flight.
+ * When a packet is lost, only the units it carried whose every copy was lost become eligible again
+ * (selective resend), and they go out in a new packet. Spare room in outgoing packets carries extra
+ * copies of unacked units (redundancy), so one lost packet costs one send interval, not one RTT.
+ *
+ * Receiving: units inside the receive window are buffered until they can be delivered in order;
+ * fragments are reassembled.
+ * @module
+ */
+import { ProtocolViolationError, SendQueueFullError } from '../errors.js';
+import { PacketBuilder } from '../packet/packet-builder.js';
+import { seqDiff } from '../packet/sequence.js';
+import { type ChannelSink, type ChannelStats, createChannelStats } from './channel-sink.js';
+import { AssembleResult, FragmentAssembler } from './fragment-assembler.js';
+import { ReliableUnit } from './reliable-unit.js';
+
+/** Settings of a {@link ReliableOrderedChannel}. */
+export interface ReliableChannelSettings {
+  /** Position of the channel in its connection's channel list. */
+  index: number;
+  /** Channel id on the wire. */
+  id: number;
+  /** Send and receive window in units (a power of two, at most 8192). */
+  window: number;
+  /** Largest payload of an unfragmented record. */
+  maxUnitPayload: number;
+  /** Payload of each fragment of a large message. */
+  fragmentPayload: number;
+  /** Largest message accepted or reassembled. */
+  maxMessageSize: number;
+  /** Largest number of bytes queued (payload + framing) before `send` refuses. */
+  maxQueueBytes: number;
+  /** Extra copies of an unacked unit that may ride in spare packet space (0 disables redundancy). */
+  redundantSends: number;
+}
+
+/** Reliable budget shared by the channels while one packet is being built (congestion window). */
+export interface SendBudget {
+  /** Bytes of reliable records that may still be added. */
+  bytes: number;
+}
+
+/** Longest scan for redundancy candidates per packet (bounds the work on a large send buffer). */
+const REDUNDANCY_SCAN_LIMIT = 64;
+
+/** One reliable-ordered channel. */
+export class ReliableOrderedChannel {
+  readonly stats: ChannelStats;
+  private readonly s: ReliableChannelSettings;
+  private readonly sink: ChannelSink;
+  private readonly maxUnits: number;
+
+  // ---- send side: units[head ..] in sequence order, units[head] has sequence headSequence.
+  private units: ReliableUnit[] = [];
+  private head = 0;
+  private headSequence = 0;
+  private nextSequence = 0;
+  /** Offset (from head) of the first unit never sent. */
+  private nextNew = 0;
+  private resendCount = 0;
+  private queuedBytes = 0;
+  /** First unit of the message being retired from the head, or -1. */
+  private ackedChainStart = -1;
+  private readonly pool: ReliableUnit[] = [];
+
+  // ---- receive side.
+  private nextDeliver = 0;
+  private readonly recvPayloads: (Uint8Array | undefined)[];
+  private readonly recvFragments: Int32Array;
+  private readonly recvSequences: Int32Array;
+  private buffered = 0;
+  private readonly assembler: FragmentAssembler;
+  private failed = false;
+
+  constructor(settings: ReliableChannelSettings, sink: ChannelSink) {
+    this.s = settings;
+    this.sink = sink;
+    this.stats = createChannelStats(settings.id);
+    this.maxUnits = 0x8000 - 2 * settings.window;
+    this.recvPayloads = new Array<Uint8Array | undefined>(settings.window).fill(undefined);
+    this.recvFragments = new Int32Array(settings.window);
+    this.recvSequences = new Int32Array(settings.window).fill(-1);
+    this.assembler = new FragmentAssembler(settings.maxMessageSize);
+  }
+
+  // ======================================================================= send side
+
+  /**
+   * Queue a message (size already checked against `maxMessageSize` by the connection). Returns its
+   * message id (the sequence of its first unit). Throws {@link SendQueueFullError} when the queue
+   * cannot take it; nothing already queued is affected.
+   */
+  send(payload: Uint8Array): number {
+    const s = this.s;
+    const count = payload.length <= s.maxUnitPayload ? 1 : Math.ceil(payload.length / s.fragmentPayload);
+    const framing = count === 1 ? 4 : 6 * count;
+    const queuedUnits = this.units.length - this.head;
+    if (this.queuedBytes + payload.length + framing > s.maxQueueBytes || queuedUnits + count > this.maxUnits) {
+      throw new SendQueueFullError(s.id, this.queuedBytes);
+    }
+    const first = this.nextSequence;
+    if (count === 1) {
+      this.push(payload, -1);
+    } else {
+      for (let i = 0; i < count; i++) {
+        const start = i * s.fragmentPayload;
+        this.push(payload.subarray(start, Math.min(payload.length, start + s.fragmentPayload)), count - 1 - i);
+      }
+    }
+    this.queuedBytes += payload.length + framing;
+    this.stats.messagesSent++;
+    this.stats.queued += count;
+    this.stats.queuedBytes += payload.length;
+    return first;
+  }
+
+  /** `true` when units wait for a first send inside the window, or for a resend. */
+  hasSendable(): boolean {
+    return this.resendCount > 0 || (this.nextNew < this.s.window && this.head + this.nextNew < this.units.length);
+  }
+
+  /** `true` when the send buffer holds anything unacked. */
+  hasUnacked(): boolean {
+    return this.head < this.units.length;
+  }
+
+  /** Write units whose every copy was lost into `builder` while they fit the packet and budget. */
+  writeResends(builder: PacketBuilder, packetSequence: number, budget: SendBudget): void {
+    if (this.resendCount === 0) return;
+    const end = this.head + this.nextNew;
+    for (let i = this.head; i < end && this.resendCount > 0; i++) {
+      const unit = this.units[i]!;
+      if (!unit.needsResend) continue;
+      if (!this.writeUnit(builder, unit, packetSequence, budget)) return;
+      unit.needsResend = false;
+      this.resendCount--;
+      this.stats.messagesResent++;
+    }
+  }
+
+  /** Write never-sent units of the window into `builder` while they fit the packet and budget. */
+  writeNew(builder: PacketBuilder, packetSequence: number, budget: SendBudget): void {
+    const window = this.s.window;
+    while (this.nextNew < window) {
+      const unit = this.units[this.head + this.nextNew];
+      if (unit === undefined) return;
+      if (!this.writeUnit(builder, unit, packetSequence, budget)) return;
+      this.nextNew++;
+      this.stats.queued--;
+      this.stats.queuedBytes -= unit.payload.length;
+      this.stats.inFlight++;
+    }
+  }
+
+  /** Fill spare room in `builder` with extra copies of the oldest unacked units. */
+  writeRedundant(builder: PacketBuilder, packetSequence: number, budget: SendBudget): void {
+    const maxCopies = this.s.redundantSends + 1;
+    const end = Math.min(this.head + this.nextNew, this.head + REDUNDANCY_SCAN_LIMIT);
+    for (let i = this.head; i < end; i++) {
+      if (!builder.fits(4)) return;
+      const unit = this.units[i]!;
+      if (unit.acked || unit.needsResend || unit.copies >= maxCopies || unit.lastPacket === packetSequence) continue;
+      if (this.writeUnit(builder, unit, packetSequence, budget)) this.stats.redundantSends++;
+    }
+  }
+
+  /** A packet that carried unit `sequence` was acked. */
+  onAcked(sequence: number): void {
+    const unit = this.unitAt(sequence);
+    if (unit === undefined || unit.acked) return;
+    unit.acked = true;
+    if (unit.needsResend) {
+      unit.needsResend = false;
+      this.resendCount--;
+    }
+    this.stats.inFlight--;
+    // Retire acked units from the head in order; a message counts as acked once all its units are.
+    while (this.head < this.units.length && this.units[this.head]!.acked && this.nextNew > 0) {
+      const done = this.units[this.head]!;
+      if (this.ackedChainStart < 0) this.ackedChainStart = done.sequence;
+      if (done.fragmentsRemaining <= 0) {
+        this.stats.messagesAcked++;
+        this.sink.acked(this.s.id, this.ackedChainStart);
+        this.ackedChainStart = -1;
+      }
+      this.queuedBytes -= done.payload.length + (done.fragmentsRemaining < 0 ? 4 : 6);
+      done.payload = EMPTY;
+      if (this.pool.length < this.s.window) this.pool.push(done);
+      this.head++;
+      this.headSequence = (this.headSequence + 1) & 0xffff;
+      this.nextNew--;
+    }
+    this.compact();
+  }
+
+  /** A packet that carried unit `sequence` was lost. */
+  onLost(sequence: number): void {
+    const unit = this.unitAt(sequence);
+    if (unit === undefined || unit.acked) return;
+    if (unit.copies > 0) unit.copies--;
+    if (unit.copies === 0 && !unit.needsResend) {
+      unit.needsResend = true;
+      this.resendCount++;
+    }
+  }
+
+  private writeUnit(builder: PacketBuilder, unit: ReliableUnit, packetSequence: number, budget: SendBudget): boolean {
+    const size = PacketBuilder.recordSize(unit.payload.length, unit.fragmentsRemaining >= 0);
+    if (!builder.fits(size) || size > budget.bytes) return false;
+    builder.add(this.s.index, this.s.id, unit.sequence, unit.payload, unit.fragmentsRemaining);
+    budget.bytes -= size;
+    unit.copies++;
+    unit.sendCount++;
+    unit.lastPacket = packetSequence;
+    return true;
+  }
+
+  private unitAt(sequence: number): ReliableUnit | undefined {
+    const offset = seqDiff(sequence, this.headSequence);
+    if (offset < 0 || offset >= this.nextNew) return undefined;
+    const unit = this.units[this.head + offset];
+    return unit !== undefined && unit.sequence === sequence ? unit : undefined;
+  }
+
+  private push(payload: Uint8Array, fragmentsRemaining: number): void {
+    const unit = this.pool.pop() ?? new ReliableUnit();
+    unit.reset(this.nextSequence, payload, fragmentsRemaining);
+    this.nextSequence = (this.nextSequence + 1) & 0xffff;
+    this.units.push(unit);
+  }
+
+  private compact(): void {
+    if (this.head === this.units.length) {
+      this.units.length = 0;
+      this.head = 0;
+    } else if (this.head > 256 && this.head * 2 > this.units.length) {
+      this.units = this.units.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  // ======================================================================= receive side
+
+  /** A record for this channel arrived. */
+  receive(sequence: number, fragmentsRemaining: number, payload: Uint8Array): void {
+    if (this.failed) return;
+    const offset = seqDiff(sequence, this.nextDeliver);
+    if (offset < 0) {
+      this.stats.duplicatesDropped++;
+      return;
+    }
+    if (offset >= this.s.window) {
+      this.stats.staleDropped++;
+      return;
+    }
+    if (offset === 0 && this.buffered === 0) {
+      this.nextDeliver = (this.nextDeliver + 1) & 0xffff;
+      this.deliverUnit(fragmentsRemaining, payload);
+      return;
+    }
+    const slot = sequence & (this.s.window - 1);
+    if (this.recvSequences[slot] === sequence) {
+      this.stats.duplicatesDropped++;
+      return;
+    }
+    this.recvSequences[slot] = sequence;
+    this.recvPayloads[slot] = payload;
+    this.recvFragments[slot] = fragmentsRemaining;
+    this.buffered++;
+    this.drain();
+  }
+
+  /** Number of units buffered out of order. */
+  get bufferedOutOfOrder(): number {
+    return this.buffered;
+  }
+
+  private drain(): void {
+    const mask = this.s.window - 1;
+    while (!this.failed) {
+      const slot = this.nextDeliver & mask;
+      if (this.recvSequences[slot] !== this.nextDeliver) return;
+      const payload = this.recvPayloads[slot]!;
+      const fragmentsRemaining = this.recvFragments[slot]!;
+      this.recvSequences[slot] = -1;
+      this.recvPayloads[slot] = undefined;
+      this.buffered--;
+      this.nextDeliver = (this.nextDeliver + 1) & 0xffff;
+      this.deliverUnit(fragmentsRemaining, payload);
+    }
+  }
+
+  private deliverUnit(fragmentsRemaining: number, payload: Uint8Array): void {
+    if (fragmentsRemaining < 0 && !this.assembler.assembling) {
+      this.stats.messagesDelivered++;
+      this.sink.deliver(this.s.id, payload);
+      return;
+    }
+    if (fragmentsRemaining < 0) {
+      this.fail('whole message inside a fragment chain');
+      return;
+    }
+    const result = this.assembler.push(payload, fragmentsRemaining);
+    if (result === AssembleResult.Complete) {
+      this.stats.messagesDelivered++;
+      this.sink.deliver(this.s.id, this.assembler.message);
+    } else if (result === AssembleResult.Invalid) {
+      this.fail(this.assembler.error);
+    }
+  }
+
+  private fail(reason: string): void {
+    this.failed = true;
+    this.sink.violation(new ProtocolViolationError(`channel ${this.s.id}: ${reason}`));
+  }
+}
+
+const EMPTY = new Uint8Array(0);

@@ -1,0 +1,162 @@
+/**
+ * Options of a {@link Connection}, with every default in one place.
+ * @module
+ */
+import { type ChannelConfig, DEFAULT_CHANNELS } from './channel/channel-config.js';
+import { InvalidOptionError } from './errors.js';
+import {
+  FRAGMENT_RECORD_HEADER_SIZE,
+  MAX_CHANNEL_ID,
+  MAX_RECORD_PAYLOAD,
+  RECORD_HEADER_SIZE,
+} from './packet/message-record.js';
+import { PACKET_HEADER_SIZE } from './packet/packet-header.js';
+
+/** Options of a {@link Connection}. Both peers should use the same channels, windows and limits. */
+export interface ConnectionOptions {
+  /** Channels (ids 0–15, up to 16). Defaults to {@link DEFAULT_CHANNELS}: 0 reliable-ordered, 1 unreliable, 2 unreliable-sequenced. */
+  channels?: readonly ChannelConfig[];
+  /** Largest datagram sent, in bytes (64–2048). Defaults to 1200, safe on the internet without IP fragmentation. */
+  mtu?: number;
+  /**
+   * Set when the link delivers every datagram once and in order (WebSocket, memory): no loss
+   * detection, resends, redundancy or congestion control; unacked reliable messages are still kept
+   * until acked so a session can resume over a new link ({@link Connection.resendUnacked}).
+   * Defaults to `false`.
+   */
+  reliableLink?: boolean;
+  /** Largest reliable message in bytes; larger ones are refused with `MESSAGE_TOO_LARGE`. Defaults to 262144 (256 KiB). */
+  maxMessageSize?: number;
+  /** Send and receive window of each reliable channel, in units (messages or fragments); a power of two, 16–8192. Defaults to 512. */
+  reliableWindow?: number;
+  /** Bytes (payload + framing) a reliable channel may hold unacked or unsent before `send` throws `SEND_QUEUE_FULL`. Defaults to 1048576 (1 MiB). */
+  maxSendQueueBytes?: number;
+  /** Unreliable messages that may wait for a flush per channel; past it the oldest is dropped and reported lost. Defaults to 1024. */
+  maxUnreliableQueue?: number;
+  /** Duplicate-detection window of unreliable channels, in messages (a power of two, 32–32768). Defaults to 1024. */
+  unreliableWindow?: number;
+  /** Extra copies of an unacked reliable message that may ride in spare packet space (0 disables). Defaults to 2. */
+  redundantSends?: number;
+  /** RTT assumed before the first sample, in ms. Defaults to 100. */
+  initialRtt?: number;
+  /** Floor of the resend timeout, in ms. Defaults to 5. */
+  minRto?: number;
+  /** Ceiling of the resend timeout (after backoff), in ms. Defaults to 1000. */
+  maxRto?: number;
+  /** Times the resend timeout may double on consecutive timeouts. Defaults to 5. */
+  maxBackoff?: number;
+  /** Longest an ack waits for outgoing data to ride on before an ack-only packet is sent, in ms. Defaults to 5. */
+  ackDelay?: number;
+  /** Idle time after which an (ack-eliciting) keep-alive is sent, in ms. Defaults to 250. */
+  keepAliveInterval?: number;
+  /** Packets tracked for acks and duplicate detection (a power of two, 64–4096); bounds packets in flight. Defaults to 256. */
+  packetWindow?: number;
+  /** Congestion control (slow start, AIMD, fast recovery) on unreliable links. Defaults to `true`. */
+  congestionControl?: boolean;
+  /** Initial congestion window, in packets. Defaults to 16. */
+  initialCongestionWindow?: number;
+  /** Smallest congestion window, in packets. Defaults to 2. */
+  minCongestionWindow?: number;
+}
+
+/** The defaults of every {@link ConnectionOptions} field. */
+export const DEFAULT_CONNECTION_OPTIONS = {
+  channels: DEFAULT_CHANNELS,
+  mtu: 1200,
+  reliableLink: false,
+  maxMessageSize: 256 * 1024,
+  reliableWindow: 512,
+  maxSendQueueBytes: 1024 * 1024,
+  maxUnreliableQueue: 1024,
+  unreliableWindow: 1024,
+  redundantSends: 2,
+  initialRtt: 100,
+  minRto: 5,
+  maxRto: 1000,
+  maxBackoff: 5,
+  ackDelay: 5,
+  keepAliveInterval: 250,
+  packetWindow: 256,
+  congestionControl: true,
+  initialCongestionWindow: 16,
+  minCongestionWindow: 2,
+} as const satisfies Required<ConnectionOptions>;
+
+/** {@link ConnectionOptions} with every field filled in and validated. */
+export type ResolvedConnectionOptions = {
+  readonly [K in keyof ConnectionOptions]-?: NonNullable<ConnectionOptions[K]>;
+};
+
+const isPowerOfTwo = (n: number) => Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
+
+function check(ok: boolean, option: string, reason: string): void {
+  if (!ok) throw new InvalidOptionError(option, reason);
+}
+
+function range(o: ResolvedConnectionOptions, key: keyof ConnectionOptions, min: number, max: number): void {
+  const v = o[key] as number;
+  check(typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max, key, `must be between ${min} and ${max}`);
+}
+
+/** Fill in defaults and validate; throws `INVALID_OPTION` on a bad value. */
+export function resolveConnectionOptions(options: ConnectionOptions = {}): ResolvedConnectionOptions {
+  const o: ResolvedConnectionOptions = { ...DEFAULT_CONNECTION_OPTIONS };
+  for (const [k, v] of Object.entries(options)) if (v !== undefined) (o as Record<string, unknown>)[k] = v;
+  range(o, 'mtu', 64, PACKET_HEADER_SIZE + RECORD_HEADER_SIZE + MAX_RECORD_PAYLOAD);
+  check(Number.isInteger(o.mtu), 'mtu', 'must be an integer');
+  range(o, 'maxMessageSize', 1, 64 * 1024 * 1024);
+  check(
+    isPowerOfTwo(o.reliableWindow) && o.reliableWindow >= 16 && o.reliableWindow <= 8192,
+    'reliableWindow',
+    'must be a power of two between 16 and 8192',
+  );
+  check(
+    isPowerOfTwo(o.unreliableWindow) && o.unreliableWindow >= 32 && o.unreliableWindow <= 32768,
+    'unreliableWindow',
+    'must be a power of two between 32 and 32768',
+  );
+  check(
+    isPowerOfTwo(o.packetWindow) && o.packetWindow >= 64 && o.packetWindow <= 4096,
+    'packetWindow',
+    'must be a power of two between 64 and 4096',
+  );
+  check(
+    o.maxSendQueueBytes >=
+      o.maxMessageSize +
+        FRAGMENT_RECORD_HEADER_SIZE *
+          Math.ceil(o.maxMessageSize / (o.mtu - PACKET_HEADER_SIZE - FRAGMENT_RECORD_HEADER_SIZE)),
+    'maxSendQueueBytes',
+    'must hold at least one message of maxMessageSize',
+  );
+  range(o, 'maxUnreliableQueue', 1, 1 << 20);
+  range(o, 'redundantSends', 0, 16);
+  range(o, 'initialRtt', 0, 60_000);
+  range(o, 'minRto', 0, 60_000);
+  range(o, 'maxRto', o.minRto, 600_000);
+  range(o, 'maxBackoff', 0, 16);
+  range(o, 'ackDelay', 0, 1000);
+  range(o, 'keepAliveInterval', 1, 600_000);
+  range(o, 'initialCongestionWindow', 1, 100_000);
+  range(o, 'minCongestionWindow', 1, o.initialCongestionWindow);
+  check(
+    Array.isArray(o.channels) && o.channels.length >= 1 && o.channels.length <= 16,
+    'channels',
+    'must list 1 to 16 channels',
+  );
+  const ids = new Set<number>();
+  for (const c of o.channels) {
+    check(
+      Number.isInteger(c.id) && c.id >= 0 && c.id <= MAX_CHANNEL_ID,
+      'channels',
+      `id ${c.id} must be an integer 0–15`,
+    );
+    check(!ids.has(c.id), 'channels', `id ${c.id} appears twice`);
+    check(
+      ['unreliable', 'unreliable-sequenced', 'reliable-ordered'].includes(c.mode),
+      'channels',
+      `unknown mode ${c.mode}`,
+    );
+    ids.add(c.id);
+  }
+  return o;
+}

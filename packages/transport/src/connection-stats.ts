@@ -1,0 +1,90 @@
+/**
+ * Connection statistics: one object, updated in place (read it as often as you like; it is not
+ * reallocated).
+ * @module
+ */
+
+/** Statistics of a {@link Connection}. Times in ms, loss as a fraction 0–1. */
+export interface ConnectionStats {
+  /** Smoothed round-trip time. */
+  rtt: number;
+  /** Smallest RTT sample (0 before the first). */
+  rttMin: number;
+  /** Largest RTT sample. */
+  rttMax: number;
+  /** RTT mean deviation (RTTVAR). */
+  rttVariance: number;
+  /** Smoothed difference between consecutive RTT samples. */
+  jitter: number;
+  /** Current resend timeout, backoff included. */
+  rto: number;
+  /**
+   * Fraction of recent packets lost, over the last 256 ack-eliciting packets old enough to have been
+   * acked or declared lost (packets still in flight are not counted).
+   */
+  packetLoss: number;
+  /** Datagrams sent, of every type. */
+  packetsSent: number;
+  /** Datagrams accepted. */
+  packetsReceived: number;
+  /** Bytes of datagrams sent. */
+  bytesSent: number;
+  /** Bytes of datagrams accepted. */
+  bytesReceived: number;
+  /** Ack-eliciting packets acked by the peer. */
+  packetsAcked: number;
+  /** Ack-eliciting packets declared lost. */
+  packetsLost: number;
+  /** Packets declared lost and acked later (spurious loss detections). */
+  spuriousLosses: number;
+  /** Resend timeouts that fired. */
+  timeouts: number;
+  /** Reliable message records sent again after loss (all channels). */
+  messagesResent: number;
+  /** Redundant copies of unacked reliable messages sent in spare room (all channels). */
+  redundantSends: number;
+  /** Duplicate datagrams dropped. */
+  duplicatePacketsDropped: number;
+  /** Datagrams dropped because they were older than the tracking window. */
+  stalePacketsDropped: number;
+  /** Datagrams dropped as malformed (bad header, bad record, unknown channel, impossible ack). */
+  invalidPacketsDropped: number;
+  /** Exceptions thrown by application handlers (caught and reported via `onError`). */
+  handlerErrors: number;
+  /** Congestion window in bytes (`Infinity` when congestion control is off). */
+  congestionWindow: number;
+  /** Bytes of ack-eliciting packets in flight. */
+  bytesInFlight: number;
+  /** Time of the last datagram accepted (`-1` before the first). */
+  lastReceivedAt: number;
+}
+
+/** Fresh zeroed statistics. */
+export function createConnectionStats(): ConnectionStats {
+  return {
+    rtt: 0,
+    rttMin: 0,
+    rttMax: 0,
+    rttVariance: 0,
+    jitter: 0,
+    rto: 0,
+    packetLoss: 0,
+    packetsSent: 0,
+    packetsReceived: 0,
+    bytesSent: 0,
+    bytesReceived: 0,
+    packetsAcked: 0,
+    packetsLost: 0,
+    spuriousLosses: 0,
+    timeouts: 0,
+    messagesResent: 0,
+    redundantSends: 0,
+    duplicatePacketsDropped: 0,
+    stalePacketsDropped: 0,
+    invalidPacketsDropped: 0,
+    handlerErrors: 0,
+    congestionWindow: 0,
+    bytesInFlight: 0,
+    lastReceivedAt: -1,
+  };
+}

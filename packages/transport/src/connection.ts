@@ -1,0 +1,624 @@
+/**
+ * The sans-IO protocol core: one connection to one peer. It owns no socket and no timer. Feed it
+ * datagrams with {@link Connection.receive} and messages with {@link Connection.send}; call
+ * {@link Connection.flush} with the current time to get the datagrams to put on the wire, and again
+ * by {@link Connection.nextTimeout}. Time is always passed in, so it runs on a virtual clock.
+ * @module
+ */
+import type { ChannelSink, ChannelStats } from './channel/channel-sink.js';
+import { ReliableOrderedChannel, type SendBudget } from './channel/reliable-ordered-channel.js';
+import { UnreliableChannel } from './channel/unreliable-channel.js';
+import {
+  type ConnectionOptions,
+  type ResolvedConnectionOptions,
+  resolveConnectionOptions,
+} from './connection-options.js';
+import { type ConnectionStats, createConnectionStats } from './connection-stats.js';
+import { ClosedError, MessageTooLargeError, type NetplayError, UnknownChannelError } from './errors.js';
+import { CongestionController } from './packet/congestion-controller.js';
+import { LossWindow } from './packet/loss-window.js';
+import {
+  FRAGMENT_RECORD_HEADER_SIZE,
+  RECORD_HEADER_SIZE,
+  type RecordHeader,
+  readRecordHeader,
+} from './packet/message-record.js';
+import { PacketBuilder } from './packet/packet-builder.js';
+import {
+  PACKET_HEADER_SIZE,
+  type PacketHeader,
+  PacketType,
+  readPacketHeader,
+  writePacketHeader,
+} from './packet/packet-header.js';
+import { ReceivedPackets, ReceiveVerdict } from './packet/received-packets.js';
+import { RttEstimator } from './packet/rtt-estimator.js';
+import { type SentPacket, SentPackets, SentState } from './packet/sent-packets.js';
+import { seqDiff, seqGreaterThan } from './packet/sequence.js';
+
+/** Callbacks of a {@link Connection}. Exceptions thrown by them are caught and reported to `onError`. */
+export interface ConnectionHandlers {
+  /**
+   * A message arrived on `channel`. `payload` may be a view into the received datagram: copy it to
+   * keep it past the call if the link reuses buffers (no built-in link does).
+   */
+  onMessage(channel: number, payload: Uint8Array): void;
+  /**
+   * The peer acknowledged message `messageId` (the id `send` returned) on `channel`. On reliable
+   * channels this is reported in order, once the message and everything before it arrived.
+   */
+  onAcked?(channel: number, messageId: number): void;
+  /** An unreliable message was lost (its packet was not acked in time, or it overflowed the queue). */
+  onLost?(channel: number, messageId: number): void;
+  /**
+   * Something went wrong that the caller should know: a handler threw (the connection carries on),
+   * or the peer broke the protocol (`PROTOCOL_VIOLATION`; the connection has failed). When no
+   * `onError` is set, the error is rethrown asynchronously so it is never silently lost.
+   */
+  onError?(error: Error): void;
+}
+
+/** Lifecycle of a {@link Connection}. */
+export type ConnectionState = 'open' | 'failed' | 'closed';
+
+/** A packet is lost once a packet sent this many later was acked (RFC 9002 kPacketThreshold). */
+const LOSS_PACKET_THRESHOLD = 3;
+/** Consecutive resend timeouts without an ack that count as persistent congestion. */
+const PERSISTENT_CONGESTION_TIMEOUTS = 2;
+const LOSS_WINDOW_PACKETS = 256;
+const NO_CHANNEL = -1;
+
+/**
+ * One connection to one peer: channels over a packet-level ack layer, in the style of reliable.io
+ * and QUIC. See docs/protocol.md for the wire format.
+ *
+ * ```ts
+ * const a = new Connection({}, { onMessage: (ch, bytes) => {} });
+ * a.send(DefaultChannel.Reliable, bytes);
+ * for (const datagram of a.flush(now)) link.send(datagram);
+ * link.setHandlers({ onDatagram: (d) => a.receive(d, clock.now()) });
+ * ```
+ */
+export class Connection {
+  /** The resolved options (defaults filled in). */
+  readonly options: ResolvedConnectionOptions;
+  private handlers: ConnectionHandlers;
+  private _state: ConnectionState = 'open';
+  private readonly _stats: ConnectionStats = createConnectionStats();
+
+  private readonly reliable: ReliableOrderedChannel[] = [];
+  private readonly unreliable: UnreliableChannel[] = [];
+  /** Channel objects by index (position in options.channels). */
+  private readonly byIndex: (ReliableOrderedChannel | UnreliableChannel)[] = [];
+  /** Index by wire id, NO_CHANNEL when unconfigured. */
+  private readonly indexById = new Int8Array(16).fill(NO_CHANNEL);
+  private readonly maxUnreliablePayload: number;
+
+  private readonly builder: PacketBuilder;
+  private readonly budget: SendBudget = { bytes: 0 };
+  private readonly sent: SentPackets;
+  private readonly received: ReceivedPackets;
+  private readonly rtt: RttEstimator;
+  private readonly cc: CongestionController | undefined;
+  private readonly lossWindow = new LossWindow(LOSS_WINDOW_PACKETS);
+
+  private nextSequence = 0;
+  /** Oldest packet sequence that may still be in flight. */
+  private oldestInFlight = 0;
+  private inFlightPackets = 0;
+  private hasLargestAcked = false;
+  private largestAcked = 0;
+  private ackPending = false;
+  private ackPendingSince = 0;
+  private lastSentAt = -1;
+  private readonly header: PacketHeader = { type: 0, sequence: 0, hasAck: false, ack: 0, ackBits: 0 };
+  private readonly record: RecordHeader = {
+    channel: 0,
+    sequence: 0,
+    fragmentsRemaining: -1,
+    payloadOffset: 0,
+    payloadLength: 0,
+  };
+  private readonly sink: ChannelSink;
+
+  constructor(options: ConnectionOptions = {}, handlers: ConnectionHandlers = { onMessage: () => {} }) {
+    const o = resolveConnectionOptions(options);
+    this.options = o;
+    this.handlers = handlers;
+    this.sink = {
+      deliver: (channel, payload) => this.guard(() => this.handlers.onMessage(channel, payload)),
+      acked: (channel, id) => {
+        if (this.handlers.onAcked) this.guard(() => this.handlers.onAcked?.(channel, id));
+      },
+      lost: (channel, id) => {
+        if (this.handlers.onLost) this.guard(() => this.handlers.onLost?.(channel, id));
+      },
+      violation: (error) => this.fail(error),
+    };
+    this.maxUnreliablePayload = o.mtu - PACKET_HEADER_SIZE - RECORD_HEADER_SIZE;
+    o.channels.forEach((config, index) => {
+      this.indexById[config.id] = index;
+      if (config.mode === 'reliable-ordered') {
+        const ch = new ReliableOrderedChannel(
+          {
+            index,
+            id: config.id,
+            window: o.reliableWindow,
+            maxUnitPayload: this.maxUnreliablePayload,
+            fragmentPayload: o.mtu - PACKET_HEADER_SIZE - FRAGMENT_RECORD_HEADER_SIZE,
+            maxMessageSize: o.maxMessageSize,
+            maxQueueBytes: o.maxSendQueueBytes,
+            redundantSends: o.reliableLink ? 0 : o.redundantSends,
+          },
+          this.sink,
+        );
+        this.reliable.push(ch);
+        this.byIndex.push(ch);
+      } else {
+        const ch = new UnreliableChannel(
+          {
+            index,
+            id: config.id,
+            sequenced: config.mode === 'unreliable-sequenced',
+            maxQueue: o.maxUnreliableQueue,
+            window: o.unreliableWindow,
+          },
+          this.sink,
+        );
+        this.unreliable.push(ch);
+        this.byIndex.push(ch);
+      }
+    });
+    this.builder = new PacketBuilder(o.mtu);
+    this.sent = new SentPackets(o.packetWindow);
+    this.received = new ReceivedPackets(o.packetWindow);
+    this.rtt = new RttEstimator({
+      initialRtt: o.initialRtt,
+      minRto: o.minRto,
+      maxRto: o.maxRto,
+      maxAckDelay: o.ackDelay,
+      maxBackoff: o.maxBackoff,
+    });
+    this.cc =
+      o.congestionControl && !o.reliableLink
+        ? new CongestionController({
+            mtu: o.mtu,
+            initialWindowPackets: o.initialCongestionWindow,
+            minWindowPackets: o.minCongestionWindow,
+          })
+        : undefined;
+  }
+
+  /** Replace the callbacks. */
+  setHandlers(handlers: ConnectionHandlers): void {
+    this.handlers = handlers;
+  }
+
+  /** `open`, `failed` (the peer broke the protocol) or `closed` (by {@link close}). */
+  get state(): ConnectionState {
+    return this._state;
+  }
+
+  /** Largest payload of an unreliable message (one packet, minus framing). */
+  get maxUnreliableMessageSize(): number {
+    return this.maxUnreliablePayload;
+  }
+
+  // ======================================================================= send
+
+  /**
+   * Queue `payload` on `channel`; it goes out on the next {@link flush}. Ownership of `payload`
+   * passes to the connection (do not modify it afterwards; it is not copied). Returns the message id
+   * (a u16 sequence, wrapping) that `onAcked` / `onLost` report.
+   *
+   * @throws {@link MessageTooLargeError} when an unreliable message does not fit one packet, or a
+   *   reliable one exceeds `maxMessageSize` (never silently dropped or made reliable).
+   * @throws {@link SendQueueFullError} when a reliable channel's queue is full.
+   * @throws {@link UnknownChannelError}, {@link ClosedError}.
+   */
+  send(channel: number, payload: Uint8Array): number {
+    if (this._state !== 'open') throw new ClosedError();
+    const index = channel >= 0 && channel < 16 ? this.indexById[channel]! : NO_CHANNEL;
+    if (index === NO_CHANNEL) throw new UnknownChannelError(channel);
+    const ch = this.byIndex[index]!;
+    if (ch instanceof UnreliableChannel) {
+      if (payload.length > this.maxUnreliablePayload) {
+        throw new MessageTooLargeError(payload.length, this.maxUnreliablePayload, 'unreliable message');
+      }
+      return ch.send(payload);
+    }
+    if (payload.length > this.options.maxMessageSize) {
+      throw new MessageTooLargeError(payload.length, this.options.maxMessageSize, 'reliable message');
+    }
+    return ch.send(payload);
+  }
+
+  /**
+   * Produce the datagrams to send at `now`: resends of lost reliable messages, queued unreliable
+   * messages and new reliable messages, coalesced into packets of at most `mtu` bytes, with spare
+   * room filled by redundant copies of unacked reliable messages. With nothing to send it may
+   * return an ack-only or keep-alive packet, or nothing.
+   */
+  flush(now: number): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    if (this._state !== 'open') return out;
+    if (this.lastSentAt < 0) this.lastSentAt = now;
+    this.detectLosses(now);
+    const b = this.builder;
+    const redundancy = this.options.redundantSends > 0 && !this.options.reliableLink;
+    for (;;) {
+      b.begin();
+      const seq = this.nextSequence;
+      this.budget.bytes = this.reliableBudget();
+      for (const ch of this.reliable) ch.writeResends(b, seq, this.budget);
+      for (const ch of this.unreliable) ch.write(b);
+      for (const ch of this.reliable) ch.writeNew(b, seq, this.budget);
+      if (b.records === 0) break;
+      if (redundancy) for (const ch of this.reliable) ch.writeRedundant(b, seq, this.budget);
+      out.push(this.emit(PacketType.Data, now));
+    }
+    if (out.length === 0) {
+      if (this.ackPending && now >= this.ackPendingSince + this.options.ackDelay) {
+        b.begin();
+        out.push(this.emit(PacketType.Ack, now));
+      } else if (now >= this.lastSentAt + this.options.keepAliveInterval) {
+        b.begin();
+        out.push(this.emit(PacketType.KeepAlive, now));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The time at which {@link flush} should next be called if nothing else happens (resend timeout,
+   * delayed ack, keep-alive); `now` itself when something is ready to go. Call after every
+   * send/receive/flush.
+   */
+  nextTimeout(now: number): number {
+    if (this._state !== 'open') return Number.POSITIVE_INFINITY;
+    if (this.hasSendable()) return now;
+    const o = this.options;
+    let t = this.lastSentAt < 0 ? now + o.keepAliveInterval : this.lastSentAt + o.keepAliveInterval;
+    if (this.ackPending) t = Math.min(t, this.ackPendingSince + o.ackDelay);
+    if (!o.reliableLink && this.inFlightPackets > 0) {
+      const oldest = this.findOldestInFlight();
+      if (oldest !== undefined) {
+        t = Math.min(t, oldest.sentAt + this.rtt.rto());
+        if (this.hasLargestAcked && seqGreaterThan(this.largestAcked, oldest.sequence)) {
+          t = Math.min(t, oldest.sentAt + this.rtt.lossDelay());
+        }
+      }
+    }
+    return Math.max(now, t);
+  }
+
+  /**
+   * Treat every packet in flight as lost, so their reliable messages go again on the next flush.
+   * Call after the link was replaced (session resume over a new socket): nothing reliable is lost,
+   * and the peer drops whatever it already had.
+   */
+  resendUnacked(): void {
+    const span = this.inFlightSpan();
+    for (let i = 0; i < span; i++) {
+      const p = this.sent.find((this.oldestInFlight + i) & 0xffff);
+      if (p === undefined || p.state !== SentState.InFlight) continue;
+      p.state = SentState.Lost;
+      this.inFlightPackets--;
+      this.cc?.onDiscarded(p.size);
+      this.notifyLost(p);
+    }
+    this.rtt.backoff = 0;
+  }
+
+  /** Stop: further sends throw `CLOSED`, received datagrams are ignored, flush returns nothing. */
+  close(): void {
+    if (this._state === 'open') this._state = 'closed';
+  }
+
+  // ======================================================================= receive
+
+  /**
+   * Feed one datagram received at `now`. Malformed, duplicate and stale datagrams are dropped and
+   * counted; nothing throws out of here. Messages are delivered through `onMessage`.
+   */
+  receive(datagram: Uint8Array, now: number): void {
+    if (this._state !== 'open') return;
+    const h = this.header;
+    const stats = this._stats;
+    if (
+      !readPacketHeader(datagram, h) ||
+      !this.validAck(h) ||
+      (h.type === PacketType.Data && !this.validRecords(datagram))
+    ) {
+      stats.invalidPacketsDropped++;
+      return;
+    }
+    const verdict = this.received.check(h.sequence);
+    if (verdict !== ReceiveVerdict.New) {
+      if (verdict === ReceiveVerdict.Duplicate) stats.duplicatePacketsDropped++;
+      else stats.stalePacketsDropped++;
+      return;
+    }
+    this.received.record(h.sequence);
+    stats.packetsReceived++;
+    stats.bytesReceived += datagram.length;
+    stats.lastReceivedAt = now;
+    if (h.type !== PacketType.Ack && !this.ackPending) {
+      this.ackPending = true;
+      this.ackPendingSince = now;
+    }
+    if (h.hasAck) this.processAcks(h.ack, h.ackBits, now);
+    if (h.type === PacketType.Data) this.deliverRecords(datagram);
+  }
+
+  // ======================================================================= stats
+
+  /** Live statistics (the same object every time, refreshed on read). */
+  get stats(): Readonly<ConnectionStats> {
+    const s = this._stats;
+    const r = this.rtt;
+    s.rtt = r.srtt;
+    s.rttMin = r.samples > 0 ? r.min : 0;
+    s.rttMax = r.max;
+    s.rttVariance = r.rttvar;
+    s.jitter = r.jitter;
+    s.rto = r.rto();
+    s.packetLoss = this.lossWindow.fraction();
+    s.congestionWindow = this.cc ? this.cc.window : Number.POSITIVE_INFINITY;
+    s.bytesInFlight = this.cc ? this.cc.bytesInFlight : 0;
+    let resent = 0;
+    let redundant = 0;
+    for (const ch of this.reliable) {
+      resent += ch.stats.messagesResent;
+      redundant += ch.stats.redundantSends;
+    }
+    s.messagesResent = resent;
+    s.redundantSends = redundant;
+    return s;
+  }
+
+  /** Statistics of one channel (queue lengths, per-message counters). */
+  channelStats(channel: number): Readonly<ChannelStats> {
+    const index = channel >= 0 && channel < 16 ? this.indexById[channel]! : NO_CHANNEL;
+    if (index === NO_CHANNEL) throw new UnknownChannelError(channel);
+    return this.byIndex[index]!.stats;
+  }
+
+  /** `true` while reliable messages are unacked or anything waits to be sent. */
+  get hasPendingData(): boolean {
+    return this.hasSendable() || this.reliable.some((ch) => ch.hasUnacked());
+  }
+
+  // ======================================================================= internals
+
+  /**
+   * `true` when a flush now would send data. Reliable data counts only while the congestion window
+   * has room for a full packet (or nothing is in flight): a flush then always makes progress, and a
+   * window with less room waits for acks instead of spinning.
+   */
+  private hasSendable(): boolean {
+    for (const ch of this.unreliable) if (ch.hasPending()) return true;
+    const cc = this.cc;
+    if (cc !== undefined && cc.bytesInFlight > 0 && cc.available() < this.options.mtu) return false;
+    for (const ch of this.reliable) if (ch.hasSendable()) return true;
+    return false;
+  }
+
+  /** Bytes of reliable records allowed in the packet being built. */
+  private reliableBudget(): number {
+    if (this.cc === undefined) return Number.POSITIVE_INFINITY;
+    const available = this.cc.available() - this.builder.length;
+    // With nothing in flight, always allow one packet so a tiny window cannot stall the connection.
+    return this.cc.bytesInFlight === 0 ? Math.max(available, this.options.mtu) : available;
+  }
+
+  private emit(type: number, now: number): Uint8Array {
+    const b = this.builder;
+    const seq = this.nextSequence;
+    const r = this.received;
+    writePacketHeader(b.view, type, seq, r.hasAny, r.latest, r.hasAny ? r.ackBits() : 0);
+    const datagram = b.take();
+    const slot = this.sent.slotFor(seq);
+    if (slot.state === SentState.InFlight) this.declareLost(slot, now); // a lap old: it can no longer be acked
+    const ackEliciting = type !== PacketType.Ack;
+    if (this.inFlightPackets === 0) this.oldestInFlight = seq;
+    slot.sequence = seq;
+    slot.sentAt = now;
+    slot.size = datagram.length;
+    slot.ackEliciting = ackEliciting;
+    slot.state = ackEliciting ? SentState.InFlight : SentState.Empty;
+    const refs = slot.refs;
+    slot.refs = b.refs;
+    b.refs = refs;
+    if (ackEliciting) {
+      this.inFlightPackets++;
+      this.cc?.onSent(datagram.length);
+    }
+    this.nextSequence = (seq + 1) & 0xffff;
+    this.ackPending = false;
+    this.lastSentAt = now;
+    this._stats.packetsSent++;
+    this._stats.bytesSent += datagram.length;
+    return datagram;
+  }
+
+  /**
+   * An ack must name a packet this side has sent: acking the future is impossible, so the datagram
+   * is forged or corrupt. An ack older than the tracking window is merely useless (ignored).
+   */
+  private validAck(h: PacketHeader): boolean {
+    if (!h.hasAck) return true;
+    return this._stats.packetsSent > 0 && seqDiff((this.nextSequence - 1) & 0xffff, h.ack) >= 0;
+  }
+
+  /** Walk the records once before delivering any, so a malformed packet delivers nothing. */
+  private validRecords(datagram: Uint8Array): boolean {
+    const rec = this.record;
+    let at = PACKET_HEADER_SIZE;
+    if (at === datagram.length) return false; // a data packet carries at least one record
+    while (at < datagram.length) {
+      at = readRecordHeader(datagram, at, rec);
+      if (at < 0) return false;
+      const index = this.indexById[rec.channel]!;
+      if (index === NO_CHANNEL) return false;
+      if (rec.fragmentsRemaining >= 0 && !(this.byIndex[index] instanceof ReliableOrderedChannel)) return false;
+    }
+    return true;
+  }
+
+  private deliverRecords(datagram: Uint8Array): void {
+    const rec = this.record;
+    let at = PACKET_HEADER_SIZE;
+    while (at < datagram.length && this._state === 'open') {
+      at = readRecordHeader(datagram, at, rec);
+      const payload = datagram.subarray(rec.payloadOffset, rec.payloadOffset + rec.payloadLength);
+      const ch = this.byIndex[this.indexById[rec.channel]!]!;
+      if (ch instanceof ReliableOrderedChannel) ch.receive(rec.sequence, rec.fragmentsRemaining, payload);
+      else ch.receive(rec.sequence, payload);
+    }
+  }
+
+  private processAcks(ack: number, ackBits: number, now: number): void {
+    const newest = this.sent.find(ack);
+    if (newest !== undefined && (newest.state === SentState.InFlight || newest.state === SentState.Lost)) {
+      this.rtt.sample(now - newest.sentAt);
+      this.onPacketAcked(newest);
+    }
+    for (let i = 0; i < 32 && ackBits !== 0; i++) {
+      if ((ackBits & (1 << i)) === 0) continue;
+      ackBits &= ~(1 << i);
+      const p = this.sent.find((ack - 1 - i) & 0xffff);
+      if (p !== undefined && (p.state === SentState.InFlight || p.state === SentState.Lost)) this.onPacketAcked(p);
+    }
+    if (!this.hasLargestAcked || seqGreaterThan(ack, this.largestAcked)) {
+      this.hasLargestAcked = true;
+      this.largestAcked = ack;
+    }
+    this.detectLosses(now);
+  }
+
+  private onPacketAcked(p: SentPacket): void {
+    const wasInFlight = p.state === SentState.InFlight;
+    p.state = SentState.Acked;
+    if (wasInFlight) {
+      this.inFlightPackets--;
+      this._stats.packetsAcked++;
+      this.cc?.onAcked(p.size, p.sentAt);
+      this.lossWindow.record(false);
+    } else {
+      this._stats.spuriousLosses++;
+    }
+    const refs = p.refs;
+    for (let i = 0; i < refs.length; i++) {
+      const ref = refs[i]!;
+      const ch = this.byIndex[ref >>> 16]!;
+      // An unreliable message already reported lost stays lost; a reliable one is acked late.
+      if (ch instanceof ReliableOrderedChannel) ch.onAcked(ref & 0xffff);
+      else if (wasInFlight) ch.onAcked(ref & 0xffff);
+    }
+  }
+
+  private declareLost(p: SentPacket, now: number): void {
+    p.state = SentState.Lost;
+    this.inFlightPackets--;
+    this._stats.packetsLost++;
+    this.cc?.onLost(p.size, p.sentAt, now);
+    this.lossWindow.record(true);
+    this.notifyLost(p);
+  }
+
+  private notifyLost(p: SentPacket): void {
+    const refs = p.refs;
+    for (let i = 0; i < refs.length; i++) {
+      const ref = refs[i]!;
+      this.byIndex[ref >>> 16]!.onLost(ref & 0xffff);
+    }
+  }
+
+  /** Number of sequences from the oldest possibly-in-flight packet to the newest sent. */
+  private inFlightSpan(): number {
+    return seqDiff(this.nextSequence, this.oldestInFlight);
+  }
+
+  private findOldestInFlight(): SentPacket | undefined {
+    const span = this.inFlightSpan();
+    for (let i = 0; i < span; i++) {
+      const seq = (this.oldestInFlight + i) & 0xffff;
+      const p = this.sent.find(seq);
+      if (p !== undefined && p.state === SentState.InFlight) {
+        this.oldestInFlight = seq;
+        return p;
+      }
+    }
+    this.oldestInFlight = this.nextSequence;
+    return undefined;
+  }
+
+  /**
+   * RFC 9002-style loss detection: a packet is lost when a packet sent 3 or more later was acked,
+   * or when it is older than 9/8 RTT and a later packet was acked; and on the resend timeout (RTO,
+   * with backoff) when no ack comes at all. Off on reliable links.
+   */
+  private detectLosses(now: number): void {
+    if (this.options.reliableLink || this.inFlightPackets === 0) return;
+    const first = this.findOldestInFlight();
+    if (first === undefined) return;
+    const rto = this.rtt.rto();
+    const lossDelay = this.rtt.lossDelay();
+    let timedOut = false;
+    const span = this.inFlightSpan();
+    for (let i = 0; i < span; i++) {
+      const seq = (this.oldestInFlight + i) & 0xffff;
+      const p = this.sent.find(seq);
+      if (p === undefined || p.state !== SentState.InFlight) continue;
+      // Deadlines are compared as `now >= sentAt + delay`, the same expression nextTimeout() schedules.
+      if (this.hasLargestAcked && seqGreaterThan(this.largestAcked, seq)) {
+        if (seqDiff(this.largestAcked, seq) >= LOSS_PACKET_THRESHOLD || now >= p.sentAt + lossDelay) {
+          this.declareLost(p, now);
+          continue;
+        }
+      }
+      if (now >= p.sentAt + rto) {
+        this.declareLost(p, now);
+        timedOut = true;
+      } else if (!this.hasLargestAcked || !seqGreaterThan(this.largestAcked, seq)) {
+        break; // sent later than every packet left to check: none of them has timed out either
+      }
+    }
+    if (timedOut) {
+      this._stats.timeouts++;
+      this.rtt.onTimeout();
+      if (this.rtt.backoff >= PERSISTENT_CONGESTION_TIMEOUTS) this.cc?.onPersistentCongestion(now);
+    }
+  }
+
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      this._stats.handlerErrors++;
+      this.report(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  private fail(error: NetplayError): void {
+    if (this._state !== 'open') return;
+    this._state = 'failed';
+    this.report(error);
+  }
+
+  private report(error: Error): void {
+    const onError = this.handlers.onError;
+    if (onError) {
+      try {
+        onError(error);
+        return;
+      } catch (inner) {
+        error = inner instanceof Error ? inner : error;
+      }
+    }
+    queueMicrotask(() => {
+      throw error;
+    });
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * What this side has received, for the ack fields of every packet it sends: the latest sequence and
+ * a 32-bit bitfield of the 32 before it. Also tells duplicates and stale packets apart.
+ * @module
+ */
+import { seqDiff } from './sequence.js';
+
+/** Outcome of {@link ReceivedPackets.check}. */
+export const ReceiveVerdict = {
+  /** Not seen before and inside the tracking window. */
+  New: 0,
+  /** Already received. */
+  Duplicate: 1,
+  /** Older than the tracking window: cannot tell if it is a duplicate. */
+  Stale: 2,
+} as const;
+/** One of the {@link ReceiveVerdict} values. */
+export type ReceiveVerdict = (typeof ReceiveVerdict)[keyof typeof ReceiveVerdict];
+
+/** Sliding window of received packet sequence numbers. */
+export class ReceivedPackets {
+  /** `true` once any packet was recorded. */
+  hasAny = false;
+  /** Latest (newest) sequence recorded. */
+  latest = 0;
+  private readonly size: number;
+  private readonly mask: number;
+  /** `seen[s & mask] === s + 1` when sequence s was received (0 = empty). */
+  private readonly seen: Uint32Array;
+
+  /** @param size window size, a power of two ≥ 64. */
+  constructor(size: number) {
+    this.size = size;
+    this.mask = size - 1;
+    this.seen = new Uint32Array(size);
+  }
+
+  /** Classify `sequence` without recording it. */
+  check(sequence: number): ReceiveVerdict {
+    if (!this.hasAny) return ReceiveVerdict.New;
+    const d = seqDiff(sequence, this.latest);
+    if (d > 0) return ReceiveVerdict.New;
+    if (-d >= this.size) return ReceiveVerdict.Stale;
+    return this.seen[sequence & this.mask] === sequence + 1 ? ReceiveVerdict.Duplicate : ReceiveVerdict.New;
+  }
+
+  /** Record `sequence` as received (call only after {@link check} returned New). */
+  record(sequence: number): void {
+    if (!this.hasAny) {
+      this.hasAny = true;
+      this.latest = sequence;
+    } else {
+      const d = seqDiff(sequence, this.latest);
+      if (d > 0) {
+        // Clear slots skipped over so stale entries from a lap ago don't read as received.
+        const n = Math.min(d, this.size);
+        for (let i = 1; i < n; i++) this.seen[(sequence - i) & this.mask] = 0;
+        this.latest = sequence;
+      }
+    }
+    this.seen[sequence & this.mask] = sequence + 1;
+  }
+
+  /** The 32-bit ack bitfield relative to {@link latest}: bit i = (latest - 1 - i) received. */
+  ackBits(): number {
+    let bits = 0;
+    const latest = this.latest;
+    for (let i = 0; i < 32; i++) {
+      const s = (latest - 1 - i) & 0xffff;
+      if (this.seen[s & this.mask] === s + 1) bits |= 1 << i;
+    }
+    return bits >>> 0;
+  }
+}
