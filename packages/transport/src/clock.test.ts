@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { LivelockError, RealClock, realClock, VirtualClock } from './clock.js';
-import { InvalidOptionError } from './errors.js';
+import { RealClock, realClock, VirtualClock } from './clock.js';
+import { InvalidOptionError, LivelockError } from './errors.js';
 
 describe('VirtualClock', () => {
   it('starts at the given time and moves only when advanced', () => {

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { InvalidOptionError, NetplayError } from './errors.js';
+import { InvalidOptionError, LivelockError } from './errors.js';
 import { type TimedEntry, TimedQueue } from './sim/timed-queue.js';
 
 /** Handle returned by {@link Clock.setTimeout}. */
@@ -50,20 +50,6 @@ export class RealClock implements Clock {
 
 /** The shared {@link RealClock}. */
 export const realClock: Clock = new RealClock();
-
-/**
- * A {@link VirtualClock} found that timers keep firing without going quiet: more than
- * `maxTimersPerInstant` timers at one instant (a zero-delay loop), or more than `maxSteps` timers
- * in {@link VirtualClock.runUntilIdle} / {@link VirtualClock.runUntil}. The code is `LIVELOCK`.
- */
-export class LivelockError extends NetplayError {
-  /** Virtual time at which the clock gave up, in milliseconds. */
-  readonly at: number;
-  constructor(reason: string, at: number) {
-    super('LIVELOCK', `virtual clock livelock at t=${at} ms: ${reason}`);
-    this.at = at;
-  }
-}
 
 /** Options of {@link VirtualClock}. */
 export interface VirtualClockOptions {

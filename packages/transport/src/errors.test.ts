@@ -19,6 +19,7 @@ const factories: Record<string, () => NetplayError> = {
   ProtocolViolationError: () => new errors.ProtocolViolationError('corrupt fragment chain'),
   LinkError: () => new errors.LinkError('connect refused', { cause: new Error('ECONNREFUSED') }),
   CodecError: () => new errors.CodecError('truncated input', { cause: new RangeError('Insufficient data') }),
+  LivelockError: () => new errors.LivelockError('timers keep re-arming', 1500),
 };
 
 /** Every exported subclass of NetplayError (NetplayError itself excluded). */

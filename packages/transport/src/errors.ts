@@ -23,6 +23,8 @@ export const TransportErrorCode = {
   LINK_ERROR: 'LINK_ERROR',
   /** A payload could not be encoded or decoded (msgpack). */
   CODEC_ERROR: 'CODEC_ERROR',
+  /** A virtual clock in a test kept firing timers without going quiet (a timer re-arming itself forever). */
+  LIVELOCK: 'LIVELOCK',
 } as const;
 
 /** One of the {@link TransportErrorCode} values. */
@@ -102,5 +104,18 @@ export class LinkError extends NetplayError {
 export class CodecError extends NetplayError {
   constructor(reason: string, options?: { cause?: unknown }) {
     super(TransportErrorCode.CODEC_ERROR, `codec error: ${reason}`, options);
+  }
+}
+
+/**
+ * A `VirtualClock` fired too many timers at one instant, or was still busy after its step
+ * budget: something keeps re-arming (a livelock). Thrown from `advance`, `runUntilIdle`, `runUntil`.
+ */
+export class LivelockError extends NetplayError {
+  /** Virtual time at which the clock gave up, in milliseconds. */
+  readonly at: number;
+  constructor(reason: string, at: number) {
+    super(TransportErrorCode.LIVELOCK, `virtual clock livelock at t=${at} ms: ${reason}`);
+    this.at = at;
   }
 }

@@ -23,6 +23,12 @@ export {
 export type { ConnectionStats } from './connection-stats.js';
 export * from './errors.js';
 export type { Link, LinkCloseInfo, LinkHandlers } from './link/link.js';
+export {
+  createMemoryLinkPair,
+  DEFAULT_MEMORY_LINK_OPTIONS,
+  type MemoryLink,
+  type MemoryLinkOptions,
+} from './link/memory.js';
 // Links (universal). Node-only links: `@netplay/transport/node`.
 export {
   type ConnectBrowserWebSocketOptions,
@@ -35,6 +41,20 @@ export {
   type WebSocketLinkOptions,
   type WebSocketLinkStats,
 } from './link/websocket.js';
+// Payload codec: msgpack for structured payloads, Uint8Array passes through as bin.
+export {
+  DEFAULT_PAYLOAD_LIMITS,
+  PayloadCodec,
+  type PayloadCodecOptions,
+  type PayloadLimits,
+} from './message/payload-codec.js';
+export {
+  assertMessageType,
+  isMessageType,
+  type MessageType,
+  type TypedMessage,
+  toTypedMessage,
+} from './message/typed-message.js';
 export {
   FRAGMENT_RECORD_HEADER_SIZE,
   MAX_CHANNEL_ID,
@@ -56,3 +76,6 @@ export {
 } from './packet/packet-header.js';
 export { SEQUENCE_SPACE, seqAdd, seqDiff, seqGreaterThan } from './packet/sequence.js';
 export { DEFAULT_SEND_DELAY, Peer, type PeerHandlers, type PeerOptions } from './peer.js';
+// Network simulator: wrap any link with latency, jitter, loss, bursts, duplication, reordering,
+// bandwidth and scripted drops, on a real or virtual clock (docs/simulator.md).
+export * from './sim/index.js';

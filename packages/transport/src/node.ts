@@ -1,6 +1,6 @@
 /**
  * `@netplay/transport/node`: links that need Node (UDP via `node:dgram`, WebSocket via `ws`).
- * The universal {@link WebSocketLink} they produce is exported from `@netplay/transport`.
+ * The universal `WebSocketLink` they produce is exported from `@netplay/transport`.
  * @packageDocumentation
  */
 
