@@ -1,0 +1,29 @@
+/**
+ * The session layer's wire contract, shared by `@netplay/server` and `@netplay/client`: handshake
+ * packets, room-protocol messages, error codes and close codes.
+ * @module
+ */
+export {
+  type ConnectBody,
+  decodeHandshake,
+  encodeHandshake,
+  HANDSHAKE_PADDED_SIZE,
+  type HandshakePacket,
+  HandshakeType,
+  isHandshakePacket,
+} from './handshake.js';
+export {
+  type ClientMessage,
+  channelFor,
+  decodeClientMessage,
+  decodeServerMessage,
+  encodeClientMessage,
+  encodeServerMessage,
+  type JoinedInfo,
+  type JoinMethod,
+  Op,
+  type RelayTarget,
+  type RoomListing,
+  type ServerMessage,
+} from './room-protocol.js';
+export { CloseCode, isSessionErrorCode, SessionError, SessionErrorCode } from './session-errors.js';
