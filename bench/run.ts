@@ -118,8 +118,8 @@ if (selected('latency')) {
         fmt(r.extra.resent ?? Number.NaN),
         fmt(r.extra.timeouts ?? Number.NaN),
       ]),
+      2,
     ),
-    2,
   );
   const tenPercent = rows.find((r) => r.scenario === '10 %' && r.protocol === 'netplay');
   if (tenPercent) {

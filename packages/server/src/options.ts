@@ -1,0 +1,109 @@
+/**
+ * Options of the server and of room types, with every default in one place.
+ * @module
+ */
+import type { Server as HttpServer } from 'node:http';
+import type { Clock, ConnectionOptions, PayloadLimits } from '@netplay/transport';
+
+/** Per-session rate limits (token buckets refilled continuously). */
+export interface RateLimitOptions {
+  /** Messages per second a session may send (app messages and relays). Defaults to 120. */
+  messagesPerSecond?: number;
+  /** Bytes per second of message payload a session may send. Defaults to 262144 (256 KiB/s). */
+  bytesPerSecond?: number;
+  /** Burst allowance, in seconds of the rates above. Defaults to 1. */
+  burstSeconds?: number;
+  /**
+   * A session whose dropped (over-limit) messages within one second exceed this multiple of
+   * `messagesPerSecond` is disconnected with `CloseCode.FLOODING`. Defaults to 2.
+   */
+  floodFactor?: number;
+}
+
+/** Where a logger is used; `console` fits. */
+export interface Logger {
+  info(message: string, ...details: unknown[]): void;
+  warn(message: string, ...details: unknown[]): void;
+  error(message: string, ...details: unknown[]): void;
+}
+
+/** Options of a {@link Server}. */
+export interface ServerOptions {
+  /** TCP port for HTTP and WebSocket. 0 picks a free port. Defaults to 2567. Ignored when `server` is given. */
+  port?: number;
+  /** Interface to bind. Defaults to `'0.0.0.0'`; tests use `'127.0.0.1'`. */
+  host?: string;
+  /** UDP port for UDP sessions; UDP is off when absent. 0 picks a free port. */
+  udpPort?: number;
+  /** Attach to an existing HTTP server instead of creating one (`port` is then ignored). */
+  server?: HttpServer;
+  /** URL path of the WebSocket endpoint. Defaults to `'/'` (any path). */
+  path?: string;
+  /** Time source for ticks, timeouts and grace periods. Defaults to the real clock. */
+  clock?: Clock;
+  /** Protocol options of every session's connection (`reliableLink` is set per link). */
+  connection?: ConnectionOptions;
+  /** Limits on decoded msgpack payloads from clients. Defaults to the transport's `DEFAULT_PAYLOAD_LIMITS`. */
+  payloadLimits?: Partial<PayloadLimits>;
+  /** Seconds a session survives its link dropping, waiting for the client to resume. Defaults to 20. */
+  reconnectGrace?: number;
+  /** Milliseconds without hearing from a client before its link counts as dropped. Defaults to 10000. */
+  idleTimeout?: number;
+  /** Milliseconds a new link has to complete its handshake. Defaults to 5000. */
+  handshakeTimeout?: number;
+  /** Most concurrent sessions (connected or in grace). Defaults to 10000. */
+  maxSessions?: number;
+  /** Most sessions from one address. Defaults to 256. */
+  maxSessionsPerAddress?: number;
+  /** Most rooms at once. Defaults to 10000. */
+  maxRooms?: number;
+  /** Per-session rate limits. */
+  rateLimit?: RateLimitOptions;
+  /** Seconds a reserved seat is held before it expires unused. Defaults to 15. */
+  seatReservationTime?: number;
+  /** Milliseconds `shutdown()` waits for reliable queues to drain before closing links. Defaults to 2000. */
+  shutdownTimeout?: number;
+  /** Secret for seat tokens and UDP cookies (32+ random bytes). Defaults to a random secret per process. */
+  secret?: Uint8Array;
+  /** Where errors in room hooks and bad input are reported. Defaults to `console`. */
+  logger?: Logger;
+}
+
+/** Options of a room type, given to `server.define(name, RoomClass, options)`. */
+export interface RoomDefinitionOptions {
+  /** Most members per room. Defaults to `Infinity`. */
+  maxClients?: number;
+  /** Dispose the room when its last member leaves. Defaults to `true`. */
+  autoDispose?: boolean;
+  /** Options merged under the client's join options and passed to `onCreate`. */
+  defaultOptions?: Record<string, unknown>;
+}
+
+/** Defaults of {@link RateLimitOptions}. */
+export const DEFAULT_RATE_LIMIT = {
+  messagesPerSecond: 120,
+  bytesPerSecond: 256 * 1024,
+  burstSeconds: 1,
+  floodFactor: 2,
+} as const satisfies Required<RateLimitOptions>;
+
+/** Defaults of {@link ServerOptions} (those that have one). */
+export const DEFAULT_SERVER_OPTIONS = {
+  port: 2567,
+  host: '0.0.0.0',
+  path: '/',
+  reconnectGrace: 20,
+  idleTimeout: 10_000,
+  handshakeTimeout: 5_000,
+  maxSessions: 10_000,
+  maxSessionsPerAddress: 256,
+  maxRooms: 10_000,
+  seatReservationTime: 15,
+  shutdownTimeout: 2_000,
+} as const;
+
+/** Defaults of {@link RoomDefinitionOptions}. */
+export const DEFAULT_ROOM_OPTIONS = {
+  maxClients: Number.POSITIVE_INFINITY,
+  autoDispose: true,
+} as const;

@@ -1,0 +1,259 @@
+/**
+ * One client session on the server: a {@link Peer} (protocol core over a link) plus the session's
+ * life: grace period and resume when the link drops, idle timeout, slow-consumer and protocol-error
+ * closes, and the graceful end (send `Left`, let the reliable queue drain, close).
+ * @module
+ */
+import {
+  type Clock,
+  CloseCode,
+  type ConnectionOptions,
+  type ConnectionStats,
+  DefaultChannel,
+  decodeClientMessage,
+  encodeHandshake,
+  encodeServerMessage,
+  HandshakeType,
+  type Link,
+  NetplayError,
+  Op,
+  type PayloadCodec,
+  Peer,
+  SessionErrorCode,
+  type TimerHandle,
+  TransportErrorCode,
+} from '@netplay/transport';
+import type { Logger } from '../options.js';
+import { HandshakeFilterLink } from './handshake-filter-link.js';
+import type { SessionEvents, SessionPort } from './session-port.js';
+
+/** What a session needs from the layer that owns it. */
+export interface SessionHost {
+  readonly clock: Clock;
+  readonly codec: PayloadCodec;
+  readonly events: SessionEvents;
+  readonly logger: Logger;
+  readonly connection: ConnectionOptions | undefined;
+  /** Grace period in ms. */
+  readonly reconnectGraceMs: number;
+  /** How long an ending session may take to drain its reliable queue, in ms. */
+  readonly drainTimeoutMs: number;
+  /** The session is gone: forget it. */
+  release(session: ServerSession): void;
+}
+
+/** Lifecycle of a {@link ServerSession}. */
+export type ServerSessionState = 'connected' | 'disconnected' | 'ending' | 'closed';
+
+/** A client session (implements the room layer's {@link SessionPort}). */
+export class ServerSession implements SessionPort {
+  readonly id: string;
+  readonly resumeToken: string;
+  readonly remoteAddress: string;
+  private readonly host: SessionHost;
+  private readonly peer: Peer;
+  private _state: ServerSessionState = 'connected';
+  private graceTimer: TimerHandle | undefined;
+  private drainTimer: TimerHandle | undefined;
+  private endCode: number = CloseCode.NORMAL;
+  private endReason = '';
+  private readonly closedWaiters: (() => void)[] = [];
+
+  constructor(host: SessionHost, link: Link, id: string, resumeToken: string, remoteAddress: string) {
+    this.host = host;
+    this.id = id;
+    this.resumeToken = resumeToken;
+    this.remoteAddress = remoteAddress;
+    this.peer = new Peer(
+      { link: this.wrap(link), clock: host.clock, connection: host.connection },
+      {
+        onMessage: (channel, payload) => this.onMessage(channel, payload),
+        onError: (error) => this.onConnectionError(error),
+        onClose: () => this.onLinkClosed(),
+      },
+    );
+  }
+
+  /** Current lifecycle state. */
+  get state(): ServerSessionState {
+    return this._state;
+  }
+
+  get connected(): boolean {
+    return this._state === 'connected';
+  }
+
+  get stats(): Readonly<ConnectionStats> {
+    return this.peer.connection.stats;
+  }
+
+  /** Time the client was last heard from (ms on the host clock), or -1. */
+  get lastReceivedAt(): number {
+    return this.peer.connection.stats.lastReceivedAt;
+  }
+
+  send(channel: number, bytes: Uint8Array): void {
+    if (this._state === 'closed' || this._state === 'ending') return;
+    if (this._state === 'disconnected' && channel !== DefaultChannel.Reliable) return;
+    try {
+      this.peer.send(channel, bytes);
+    } catch (error) {
+      if (error instanceof NetplayError && error.code === TransportErrorCode.SEND_QUEUE_FULL) {
+        this.close(CloseCode.SLOW_CONSUMER, 'send queue overflow', true);
+      } else {
+        throw error;
+      }
+    }
+  }
+
+  /** Send a room-protocol error about something this client did; the session carries on. */
+  sendError(code: string, message: string): void {
+    this.send(DefaultChannel.Reliable, encodeServerMessage(this.host.codec, { op: Op.Error, code, message }));
+  }
+
+  end(code: number, reason: string): void {
+    if (this._state === 'ending' || this._state === 'closed') return;
+    this.endCode = code;
+    this.endReason = reason;
+    if (this._state === 'disconnected') {
+      this.finish(); // nobody to tell
+      return;
+    }
+    try {
+      this.peer.send(DefaultChannel.Reliable, encodeServerMessage(this.host.codec, { op: Op.Left, code, reason }));
+    } catch {
+      this.finish(); // queue full: the client is not reading, close without the courtesy
+      return;
+    }
+    this._state = 'ending';
+    this.peer.flush();
+    this.waitForDrain();
+  }
+
+  /**
+   * Close from the session layer (timeout, flooding, slow consumer, protocol error, shutdown):
+   * tell the client if it is connected, and tell the room layer when `notifyRoom`.
+   */
+  close(code: number, reason: string, notifyRoom: boolean): void {
+    if (this._state === 'closed') return;
+    const wasEnding = this._state === 'ending';
+    this.end(code, reason);
+    if (notifyRoom && !wasEnding) this.host.events.onClosed(this, code, reason);
+  }
+
+  /** Resolves once the session is closed. */
+  closed(): Promise<void> {
+    if (this._state === 'closed') return Promise.resolve();
+    return new Promise((resolve) => this.closedWaiters.push(resolve));
+  }
+
+  /**
+   * Resume on a new link (the client presented this session's resume token): send Accept, move the
+   * peer to the link, and resend every unacked reliable message on it.
+   */
+  resume(link: Link): boolean {
+    if (this._state === 'closed' || this._state === 'ending') return false;
+    this.graceTimer?.cancel();
+    this.graceTimer = undefined;
+    link.send(encodeHandshake({ type: HandshakeType.Accept, resumed: true }));
+    const wasDisconnected = this._state === 'disconnected';
+    this._state = 'connected';
+    this.peer.replaceLink(this.wrap(link));
+    if (wasDisconnected) this.host.events.onReconnected?.(this);
+    return true;
+  }
+
+  /** Idle check from the layer's sweep: no datagram for `idleTimeoutMs` means the link is dead. */
+  checkIdle(now: number, idleTimeoutMs: number): void {
+    if (this._state !== 'connected') return;
+    const last = this.lastReceivedAt;
+    if (last >= 0 && now - last > idleTimeoutMs) {
+      this.peer.currentLink.close('idle timeout');
+      this.onLinkClosed();
+    }
+  }
+
+  private wrap(link: Link): Link {
+    return new HandshakeFilterLink(link, (datagram) => this.onLateHandshake(link, datagram));
+  }
+
+  /** A handshake retransmit on an established link: the client missed our Accept. */
+  private onLateHandshake(link: Link, datagram: Uint8Array): void {
+    const type = datagram[1]! & 0x0f;
+    if (type === HandshakeType.Connect || type === HandshakeType.Response) {
+      if (this._state === 'connected') link.send(encodeHandshake({ type: HandshakeType.Accept, resumed: false }));
+    }
+  }
+
+  private onMessage(channel: number, payload: Uint8Array): void {
+    if (this._state !== 'connected') return;
+    let message: ReturnType<typeof decodeClientMessage>;
+    try {
+      message = decodeClientMessage(this.host.codec, payload);
+    } catch (error) {
+      this.sendError(SessionErrorCode.INVALID_REQUEST, (error as Error).message);
+      this.host.events.onBadMessage?.(this, error as Error);
+      return;
+    }
+    this.host.events.onClientMessage(this, message, channel, payload.length);
+  }
+
+  private onConnectionError(error: Error): void {
+    if (error instanceof NetplayError && error.code === TransportErrorCode.PROTOCOL_VIOLATION) {
+      this.host.logger.warn(`session ${this.id}: ${error.message}`);
+      this.close(CloseCode.PROTOCOL_ERROR, 'protocol violation', true);
+    } else {
+      this.host.logger.error(`session ${this.id}: handler error`, error);
+    }
+  }
+
+  private onLinkClosed(): void {
+    if (this._state === 'ending') {
+      this.finish();
+      return;
+    }
+    if (this._state !== 'connected') return;
+    this._state = 'disconnected';
+    this.host.events.onDisconnected?.(this);
+    this.graceTimer = this.host.clock.setTimeout(() => {
+      this.graceTimer = undefined;
+      if (this._state !== 'disconnected') return;
+      this.endCode = CloseCode.TIMEOUT;
+      this.endReason = 'not resumed within the grace period';
+      this.finish();
+      this.host.events.onClosed(this, CloseCode.TIMEOUT, this.endReason);
+    }, this.host.reconnectGraceMs);
+  }
+
+  /** Close the link once the peer acked everything (Left included), or after the drain timeout. */
+  private waitForDrain(): void {
+    const deadline = this.host.clock.now() + this.host.drainTimeoutMs;
+    const check = () => {
+      this.drainTimer = undefined;
+      if (this._state !== 'ending') return;
+      if (!this.peer.connection.hasPendingData || this.host.clock.now() >= deadline) {
+        this.finish();
+        return;
+      }
+      this.drainTimer = this.host.clock.setTimeout(check, DRAIN_POLL_MS);
+    };
+    this.drainTimer = this.host.clock.setTimeout(check, DRAIN_POLL_MS);
+  }
+
+  private finish(): void {
+    if (this._state === 'closed') return;
+    this._state = 'closed';
+    this.graceTimer?.cancel();
+    this.drainTimer?.cancel();
+    const link = this.peer.currentLink;
+    if (!link.closed) {
+      link.send(encodeHandshake({ type: HandshakeType.Disconnect, code: this.endCode, reason: this.endReason }));
+    }
+    this.peer.close(this.endReason || 'closed');
+    this.host.release(this);
+    for (const resolve of this.closedWaiters.splice(0)) resolve();
+  }
+}
+
+/** How often an ending session checks whether its reliable queue drained, in ms. */
+const DRAIN_POLL_MS = 10;

@@ -1,0 +1,270 @@
+/**
+ * The session layer: takes new links (WebSocket or UDP), runs the handshake, creates or resumes
+ * sessions, enforces session limits and idle timeouts, and hands decoded client messages to the
+ * room layer ({@link SessionEvents}).
+ *
+ * Handshake over a reliable link: `Connect` → `Accept` | `Deny`. Over UDP the first `Connect` is
+ * answered with a stateless `Challenge` (and the link forgotten); only a `Response` carrying a valid
+ * cookie for that address opens a session, so a spoofed address gets nothing but a reply no larger
+ * than its request.
+ * @module
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  type Clock,
+  type ConnectBody,
+  type ConnectionOptions,
+  decodeHandshake,
+  encodeHandshake,
+  HandshakeType,
+  type Link,
+  type PayloadCodec,
+  SessionErrorCode,
+  type TimerHandle,
+} from '@netplay/transport';
+import type { Logger } from '../options.js';
+import { ServerSession, type SessionHost } from './server-session.js';
+import type { SessionEvents } from './session-port.js';
+import { makeCookie, verifyCookie } from './udp-cookie.js';
+
+/** Settings of a {@link SessionLayer} (resolved server options). */
+export interface SessionLayerSettings {
+  clock: Clock;
+  codec: PayloadCodec;
+  events: SessionEvents;
+  logger: Logger;
+  connection: ConnectionOptions | undefined;
+  secret: Uint8Array;
+  reconnectGraceMs: number;
+  idleTimeoutMs: number;
+  handshakeTimeoutMs: number;
+  drainTimeoutMs: number;
+  maxSessions: number;
+  maxSessionsPerAddress: number;
+  /**
+   * Seat tokens (`Connect{seat}`, cluster mode): return a refusal code for a bad seat, or
+   * `undefined` to accept it; `seated` is then called with the new session. Without it every seat
+   * is refused with `INVALID_TOKEN`.
+   */
+  seats?: {
+    check(seat: string): string | undefined;
+    seated(seat: string, session: ServerSession): void;
+  };
+}
+
+/** Counters of the session layer. */
+export interface SessionLayerStats {
+  /** Sessions opened (resumes not counted). */
+  sessionsOpened: number;
+  /** Successful resumes. */
+  resumes: number;
+  /** Handshakes refused (limits, bad or unknown tokens, shutting down). */
+  handshakesDenied: number;
+  /** Handshakes that did not complete in time. */
+  handshakeTimeouts: number;
+  /** Datagrams dropped during handshakes (malformed, unexpected, bad cookie). */
+  handshakeDatagramsDropped: number;
+  /** UDP challenges sent. */
+  challengesSent: number;
+}
+
+/** How a link reached the server. */
+export type LinkKind = 'websocket' | 'udp';
+
+/** Owns every session of a server. */
+export class SessionLayer implements SessionHost {
+  readonly stats: SessionLayerStats = {
+    sessionsOpened: 0,
+    resumes: 0,
+    handshakesDenied: 0,
+    handshakeTimeouts: 0,
+    handshakeDatagramsDropped: 0,
+    challengesSent: 0,
+  };
+  readonly clock: Clock;
+  readonly codec: PayloadCodec;
+  readonly events: SessionEvents;
+  readonly logger: Logger;
+  readonly connection: ConnectionOptions | undefined;
+  readonly reconnectGraceMs: number;
+  readonly drainTimeoutMs: number;
+  private readonly s: SessionLayerSettings;
+  private readonly sessions = new Map<string, ServerSession>();
+  private readonly byResumeToken = new Map<string, ServerSession>();
+  private readonly perAddress = new Map<string, number>();
+  private readonly pendingLinks = new Set<Link>();
+  private sweepTimer: TimerHandle | undefined;
+  private accepting = true;
+
+  constructor(settings: SessionLayerSettings) {
+    this.s = settings;
+    this.clock = settings.clock;
+    this.codec = settings.codec;
+    this.events = settings.events;
+    this.logger = settings.logger;
+    this.connection = settings.connection;
+    this.reconnectGraceMs = settings.reconnectGraceMs;
+    this.drainTimeoutMs = settings.drainTimeoutMs;
+  }
+
+  /** Start the idle-timeout sweep (call when the server starts listening). */
+  start(): void {
+    if (this.sweepTimer === undefined) this.scheduleSweep();
+  }
+
+  /** Number of sessions (connected or in their grace period). */
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  /** A session by id. */
+  get(id: string): ServerSession | undefined {
+    return this.sessions.get(id);
+  }
+
+  /** Every session. */
+  all(): IterableIterator<ServerSession> {
+    return this.sessions.values();
+  }
+
+  /** A new link arrived: run its handshake. `remotePort` is needed for UDP cookies. */
+  accept(link: Link, kind: LinkKind, remoteAddress: string, remotePort: number): void {
+    this.pendingLinks.add(link);
+    const timer = this.clock.setTimeout(() => {
+      if (!this.pendingLinks.delete(link)) return;
+      this.stats.handshakeTimeouts++;
+      link.close('handshake timeout');
+    }, this.s.handshakeTimeoutMs);
+    const done = () => {
+      this.pendingLinks.delete(link);
+      timer.cancel();
+    };
+    link.setHandlers({
+      onDatagram: (datagram) => {
+        if (!this.pendingLinks.has(link)) return;
+        const packet = decodeHandshake(datagram);
+        if (packet === undefined) {
+          this.stats.handshakeDatagramsDropped++;
+          return;
+        }
+        if (kind === 'udp') {
+          if (packet.type === HandshakeType.Connect) {
+            // Stateless challenge: reply (never larger than the padded request) and forget the link.
+            this.stats.challengesSent++;
+            const cookie = makeCookie(this.s.secret, remoteAddress, remotePort, this.clock.now());
+            link.send(encodeHandshake({ type: HandshakeType.Challenge, cookie }));
+            done();
+            link.close('challenged');
+            return;
+          }
+          if (
+            packet.type !== HandshakeType.Response ||
+            !verifyCookie(this.s.secret, remoteAddress, remotePort, this.clock.now(), packet.cookie)
+          ) {
+            this.stats.handshakeDatagramsDropped++;
+            done();
+            link.close('bad handshake');
+            return;
+          }
+          done();
+          this.open(link, packet.body, remoteAddress);
+          return;
+        }
+        if (packet.type !== HandshakeType.Connect) {
+          this.stats.handshakeDatagramsDropped++;
+          return;
+        }
+        done();
+        this.open(link, packet.body, remoteAddress);
+      },
+      onClose: () => done(),
+    });
+  }
+
+  /** Stop accepting handshakes (shutdown). Existing sessions carry on until ended. */
+  stopAccepting(): void {
+    this.accepting = false;
+    for (const link of this.pendingLinks) link.close('shutting down');
+    this.pendingLinks.clear();
+  }
+
+  /** Close every remaining session now (after the room layer ended what it could) and stop timers. */
+  async closeAll(code: number, reason: string): Promise<void> {
+    const waits: Promise<void>[] = [];
+    for (const session of this.sessions.values()) {
+      session.end(code, reason);
+      waits.push(session.closed());
+    }
+    await Promise.all(waits);
+    this.sweepTimer?.cancel();
+    this.sweepTimer = undefined;
+  }
+
+  release(session: ServerSession): void {
+    if (this.sessions.get(session.id) !== session) return;
+    this.sessions.delete(session.id);
+    this.byResumeToken.delete(session.resumeToken);
+    const n = (this.perAddress.get(session.remoteAddress) ?? 1) - 1;
+    if (n <= 0) this.perAddress.delete(session.remoteAddress);
+    else this.perAddress.set(session.remoteAddress, n);
+  }
+
+  private open(link: Link, body: ConnectBody, remoteAddress: string): void {
+    if (body.resume !== undefined) {
+      const session = this.byResumeToken.get(body.resume);
+      if (session === undefined || !session.resume(link)) {
+        this.deny(link, SessionErrorCode.INVALID_TOKEN, 'unknown or expired resume token');
+        return;
+      }
+      this.stats.resumes++;
+      return;
+    }
+    if (!this.accepting) {
+      this.deny(link, SessionErrorCode.SHUTTING_DOWN, 'server is shutting down');
+      return;
+    }
+    if (this.sessions.size >= this.s.maxSessions) {
+      this.deny(link, SessionErrorCode.LIMIT_REACHED, 'too many sessions');
+      return;
+    }
+    const fromAddress = this.perAddress.get(remoteAddress) ?? 0;
+    if (fromAddress >= this.s.maxSessionsPerAddress) {
+      this.deny(link, SessionErrorCode.LIMIT_REACHED, 'too many sessions from this address');
+      return;
+    }
+    if (body.seat !== undefined) {
+      const refusal = this.s.seats ? this.s.seats.check(body.seat) : SessionErrorCode.INVALID_TOKEN;
+      if (refusal !== undefined) {
+        this.deny(link, refusal, 'seat token refused');
+        return;
+      }
+    }
+    link.send(encodeHandshake({ type: HandshakeType.Accept, resumed: false }));
+    const session = new ServerSession(this, link, newId(9), newId(18), remoteAddress);
+    this.sessions.set(session.id, session);
+    this.byResumeToken.set(session.resumeToken, session);
+    this.perAddress.set(remoteAddress, fromAddress + 1);
+    this.stats.sessionsOpened++;
+    if (body.seat !== undefined) this.s.seats?.seated(body.seat, session);
+  }
+
+  private deny(link: Link, code: string, message: string): void {
+    this.stats.handshakesDenied++;
+    link.send(encodeHandshake({ type: HandshakeType.Deny, code, message }));
+    link.close(message);
+  }
+
+  private scheduleSweep(): void {
+    const every = Math.max(50, Math.min(1000, this.s.idleTimeoutMs / 4));
+    this.sweepTimer = this.clock.setTimeout(() => {
+      const now = this.clock.now();
+      for (const session of this.sessions.values()) session.checkIdle(now, this.s.idleTimeoutMs);
+      this.scheduleSweep();
+    }, every);
+  }
+}
+
+/** A random url-safe id of `bytes` random bytes. */
+function newId(bytes: number): string {
+  return randomBytes(bytes).toString('base64url');
+}

@@ -1,0 +1,54 @@
+/**
+ * The seam between the session layer and rooms: what a room sees of one member's session. Rooms
+ * never touch links, connections or sockets, so a room does not care which process or transport
+ * hosts it.
+ * @module
+ */
+import type { ConnectionStats } from '@netplay/transport';
+
+/** One member's session, as the room layer uses it. Implemented by the server's session layer. */
+export interface SessionPort {
+  /** Session id: unique on this server, shown to other members as the relay sender. */
+  readonly id: string;
+  /** Secret that lets the client resume this session on a new link. */
+  readonly resumeToken: string;
+  /** `false` while the link is down and the session waits for a resume (grace period). */
+  readonly connected: boolean;
+  /** Address the client connected from (for source-hash placement, logging, limits). */
+  readonly remoteAddress: string;
+  /** Live transport statistics of the session. */
+  readonly stats: Readonly<ConnectionStats>;
+  /**
+   * Queue a pre-encoded room-protocol message on `channel`. The bytes may be shared between many
+   * sessions (encode once, fan out): the session never modifies them. Unreliable messages are
+   * dropped while disconnected; reliable ones are kept for the resume (bounded by the send queue).
+   */
+  send(channel: number, bytes: Uint8Array): void;
+  /**
+   * End the membership: send `Left(code, reason)` reliably, flush, then close the link. The room
+   * layer has already removed the member; the session layer does not call back into the room.
+   */
+  end(code: number, reason: string): void;
+}
+
+/** What the session layer calls on the room layer (implemented by the matchmaker / room host). */
+export interface SessionEvents {
+  /**
+   * A decoded room-protocol message from the session's client, with the channel it arrived on (relays
+   * are forwarded on the same channel kind) and, when known, its encoded size in bytes (for rate limits).
+   */
+  onClientMessage(
+    session: SessionPort,
+    message: import('@netplay/transport').ClientMessage,
+    channel: number,
+    size?: number,
+  ): void;
+  /** A bad message: the session answered with an error and carries on. */
+  onBadMessage?(session: SessionPort, error: Error): void;
+  /** The link dropped; the session waits for a resume (rooms may show the member as away). */
+  onDisconnected?(session: SessionPort): void;
+  /** The session resumed on a new link. */
+  onReconnected?(session: SessionPort): void;
+  /** The session is gone for good (grace expired, kicked, flooding, shutdown): remove the member. */
+  onClosed(session: SessionPort, code: number, reason: string): void;
+}
