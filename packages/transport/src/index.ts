@@ -10,7 +10,16 @@
 
 export { type ChannelConfig, type ChannelMode, DEFAULT_CHANNELS, DefaultChannel } from './channel/channel-config.js';
 export type { ChannelStats } from './channel/channel-sink.js';
-export type { Clock, TimerHandle } from './clock.js';
+// Clocks: real time, and virtual time for deterministic tests (docs/simulator.md).
+export {
+  type Clock,
+  DEFAULT_VIRTUAL_CLOCK_OPTIONS,
+  RealClock,
+  realClock,
+  type TimerHandle,
+  VirtualClock,
+  type VirtualClockOptions,
+} from './clock.js';
 
 // Protocol core: app message → channel → packet.
 export { Connection, type ConnectionHandlers, type ConnectionState } from './connection.js';
