@@ -393,13 +393,19 @@ export class Connection {
 
   /**
    * `true` when a flush now would send data. Reliable data counts only while the congestion window
-   * has room for a full packet (or nothing is in flight): a flush then always makes progress, and a
-   * window with less room waits for acks instead of spinning.
+   * has room for a packet holding the next reliable record (or nothing is in flight): a flush then
+   * always makes progress, and a window with less room waits for acks instead of spinning. The room
+   * needed is that record's real size, not a full MTU: a game's packets of a few hundred bytes must
+   * not stall behind a window that is merely smaller than 1200 bytes of spare room.
    */
   private hasSendable(): boolean {
     for (const ch of this.unreliable) if (ch.hasPending()) return true;
     const cc = this.cc;
-    if (cc !== undefined && cc.bytesInFlight > 0 && cc.available() < this.options.mtu) return false;
+    if (cc !== undefined && cc.bytesInFlight > 0) {
+      const room = cc.available() - PACKET_HEADER_SIZE;
+      for (const ch of this.reliable) if (ch.nextSendSize() <= room) return true;
+      return false;
+    }
     for (const ch of this.reliable) if (ch.hasSendable()) return true;
     return false;
   }

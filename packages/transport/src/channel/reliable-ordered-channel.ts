@@ -124,6 +124,31 @@ export class ReliableOrderedChannel {
     return this.resendCount > 0 || (this.nextNew < this.s.window && this.head + this.nextNew < this.units.length);
   }
 
+  /**
+   * Record size (framing included) of the smallest unit a flush would write first: the first unit
+   * awaiting a resend or the first never-sent unit of the window. `Infinity` when nothing is
+   * sendable. The connection compares it with the congestion window's free room, so a window that
+   * cannot take a full MTU still sends the small records a game sends every tick.
+   */
+  nextSendSize(): number {
+    let size = Number.POSITIVE_INFINITY;
+    if (this.resendCount > 0) {
+      const end = this.head + this.nextNew;
+      for (let i = this.head; i < end; i++) {
+        const unit = this.units[i]!;
+        if (unit.needsResend) {
+          size = PacketBuilder.recordSize(unit.payload.length, unit.fragmentsRemaining >= 0);
+          break;
+        }
+      }
+    }
+    const next = this.nextNew < this.s.window ? this.units[this.head + this.nextNew] : undefined;
+    if (next !== undefined) {
+      size = Math.min(size, PacketBuilder.recordSize(next.payload.length, next.fragmentsRemaining >= 0));
+    }
+    return size;
+  }
+
   /** `true` when the send buffer holds anything unacked. */
   hasUnacked(): boolean {
     return this.head < this.units.length;
