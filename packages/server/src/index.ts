@@ -1,3 +1,51 @@
-/** @packageDocumentation Netplay server: sessions, rooms, matchmaking and relay (in progress). */
+/**
+ * `@netplay/server`: the server a studio hosts. Sessions (handshake over WebSocket and UDP,
+ * heartbeats, idle timeout, resume without loss), rooms (lifecycle hooks, typed handlers, a
+ * fixed-rate tick, broadcast), matchmaking with atomic seat reservations, relay of client messages
+ * through the server, per-session rate limits.
+ *
+ * ```ts
+ * import { Room, Server } from '@netplay/server';
+ * class Arena extends Room {
+ *   onCreate() { this.onMessage('move', (client, payload) => { ... }); }
+ * }
+ * const server = new Server({ port: 2567 });
+ * server.define('arena', Arena, { maxClients: 8 });
+ * await server.listen();
+ * ```
+ * @packageDocumentation
+ */
+
+export {
+  CloseCode,
+  type RoomListing,
+  SessionError,
+  SessionErrorCode,
+} from '@netplay/transport';
+export type { MatchmakerStats } from './matchmaker/matchmaker.js';
+export {
+  DEFAULT_RATE_LIMIT,
+  DEFAULT_ROOM_OPTIONS,
+  DEFAULT_SERVER_OPTIONS,
+  type Logger,
+  type RateLimitOptions,
+  type ResolvedServerOptions,
+  type RoomDefinitionOptions,
+  resolveServerOptions,
+  type ServerOptions,
+} from './options.js';
+export {
+  type MessageHandler,
+  type PayloadValidator,
+  type RelayRequest,
+  Room,
+  type WildcardMessageHandler,
+} from './room/room.js';
+export { RoomClient, type SendOptions } from './room/room-client.js';
+export type { BroadcastOptions } from './room/room-control.js';
+export type { TickStats } from './room/tick-loop.js';
+export { type AcceptLinkInfo, Server, type ServerState, type ServerStats } from './server.js';
+export type { LinkKind, SessionLayerStats } from './session/session-layer.js';
+
 /** The version of this package. */
 export const VERSION = '0.1.0';

@@ -2,8 +2,15 @@
  * Options of the server and of room types, with every default in one place.
  * @module
  */
+import { randomBytes } from 'node:crypto';
 import type { Server as HttpServer } from 'node:http';
-import type { Clock, ConnectionOptions, PayloadLimits } from '@netplay/transport';
+import {
+  type Clock,
+  type ConnectionOptions,
+  InvalidOptionError,
+  type PayloadLimits,
+  realClock,
+} from '@netplay/transport';
 
 /** Per-session rate limits (token buckets refilled continuously). */
 export interface RateLimitOptions {
@@ -107,3 +114,79 @@ export const DEFAULT_ROOM_OPTIONS = {
   maxClients: Number.POSITIVE_INFINITY,
   autoDispose: true,
 } as const;
+
+/** {@link ServerOptions} with every default filled in (what the server runs with). */
+export interface ResolvedServerOptions {
+  port: number;
+  host: string;
+  udpPort: number | undefined;
+  server: HttpServer | undefined;
+  path: string;
+  clock: Clock;
+  connection: ConnectionOptions | undefined;
+  payloadLimits: Partial<PayloadLimits> | undefined;
+  reconnectGrace: number;
+  idleTimeout: number;
+  handshakeTimeout: number;
+  maxSessions: number;
+  maxSessionsPerAddress: number;
+  maxRooms: number;
+  rateLimit: Required<RateLimitOptions>;
+  seatReservationTime: number;
+  shutdownTimeout: number;
+  secret: Uint8Array;
+  logger: Logger;
+}
+
+const positive = (name: string, value: number, integer = false): number => {
+  if (!(typeof value === 'number' && value > 0 && (!integer || Number.isInteger(value)))) {
+    throw new InvalidOptionError(name, integer ? 'must be a positive integer' : 'must be a positive number');
+  }
+  return value;
+};
+
+const portNumber = (name: string, value: number): number => {
+  if (!(Number.isInteger(value) && value >= 0 && value <= 65_535))
+    throw new InvalidOptionError(name, 'must be 0..65535');
+  return value;
+};
+
+/**
+ * Fill in defaults and validate.
+ * @throws {@link InvalidOptionError} (`INVALID_OPTION`) naming the first bad option.
+ */
+export function resolveServerOptions(options: ServerOptions = {}): ResolvedServerOptions {
+  const rateLimit = { ...DEFAULT_RATE_LIMIT, ...options.rateLimit };
+  positive('rateLimit.messagesPerSecond', rateLimit.messagesPerSecond);
+  positive('rateLimit.bytesPerSecond', rateLimit.bytesPerSecond);
+  positive('rateLimit.burstSeconds', rateLimit.burstSeconds);
+  positive('rateLimit.floodFactor', rateLimit.floodFactor);
+  const secret = options.secret ?? new Uint8Array(randomBytes(32));
+  if (secret.length < 16) throw new InvalidOptionError('secret', 'must be at least 16 bytes (32 recommended)');
+  const d = DEFAULT_SERVER_OPTIONS;
+  return {
+    port: portNumber('port', options.port ?? d.port),
+    host: options.host ?? d.host,
+    udpPort: options.udpPort === undefined ? undefined : portNumber('udpPort', options.udpPort),
+    server: options.server,
+    path: options.path ?? d.path,
+    clock: options.clock ?? realClock,
+    connection: options.connection,
+    payloadLimits: options.payloadLimits,
+    reconnectGrace: positive('reconnectGrace', options.reconnectGrace ?? d.reconnectGrace),
+    idleTimeout: positive('idleTimeout', options.idleTimeout ?? d.idleTimeout),
+    handshakeTimeout: positive('handshakeTimeout', options.handshakeTimeout ?? d.handshakeTimeout),
+    maxSessions: positive('maxSessions', options.maxSessions ?? d.maxSessions, true),
+    maxSessionsPerAddress: positive(
+      'maxSessionsPerAddress',
+      options.maxSessionsPerAddress ?? d.maxSessionsPerAddress,
+      true,
+    ),
+    maxRooms: positive('maxRooms', options.maxRooms ?? d.maxRooms, true),
+    rateLimit,
+    seatReservationTime: positive('seatReservationTime', options.seatReservationTime ?? d.seatReservationTime),
+    shutdownTimeout: positive('shutdownTimeout', options.shutdownTimeout ?? d.shutdownTimeout),
+    secret,
+    logger: options.logger ?? console,
+  };
+}

@@ -214,6 +214,39 @@ export class VirtualClock implements Clock {
   }
 
   /**
+   * Like {@link runUntil}, for code that awaits promises (a client's `joinOrCreate`, a room's async
+   * hooks): before each check and each step it lets pending promise callbacks and I/O callbacks run
+   * (one macrotask turn), so async work completes at the virtual time it was started. Resolves
+   * `true` when the condition became true, `false` when no timer was left and the condition still
+   * failed after the pending callbacks ran.
+   *
+   * ```ts
+   * const joined = client.joinOrCreate('arena');
+   * await clock.runUntilAsync(() => done);   // 10 s of handshakes and resends in milliseconds
+   * ```
+   * @param maxSteps Most timers to fire. Defaults to the clock's `maxSteps` option.
+   * @throws {@link LivelockError} when the condition is still false after `maxSteps` timers.
+   */
+  async runUntilAsync(condition: () => boolean, maxSteps = this.#maxSteps): Promise<boolean> {
+    let fired = 0;
+    let idleTurns = 0;
+    for (;;) {
+      await nextTurn();
+      if (condition()) return true;
+      if (this.#queue.peek() === undefined) {
+        // Nothing scheduled: give in-flight async work a few more turns before calling it idle.
+        if (++idleTurns > IDLE_TURNS) return false;
+        continue;
+      }
+      idleTurns = 0;
+      if (fired >= maxSteps) throw new LivelockError(`condition still false after ${maxSteps} steps`, this.#now);
+      this.#resetGuard();
+      this.#fire(this.#queue.peek()!);
+      fired++;
+    }
+  }
+
+  /**
    * Fire timers in order until `condition()` is true (checked before each step). Returns `true`
    * when the condition became true, `false` when the clock went idle first.
    * @param maxSteps Most timers to fire. Defaults to the clock's `maxSteps` option.
@@ -266,4 +299,15 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
     if (o[key] !== undefined) out[key] = o[key];
   }
   return out;
+}
+
+/** Turns {@link VirtualClock.runUntilAsync} waits, with no timer pending, before it calls the clock idle. */
+const IDLE_TURNS = 3;
+
+/** Resolve after every pending promise callback (and ready I/O callback) has run. */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => {
+    if (typeof setImmediate === 'function') setImmediate(resolve);
+    else setTimeout(resolve, 0);
+  });
 }

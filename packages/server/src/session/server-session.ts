@@ -11,6 +11,7 @@ import {
   type ConnectionStats,
   DefaultChannel,
   decodeClientMessage,
+  decodeHandshake,
   encodeHandshake,
   encodeServerMessage,
   HandshakeType,
@@ -99,7 +100,7 @@ export class ServerSession implements SessionPort {
       this.peer.send(channel, bytes);
     } catch (error) {
       if (error instanceof NetplayError && error.code === TransportErrorCode.SEND_QUEUE_FULL) {
-        this.close(CloseCode.SLOW_CONSUMER, 'send queue overflow', true);
+        this.close(CloseCode.SLOW_CONSUMER, 'send queue overflow');
       } else {
         throw error;
       }
@@ -132,13 +133,11 @@ export class ServerSession implements SessionPort {
 
   /**
    * Close from the session layer (timeout, flooding, slow consumer, protocol error, shutdown):
-   * tell the client if it is connected, and tell the room layer when `notifyRoom`.
+   * tell the client if it is connected. The room layer hears `onClosed` once the session is gone.
    */
-  close(code: number, reason: string, notifyRoom: boolean): void {
+  close(code: number, reason: string): void {
     if (this._state === 'closed') return;
-    const wasEnding = this._state === 'ending';
     this.end(code, reason);
-    if (notifyRoom && !wasEnding) this.host.events.onClosed(this, code, reason);
   }
 
   /** Resolves once the session is closed. */
@@ -177,11 +176,24 @@ export class ServerSession implements SessionPort {
     return new HandshakeFilterLink(link, (datagram) => this.onLateHandshake(link, datagram));
   }
 
-  /** A handshake retransmit on an established link: the client missed our Accept. */
+  /**
+   * A handshake packet on an established link: a retransmit (the client missed our Accept), or the
+   * client's `Disconnect` (it is done with this session: no grace period).
+   */
   private onLateHandshake(link: Link, datagram: Uint8Array): void {
-    const type = datagram[1]! & 0x0f;
-    if (type === HandshakeType.Connect || type === HandshakeType.Response) {
-      if (this._state === 'connected') link.send(encodeHandshake({ type: HandshakeType.Accept, resumed: false }));
+    const packet = decodeHandshake(datagram);
+    if (packet === undefined) return;
+    if (packet.type === HandshakeType.Connect || packet.type === HandshakeType.Response) {
+      if (this._state === 'connected' && packet.body.resume === undefined) {
+        link.send(encodeHandshake({ type: HandshakeType.Accept, resumed: false }));
+      }
+    } else if (
+      packet.type === HandshakeType.Disconnect &&
+      (this.peer.currentLink as HandshakeFilterLink).inner === link
+    ) {
+      this.endCode = CloseCode.NORMAL;
+      this.endReason = packet.reason || 'client disconnected';
+      this.finish();
     }
   }
 
@@ -201,7 +213,7 @@ export class ServerSession implements SessionPort {
   private onConnectionError(error: Error): void {
     if (error instanceof NetplayError && error.code === TransportErrorCode.PROTOCOL_VIOLATION) {
       this.host.logger.warn(`session ${this.id}: ${error.message}`);
-      this.close(CloseCode.PROTOCOL_ERROR, 'protocol violation', true);
+      this.close(CloseCode.PROTOCOL_ERROR, 'protocol violation');
     } else {
       this.host.logger.error(`session ${this.id}: handler error`, error);
     }
@@ -221,7 +233,6 @@ export class ServerSession implements SessionPort {
       this.endCode = CloseCode.TIMEOUT;
       this.endReason = 'not resumed within the grace period';
       this.finish();
-      this.host.events.onClosed(this, CloseCode.TIMEOUT, this.endReason);
     }, this.host.reconnectGraceMs);
   }
 
@@ -251,6 +262,7 @@ export class ServerSession implements SessionPort {
     }
     this.peer.close(this.endReason || 'closed');
     this.host.release(this);
+    this.host.events.onClosed(this, this.endCode, this.endReason);
     for (const resolve of this.closedWaiters.splice(0)) resolve();
   }
 }

@@ -16,6 +16,7 @@ import {
   type ConnectionOptions,
   decodeHandshake,
   encodeHandshake,
+  HANDSHAKE_PADDED_SIZE,
   HandshakeType,
   type Link,
   type PayloadCodec,
@@ -149,6 +150,13 @@ export class SessionLayer implements SessionHost {
         }
         if (kind === 'udp') {
           if (packet.type === HandshakeType.Connect) {
+            if (datagram.length < HANDSHAKE_PADDED_SIZE) {
+              // An unpadded Connect could make the Challenge larger than the request: drop it.
+              this.stats.handshakeDatagramsDropped++;
+              done();
+              link.close('unpadded connect');
+              return;
+            }
             // Stateless challenge: reply (never larger than the padded request) and forget the link.
             this.stats.challengesSent++;
             const cookie = makeCookie(this.s.secret, remoteAddress, remotePort, this.clock.now());

@@ -1,0 +1,353 @@
+/**
+ * The matchmaker (the room layer's entry point): room types, the rooms alive on this server,
+ * joining (create / join / joinOrCreate / joinById) with atomic seat reservations, listings, and
+ * routing each session's messages to its room after the session's rate limits.
+ *
+ * It implements the session layer's {@link SessionEvents}; it never touches links or sockets.
+ * @module
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  type ClientMessage,
+  type Clock,
+  CloseCode,
+  DefaultChannel,
+  encodeServerMessage,
+  type JoinMethod,
+  Op,
+  type PayloadCodec,
+  type RoomListing,
+  SessionError,
+  SessionErrorCode,
+} from '@netplay/transport';
+import type { Logger } from '../options.js';
+import { RateVerdict, type ResolvedRateLimit, SessionRateLimiter } from '../relay/rate-limiter.js';
+import { RoomClient } from '../room/room-client.js';
+import { type RoomDefinition, type RoomHost, RoomRuntime, type Seat } from '../room/room-runtime.js';
+import type { SessionEvents, SessionPort } from '../session/session-port.js';
+
+/** Settings of a {@link Matchmaker} (resolved server options). */
+export interface MatchmakerSettings {
+  clock: Clock;
+  codec: PayloadCodec;
+  logger: Logger;
+  rateLimit: ResolvedRateLimit;
+  maxRooms: number;
+  seatReservationMs: number;
+  /** Seconds a session survives a dropped link (told to clients in `Joined`). */
+  reconnectGrace: number;
+}
+
+/** Counters of the matchmaker. */
+export interface MatchmakerStats {
+  roomsCreated: number;
+  roomsDisposed: number;
+  joins: number;
+  joinsRefused: number;
+  messagesRateLimited: number;
+  sessionsFlooding: number;
+  badRequests: number;
+}
+
+/** What the matchmaker knows of one session. */
+interface Membership {
+  readonly session: SessionPort;
+  readonly limiter: SessionRateLimiter;
+  runtime: RoomRuntime | undefined;
+  client: RoomClient | undefined;
+  joining: boolean;
+}
+
+/** Owns room types and rooms; routes sessions to rooms. */
+export class Matchmaker implements SessionEvents, RoomHost {
+  readonly stats: MatchmakerStats = {
+    roomsCreated: 0,
+    roomsDisposed: 0,
+    joins: 0,
+    joinsRefused: 0,
+    messagesRateLimited: 0,
+    sessionsFlooding: 0,
+    badRequests: 0,
+  };
+  readonly clock: Clock;
+  readonly codec: PayloadCodec;
+  readonly logger: Logger;
+  private readonly s: MatchmakerSettings;
+  private readonly definitions = new Map<string, RoomDefinition>();
+  private readonly rooms = new Map<string, RoomRuntime>();
+  private readonly byName = new Map<string, Set<RoomRuntime>>();
+  private readonly memberships = new Map<string, Membership>();
+  private readonly disposeWaiters = new Set<() => void>();
+  private accepting = true;
+
+  constructor(settings: MatchmakerSettings) {
+    this.s = settings;
+    this.clock = settings.clock;
+    this.codec = settings.codec;
+    this.logger = settings.logger;
+  }
+
+  /** Register a room type. */
+  define(definition: RoomDefinition): void {
+    this.definitions.set(definition.name, definition);
+  }
+
+  /** `true` when a room type of that name is defined. */
+  hasDefinition(name: string): boolean {
+    return this.definitions.has(name);
+  }
+
+  /** Rooms alive now (including ones still running `onCreate`). */
+  get roomCount(): number {
+    return this.rooms.size;
+  }
+
+  /** A live room by id. */
+  getRoom(roomId: string): RoomRuntime | undefined {
+    return this.rooms.get(roomId);
+  }
+
+  /** Every live room. */
+  allRooms(): IterableIterator<RoomRuntime> {
+    return this.rooms.values();
+  }
+
+  /** Public, unlocked rooms of type `name` with a free seat (every type when `name` is empty). */
+  listAvailable(name: string): RoomListing[] {
+    const out: RoomListing[] = [];
+    const pool = name === '' ? this.rooms.values() : (this.byName.get(name)?.values() ?? []);
+    for (const runtime of pool) if (runtime.seatRefusal(false) === undefined) out.push(runtime.listing());
+    return out;
+  }
+
+  /**
+   * Reserve a seat for a new member in a room chosen by `method` (`room` is a type name, or a room
+   * id for `joinById`). Throws {@link SessionError} with the refusal. Synchronous up to the seat,
+   * so concurrent joins never overfill a room nor create duplicates.
+   */
+  reserve(method: JoinMethod, room: string, options: Record<string, unknown>): Seat {
+    if (!this.accepting) throw new SessionError(SessionErrorCode.SHUTTING_DOWN, 'server is shutting down');
+    if (method === 'joinById') {
+      const runtime = this.rooms.get(room);
+      if (runtime === undefined) throw new SessionError(SessionErrorCode.ROOM_NOT_FOUND, `no room with id ${room}`);
+      const refusal = runtime.seatRefusal(true);
+      if (refusal !== undefined) throw new SessionError(refusal, refusalMessage(refusal, room));
+      return runtime.reserveSeat();
+    }
+    const definition = this.definitions.get(room);
+    if (definition === undefined) throw new SessionError(SessionErrorCode.ROOM_NOT_FOUND, `no room type named ${room}`);
+    if (method === 'join' || method === 'joinOrCreate') {
+      for (const runtime of this.byName.get(room) ?? []) {
+        if (runtime.seatRefusal(false) === undefined) return runtime.reserveSeat();
+      }
+      if (method === 'join') throw new SessionError(SessionErrorCode.ROOM_NOT_FOUND, `no available ${room} room`);
+    }
+    return this.createRoom(definition, options).reserveSeat();
+  }
+
+  /** Create a room of `definition` (its `onCreate` runs in the background; joins wait for it). */
+  createRoom(definition: RoomDefinition, options: Record<string, unknown>): RoomRuntime {
+    if (this.rooms.size >= this.s.maxRooms) throw new SessionError(SessionErrorCode.LIMIT_REACHED, 'too many rooms');
+    let id = newRoomId();
+    while (this.rooms.has(id)) id = newRoomId();
+    const runtime = new RoomRuntime(this, definition, id, this.s.seatReservationMs);
+    this.rooms.set(id, runtime);
+    const named = this.byName.get(definition.name);
+    if (named === undefined) this.byName.set(definition.name, new Set([runtime]));
+    else named.add(runtime);
+    this.stats.roomsCreated++;
+    void runtime.start({ ...definition.options.defaultOptions, ...options });
+    return runtime;
+  }
+
+  /** Stop creating rooms and taking joins (shutdown). */
+  stopAccepting(): void {
+    this.accepting = false;
+  }
+
+  /** Dispose every room, telling members `code` / `reason`. Resolves when all are gone. */
+  async disposeAll(code: number, reason: string): Promise<void> {
+    await Promise.all([...this.rooms.values()].map((runtime) => runtime.dispose(code, reason)));
+  }
+
+  // ---- RoomHost ------------------------------------------------------------------------------
+
+  roomDisposed(runtime: RoomRuntime): void {
+    if (this.rooms.get(runtime.roomId) !== runtime) return;
+    this.rooms.delete(runtime.roomId);
+    const named = this.byName.get(runtime.roomName);
+    named?.delete(runtime);
+    if (named?.size === 0) this.byName.delete(runtime.roomName);
+    this.stats.roomsDisposed++;
+    for (const resolve of this.disposeWaiters) resolve();
+  }
+
+  memberRemoved(_runtime: RoomRuntime, client: RoomClient): void {
+    const m = this.memberships.get(client.sessionId);
+    if (m?.client === client) {
+      m.client = undefined;
+      m.runtime = undefined;
+    }
+  }
+
+  // ---- SessionEvents -------------------------------------------------------------------------
+
+  onClientMessage(session: SessionPort, message: ClientMessage, channel: number, size = 0): void {
+    const m = this.membership(session);
+    const now = this.clock.now();
+    switch (message.op) {
+      case Op.Join:
+        if (m.joining || m.client !== undefined) {
+          this.refuse(
+            session,
+            message.requestId,
+            SessionErrorCode.INVALID_REQUEST,
+            'this session is already in a room',
+          );
+          return;
+        }
+        void this.join(m, message.requestId, message.method, message.room, message.options);
+        return;
+      case Op.List:
+        session.send(
+          DefaultChannel.Reliable,
+          encodeServerMessage(this.codec, {
+            op: Op.RoomList,
+            requestId: message.requestId,
+            rooms: this.listAvailable(message.room),
+          }),
+        );
+        return;
+      case Op.Leave:
+        if (m.runtime !== undefined && m.client !== undefined) {
+          m.runtime.removeClient(m.client, true, { code: CloseCode.NORMAL, reason: 'left' });
+        } else {
+          session.end(CloseCode.NORMAL, 'left');
+        }
+        return;
+      case Op.Message:
+      case Op.Relay: {
+        const runtime = m.runtime;
+        const client = m.client;
+        if (runtime === undefined || client === undefined) {
+          this.stats.badRequests++;
+          this.sendError(session, SessionErrorCode.INVALID_REQUEST, 'join a room first');
+          return;
+        }
+        const verdict = m.limiter.admit(size, now);
+        if (verdict !== RateVerdict.Ok) {
+          this.stats.messagesRateLimited++;
+          if (verdict === RateVerdict.Flood) {
+            this.stats.sessionsFlooding++;
+            this.logger.warn(`session ${session.id}: flooding past its rate limit, disconnected`);
+            runtime.removeClient(client, false, { code: CloseCode.FLOODING, reason: 'rate limit exceeded' });
+          } else if (verdict === RateVerdict.Limited) {
+            this.sendError(session, SessionErrorCode.RATE_LIMITED, 'message dropped: rate limit exceeded');
+          }
+          return;
+        }
+        if (message.op === Op.Message) runtime.handleMessage(client, message.type, message.payload);
+        else runtime.handleRelay(client, message.payload, message.target, channel);
+        return;
+      }
+    }
+  }
+
+  onBadMessage(_session: SessionPort, _error: Error): void {
+    this.stats.badRequests++;
+  }
+
+  onDisconnected(session: SessionPort): void {
+    const m = this.memberships.get(session.id);
+    if (m?.runtime !== undefined && m.client !== undefined) m.runtime.clientDisconnected(m.client);
+  }
+
+  onReconnected(session: SessionPort): void {
+    const m = this.memberships.get(session.id);
+    if (m?.runtime !== undefined && m.client !== undefined) m.runtime.clientReconnected(m.client);
+  }
+
+  onClosed(session: SessionPort, code: number, _reason: string): void {
+    const m = this.memberships.get(session.id);
+    if (m === undefined) return;
+    this.memberships.delete(session.id);
+    // A client that said goodbye (Disconnect with NORMAL) consented; a timeout or a kick did not.
+    if (m.runtime !== undefined && m.client !== undefined) m.runtime.removeClient(m.client, code === CloseCode.NORMAL);
+  }
+
+  // ---- joining -------------------------------------------------------------------------------
+
+  private membership(session: SessionPort): Membership {
+    let m = this.memberships.get(session.id);
+    if (m === undefined) {
+      m = {
+        session,
+        limiter: new SessionRateLimiter(this.s.rateLimit, this.clock.now()),
+        runtime: undefined,
+        client: undefined,
+        joining: false,
+      };
+      this.memberships.set(session.id, m);
+    }
+    return m;
+  }
+
+  private async join(
+    m: Membership,
+    requestId: number,
+    method: JoinMethod,
+    room: string,
+    options: Record<string, unknown>,
+  ): Promise<void> {
+    m.joining = true;
+    let seat: Seat | undefined;
+    try {
+      seat = this.reserve(method, room, options);
+      const runtime = seat.runtime;
+      const client = new RoomClient(m.session, runtime);
+      const ready = await Promise.race([runtime.ready, seat.expired]);
+      if (!ready) throw new SessionError(SessionErrorCode.ROOM_ERROR, 'the room failed to start');
+      const verdict = await Promise.race([runtime.authorize(client, options), seat.expired]);
+      if (verdict === false) throw new SessionError(SessionErrorCode.TIMEOUT, 'seat reservation expired');
+      if (verdict === undefined) throw new SessionError(SessionErrorCode.AUTH_FAILED, 'the room refused this client');
+      if (runtime.disposed) throw new SessionError(SessionErrorCode.ROOM_NOT_FOUND, 'the room was disposed');
+      if (this.memberships.get(m.session.id) !== m) return; // the session went away meanwhile
+      client.auth = verdict.auth;
+      m.runtime = runtime;
+      m.client = client;
+      this.stats.joins++;
+      runtime.admit(client, options, requestId, m.session.resumeToken, this.s.reconnectGrace);
+    } catch (error) {
+      this.stats.joinsRefused++;
+      const code = error instanceof SessionError ? error.code : SessionErrorCode.ROOM_ERROR;
+      const message = error instanceof Error ? error.message : String(error);
+      if (!(error instanceof SessionError)) this.logger.error('join failed', error);
+      this.refuse(m.session, requestId, code, message);
+    } finally {
+      m.joining = false;
+      seat?.release();
+    }
+  }
+
+  private refuse(session: SessionPort, requestId: number, code: string, message: string): void {
+    session.send(
+      DefaultChannel.Reliable,
+      encodeServerMessage(this.codec, { op: Op.RequestError, requestId, code, message }),
+    );
+  }
+
+  private sendError(session: SessionPort, code: string, message: string): void {
+    session.send(DefaultChannel.Reliable, encodeServerMessage(this.codec, { op: Op.Error, code, message }));
+  }
+}
+
+function refusalMessage(code: string, roomId: string): string {
+  if (code === SessionErrorCode.ROOM_FULL) return `room ${roomId} is full`;
+  if (code === SessionErrorCode.ROOM_LOCKED) return `room ${roomId} is locked`;
+  return `no room with id ${roomId}`;
+}
+
+/** A random url-safe room id (9 bytes → 12 characters). */
+function newRoomId(): string {
+  return randomBytes(9).toString('base64url');
+}

@@ -1,0 +1,304 @@
+/**
+ * The Netplay server: WebSocket (on an HTTP server) and optional UDP listeners, the session layer
+ * (handshakes, resume, limits) and the matchmaker (room types, rooms, relay). One process; the
+ * cluster mode places rooms over several of these.
+ *
+ * ```ts
+ * const server = new Server({ port: 2567, udpPort: 2568 });
+ * server.define('arena', Arena, { maxClients: 8 });
+ * await server.listen();
+ * // …
+ * await server.shutdown();
+ * ```
+ * @module
+ */
+import { createServer, type Server as HttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  CloseCode,
+  InvalidOptionError,
+  type Link,
+  NetplayError,
+  PayloadCodec,
+  type RoomListing,
+  TransportErrorCode,
+} from '@netplay/transport';
+import { UdpLinkServer, WebSocketLinkServer } from '@netplay/transport/node';
+import { Matchmaker, type MatchmakerStats } from './matchmaker/matchmaker.js';
+import {
+  DEFAULT_ROOM_OPTIONS,
+  type ResolvedServerOptions,
+  type RoomDefinitionOptions,
+  resolveServerOptions,
+  type ServerOptions,
+} from './options.js';
+import type { Room } from './room/room.js';
+import type { RoomClient } from './room/room-client.js';
+import type { RoomClass } from './room/room-runtime.js';
+import { type LinkKind, SessionLayer, type SessionLayerStats } from './session/session-layer.js';
+
+/** Lifecycle of a {@link Server}. */
+export type ServerState = 'idle' | 'listening' | 'shutting-down' | 'closed';
+
+/** A snapshot of a server's counters. */
+export interface ServerStats {
+  /** Sessions alive (connected or waiting for a resume). */
+  readonly sessions: number;
+  /** Rooms alive. */
+  readonly rooms: number;
+  readonly session: Readonly<SessionLayerStats>;
+  readonly matchmaker: Readonly<MatchmakerStats>;
+}
+
+/** Where a link given to {@link Server.acceptLink} comes from. */
+export interface AcceptLinkInfo {
+  /** `'udp'` runs the challenge handshake; anything else the direct one. Defaults to `'websocket'`. */
+  kind?: LinkKind;
+  /** Peer address (for per-address limits). Defaults to `'local'`. */
+  remoteAddress?: string;
+  /** Peer port (UDP cookies are bound to it). Defaults to 0. */
+  remotePort?: number;
+}
+
+/** A Netplay server: define room types, listen, shut down gracefully. */
+export class Server {
+  /** The resolved options the server runs with. */
+  readonly options: Readonly<ResolvedServerOptions>;
+  readonly #codec: PayloadCodec;
+  readonly #matchmaker: Matchmaker;
+  readonly #sessions: SessionLayer;
+  #http: HttpServer | undefined;
+  #ws: WebSocketLinkServer | undefined;
+  #udp: UdpLinkServer | undefined;
+  #state: ServerState = 'idle';
+  #started = false;
+  #shutdown: Promise<void> | undefined;
+
+  /**
+   * @param options - see {@link ServerOptions}; every default is in `DEFAULT_SERVER_OPTIONS`.
+   * @throws {@link InvalidOptionError} for a bad option.
+   */
+  constructor(options: ServerOptions = {}) {
+    const o = resolveServerOptions(options);
+    this.options = o;
+    this.#codec = new PayloadCodec(o.payloadLimits === undefined ? {} : { ...o.payloadLimits });
+    this.#matchmaker = new Matchmaker({
+      clock: o.clock,
+      codec: this.#codec,
+      logger: o.logger,
+      rateLimit: o.rateLimit,
+      maxRooms: o.maxRooms,
+      seatReservationMs: o.seatReservationTime * 1000,
+      reconnectGrace: o.reconnectGrace,
+    });
+    this.#sessions = new SessionLayer({
+      clock: o.clock,
+      codec: this.#codec,
+      events: this.#matchmaker,
+      logger: o.logger,
+      connection: o.connection,
+      secret: o.secret,
+      reconnectGraceMs: o.reconnectGrace * 1000,
+      idleTimeoutMs: o.idleTimeout,
+      handshakeTimeoutMs: o.handshakeTimeout,
+      drainTimeoutMs: o.shutdownTimeout,
+      maxSessions: o.maxSessions,
+      maxSessionsPerAddress: o.maxSessionsPerAddress,
+    });
+  }
+
+  /** Current lifecycle state. */
+  get state(): ServerState {
+    return this.#state;
+  }
+
+  /**
+   * Register a room type: clients then `create` / `join` / `joinOrCreate` rooms of `name`.
+   * @throws {@link InvalidOptionError} for an empty or duplicate name, or bad options.
+   */
+  define<TClient extends RoomClient>(
+    name: string,
+    roomClass: new () => Room<TClient>,
+    options: RoomDefinitionOptions = {},
+  ): this {
+    if (typeof name !== 'string' || name.length === 0 || name.length > 128) {
+      throw new InvalidOptionError('name', 'a room type name is 1 to 128 characters');
+    }
+    if (this.#matchmaker.hasDefinition(name))
+      throw new InvalidOptionError('name', `room type ${name} is already defined`);
+    const maxClients = options.maxClients ?? DEFAULT_ROOM_OPTIONS.maxClients;
+    if (!(maxClients >= 1)) throw new InvalidOptionError('maxClients', 'must be at least 1');
+    this.#matchmaker.define({
+      name,
+      roomClass: roomClass as unknown as RoomClass,
+      options: {
+        maxClients,
+        autoDispose: options.autoDispose ?? DEFAULT_ROOM_OPTIONS.autoDispose,
+        defaultOptions: { ...options.defaultOptions },
+      },
+    });
+    return this;
+  }
+
+  /**
+   * Start listening: HTTP + WebSocket on `port` (or the given `server`), UDP on `udpPort` when set.
+   * @throws A `LinkError` (`LINK_ERROR`) when a port cannot be bound (e.g. in use); nothing is left
+   * listening then.
+   */
+  async listen(): Promise<void> {
+    if (this.#state !== 'idle') throw new InvalidOptionError('listen', `server is ${this.#state}`);
+    const o = this.options;
+    this.#start();
+    try {
+      const http = o.server ?? createServer((req, res) => this.#onHttpRequest(req, res));
+      this.#http = http;
+      this.#ws = await WebSocketLinkServer.listen({
+        server: http,
+        ...(o.path === '/' ? {} : { path: o.path }),
+        onLink: (link, request) =>
+          this.acceptLink(link, {
+            kind: 'websocket',
+            remoteAddress: request.remoteAddress,
+            remotePort: request.remotePort,
+          }),
+      });
+      if (o.server === undefined) await listenHttp(http, o.port, o.host);
+      if (o.udpPort !== undefined) {
+        this.#udp = await UdpLinkServer.listen({
+          port: o.udpPort,
+          host: o.host,
+          maxPeers: o.maxSessions + 1024,
+          onLink: (link, remote) =>
+            this.acceptLink(link, { kind: 'udp', remoteAddress: remote.address, remotePort: remote.port }),
+          onError: (error) => o.logger.error('udp socket failed', error),
+        });
+      }
+    } catch (error) {
+      await this.#closeListeners();
+      this.#state = 'closed';
+      throw error;
+    }
+    this.#state = 'listening';
+  }
+
+  /** TCP port of HTTP/WebSocket (the bound one when `port: 0`). */
+  get port(): number {
+    return this.#address(this.#http?.address())?.port ?? this.options.port;
+  }
+
+  /** UDP port (the bound one when `udpPort: 0`), or `undefined` when UDP is off. */
+  get udpPort(): number | undefined {
+    return this.#udp === undefined || this.#udp.closed ? this.options.udpPort : this.#udp.address().port;
+  }
+
+  /**
+   * Hand the server a link that did not come through its listeners (a memory link, a simulated
+   * link, a custom transport): it runs the handshake and becomes a session like any other. This is
+   * how tests run a server and clients on a virtual clock without sockets.
+   */
+  acceptLink(link: Link, info: AcceptLinkInfo = {}): void {
+    if (this.#state === 'shutting-down' || this.#state === 'closed') {
+      link.close('server is shutting down');
+      return;
+    }
+    this.#start();
+    this.#sessions.accept(link, info.kind ?? 'websocket', info.remoteAddress ?? 'local', info.remotePort ?? 0);
+  }
+
+  /** Public, unlocked rooms of type `name` with a free seat (all types when omitted). */
+  getAvailableRooms(name = ''): RoomListing[] {
+    return this.#matchmaker.listAvailable(name);
+  }
+
+  /** A live room instance by id (for admin tools and tests). */
+  getRoom(roomId: string): Room | undefined {
+    return this.#matchmaker.getRoom(roomId)?.room;
+  }
+
+  /** Counters of the server. */
+  get stats(): ServerStats {
+    return {
+      sessions: this.#sessions.size,
+      rooms: this.#matchmaker.roomCount,
+      session: this.#sessions.stats,
+      matchmaker: this.#matchmaker.stats,
+    };
+  }
+
+  /**
+   * Graceful shutdown: refuse new sessions and joins, dispose every room (members get `leave` with
+   * `CloseCode.SHUTDOWN` and `onLeave`/`onDispose` run), let reliable queues drain (up to
+   * `shutdownTimeout`), then close every link and listener. Idempotent.
+   */
+  shutdown(): Promise<void> {
+    this.#shutdown ??= this.#runShutdown();
+    return this.#shutdown;
+  }
+
+  async #runShutdown(): Promise<void> {
+    this.#state = 'shutting-down';
+    this.#sessions.stopAccepting();
+    this.#matchmaker.stopAccepting();
+    await this.#matchmaker.disposeAll(CloseCode.SHUTDOWN, 'server shutting down');
+    await this.#sessions.closeAll(CloseCode.SHUTDOWN, 'server shutting down');
+    await this.#closeListeners();
+    this.#state = 'closed';
+  }
+
+  #start(): void {
+    if (this.#started) return;
+    this.#started = true;
+    this.#sessions.start();
+  }
+
+  async #closeListeners(): Promise<void> {
+    await Promise.all([this.#ws?.close(), this.#udp?.close()]);
+    const http = this.#http;
+    if (http !== undefined && this.options.server === undefined && http.listening) {
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    }
+  }
+
+  #address(address: string | AddressInfo | null | undefined): AddressInfo | undefined {
+    return address !== null && typeof address === 'object' ? address : undefined;
+  }
+
+  #onHttpRequest(req: IncomingMessage, res: ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (req.method === 'GET' && url.pathname === '/health') {
+      json(res, 200, { status: this.#state, sessions: this.#sessions.size, rooms: this.#matchmaker.roomCount });
+      return;
+    }
+    if (req.method === 'GET' && url.pathname === '/rooms') {
+      json(res, 200, this.getAvailableRooms(url.searchParams.get('name') ?? ''));
+      return;
+    }
+    json(res, 404, { error: 'not found' });
+  }
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function listenHttp(http: HttpServer, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onError = (error: Error): void => {
+      http.off('listening', onListening);
+      reject(
+        new NetplayError(TransportErrorCode.LINK_ERROR, `cannot listen on ${host}:${port}: ${error.message}`, {
+          cause: error,
+        }),
+      );
+    };
+    const onListening = (): void => {
+      http.off('error', onError);
+      resolve();
+    };
+    http.once('error', onError);
+    http.once('listening', onListening);
+    http.listen(port, host);
+  });
+}
