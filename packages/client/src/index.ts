@@ -1,3 +1,42 @@
-/** @packageDocumentation Netplay client SDK (in progress). */
+/**
+ * `@netplay/client`: the SDK a game uses to join Netplay rooms, in Node and browsers.
+ *
+ * ```ts
+ * import { Client } from '@netplay/client';
+ * const client = new Client('ws://127.0.0.1:2567');
+ * const room = await client.joinOrCreate('arena', { name: 'ana' });
+ * room.onMessage('chat', (payload) => {});
+ * room.send('move', { x: 1 });
+ * room.relay({ emote: 3 });
+ * ```
+ * @packageDocumentation
+ */
+
+// Types of the session contract that appear in this API.
+export type { JoinedInfo, MessageType, RelayTarget, RoomListing } from '@netplay/transport';
+export { Client, type JoinOptions } from './client.js';
+export * from './errors.js';
+export {
+  type ClientNetworkOptions,
+  type ClientOptions,
+  DEFAULT_CLIENT_OPTIONS,
+  type Logger,
+  type ReconnectOptions,
+  type ResolvedClientOptions,
+  type ResolvedReconnectOptions,
+  resolveClientOptions,
+} from './options.js';
+export { backoffDelay } from './reconnect.js';
+export { Room } from './room.js';
+export type {
+  AnyMessageHandler,
+  MessageHandler,
+  RelayOptions,
+  RoomEvents,
+  RoomState,
+  RoomStats,
+  SendOptions,
+} from './room-events.js';
+
 /** The version of this package. */
 export const VERSION = '0.1.0';

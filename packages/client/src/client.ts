@@ -1,0 +1,138 @@
+/**
+ * {@link Client}: the entry point of the SDK. It joins rooms (one link and one session per
+ * membership), follows the cluster manager's redirects, and lists rooms.
+ * @module
+ */
+import {
+  CloseCode,
+  CodecError,
+  type ConnectBody,
+  InvalidOptionError,
+  type JoinMethod,
+  Op,
+  PayloadCodec,
+  type RoomListing,
+  SessionError,
+} from '@netplay/transport';
+import { LinkOpener } from './connect-link.js';
+import { createDialer, type Dialer } from './dial.js';
+import { type ClientOptions, type ResolvedClientOptions, resolveClientOptions } from './options.js';
+import { Room } from './room.js';
+import { ClientSession } from './session.js';
+
+/** Options passed to the server room's `onAuth`/`onJoin` (msgpack-encodable values). */
+export type JoinOptions = Record<string, unknown>;
+
+/**
+ * Connects a game to a Netplay server.
+ *
+ * ```ts
+ * const client = new Client('ws://127.0.0.1:2567');
+ * const room = await client.joinOrCreate('arena', { name: 'ana' });
+ * room.onMessage('chat', (payload) => console.log(payload));
+ * room.send('move', { x: 1 });
+ * ```
+ *
+ * URLs: `ws://` / `wss://` (WebSocket: `ws` in Node, the built-in one in browsers) and
+ * `udp://host:port` (Node only). With the `connect` option, any URL your factory understands.
+ */
+export class Client {
+  /** The server URL given to the constructor. */
+  readonly url: string;
+  /** The resolved options (defaults filled in). */
+  readonly options: ResolvedClientOptions;
+  private readonly codec: PayloadCodec;
+  private readonly dial: Dialer;
+
+  /**
+   * @param url Server URL: `ws://host:port`, `wss://…` or `udp://host:port`.
+   * @param options See {@link ClientOptions}; defaults in `DEFAULT_CLIENT_OPTIONS`.
+   * @throws {@link InvalidOptionError} for a bad option or a URL that is not a string.
+   */
+  constructor(url: string, options: ClientOptions = {}) {
+    if (typeof url !== 'string' || url.length === 0) throw new InvalidOptionError('url', 'must be a non-empty string');
+    this.url = url;
+    this.options = resolveClientOptions(options);
+    this.codec = new PayloadCodec(this.options.payloadLimits ?? {});
+    this.dial = createDialer(new LinkOpener(this.options), this.options);
+  }
+
+  /**
+   * Join a room of type `name` that has a free seat, or create one.
+   * @throws {@link SessionError} when the server refuses (`ROOM_FULL`, `AUTH_FAILED`, …) or on
+   *   `TIMEOUT`; `LinkError` when the server cannot be reached.
+   */
+  joinOrCreate(name: string, options: JoinOptions = {}): Promise<Room> {
+    return this.joinRoom('joinOrCreate', name, options);
+  }
+
+  /** Create a new room of type `name` and join it. Throws like {@link Client.joinOrCreate}. */
+  create(name: string, options: JoinOptions = {}): Promise<Room> {
+    return this.joinRoom('create', name, options);
+  }
+
+  /** Join an existing room of type `name` (`ROOM_NOT_FOUND` when none has a free seat). Throws like {@link Client.joinOrCreate}. */
+  join(name: string, options: JoinOptions = {}): Promise<Room> {
+    return this.joinRoom('join', name, options);
+  }
+
+  /** Join the room with this id (private rooms too). Throws like {@link Client.joinOrCreate}. */
+  joinById(roomId: string, options: JoinOptions = {}): Promise<Room> {
+    return this.joinRoom('joinById', roomId, options);
+  }
+
+  /**
+   * List joinable rooms of type `name` (every type when omitted or `''`). Opens a link for the
+   * request and closes it after the answer.
+   * @throws {@link SessionError} when the server refuses or on `TIMEOUT`; `LinkError`.
+   */
+  async getAvailableRooms(name = ''): Promise<RoomListing[]> {
+    if (typeof name !== 'string') throw new InvalidOptionError('name', 'must be a string');
+    const session = await this.openSession(this.url, {});
+    try {
+      const reply = await session.request({ op: Op.List, requestId: 0, room: name });
+      if (reply.op === Op.RequestError) throw new SessionError(reply.code, reply.message);
+      if (reply.op !== Op.RoomList) throw new CodecError(`unexpected answer to a listing (op ${reply.op})`);
+      return reply.rooms;
+    } finally {
+      session.close({ code: CloseCode.NORMAL, reason: 'listing done' });
+    }
+  }
+
+  private async joinRoom(method: JoinMethod, room: string, options: JoinOptions): Promise<Room> {
+    if (typeof room !== 'string' || room.length === 0) {
+      throw new InvalidOptionError(method === 'joinById' ? 'roomId' : 'name', 'must be a non-empty string');
+    }
+    if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+      throw new InvalidOptionError('options', 'join options must be a plain object');
+    }
+    let url = this.url;
+    let session = await this.openSession(url, {});
+    try {
+      let reply = await session.request({ op: Op.Join, requestId: 0, method, room, options });
+      if (reply.op === Op.Redirect) {
+        // Cluster mode: the manager placed the room on a worker; take our seat there.
+        session.close({ code: CloseCode.NORMAL, reason: 'redirected' });
+        url = reply.url;
+        session = await this.openSession(url, { seat: reply.seat });
+        reply = await session.expect(0);
+      }
+      if (reply.op === Op.RequestError) throw new SessionError(reply.code, reply.message);
+      if (reply.op !== Op.Joined) throw new CodecError(`unexpected answer to a join (op ${reply.op})`);
+      return new Room(session, reply.info, { options: this.options, codec: this.codec, dial: this.dial, url });
+    } catch (error) {
+      session.close({ code: CloseCode.NORMAL, reason: 'join failed' });
+      throw error;
+    }
+  }
+
+  private async openSession(url: string, body: ConnectBody): Promise<ClientSession> {
+    const { link } = await this.dial(url, body);
+    return new ClientSession(link, {
+      clock: this.options.clock,
+      codec: this.codec,
+      connection: this.options.connection,
+      requestTimeout: this.options.requestTimeout,
+    });
+  }
+}
