@@ -1,9 +1,8 @@
 /**
- * A raw protocol driver for server tests: speaks the session wire contract byte for byte over a
- * memory link on a virtual clock, so tests can send what the real client never would (malformed
+ * A raw protocol driver for server tests: speaks the session wire contract byte for byte over
+ * memory links on a virtual clock, so tests can send what the real client never would (malformed
  * messages, floods, unknown ops) and see exactly what the server answers.
  */
-
 import type { Server } from '@netplay/server';
 import {
   type ClientMessage,
@@ -17,86 +16,105 @@ import {
   HandshakeType,
   isHandshakePacket,
   type Link,
+  type LinkHandlers,
   PayloadCodec,
   Peer,
   type ServerMessage,
   type VirtualClock,
 } from '@netplay/transport';
 
+/** Passes protocol-core datagrams to the installed handlers and handshake packets to `onHandshake`. */
+function filtered(link: Link, onHandshake: (h: HandshakePacket) => void): Link {
+  return {
+    get reliable() {
+      return link.reliable;
+    },
+    get maxDatagramSize() {
+      return link.maxDatagramSize;
+    },
+    get closed() {
+      return link.closed;
+    },
+    send: (d) => link.send(d),
+    close: (r) => link.close(r),
+    setHandlers: (handlers: LinkHandlers) =>
+      link.setHandlers({
+        onDatagram: (d) => {
+          if (!isHandshakePacket(d)) return handlers.onDatagram(d);
+          const h = decodeHandshake(d);
+          if (h) onHandshake(h);
+        },
+        onClose: (info) => handlers.onClose?.(info),
+      }),
+  };
+}
+
 export class WireClient {
   readonly codec = new PayloadCodec();
   readonly received: ServerMessage[] = [];
   readonly handshakes: HandshakePacket[] = [];
-  readonly link: Link;
+  link!: Link;
   peer: Peer | undefined;
-  closed = false;
   private requestId = 0;
 
   constructor(
     readonly server: Server,
     readonly clock: VirtualClock,
-    remoteAddress = '10.0.0.1',
+    readonly remoteAddress = '10.0.0.1',
   ) {
-    const [clientSide, serverSide] = createMemoryLinkPair({ clock });
-    this.link = clientSide;
-    clientSide.setHandlers({
-      onDatagram: (d) => {
-        if (isHandshakePacket(d)) {
-          const h = decodeHandshake(d);
-          if (h) this.onHandshake(h);
-          return;
-        }
-      },
-      onClose: () => {
-        this.closed = true;
-      },
-    });
-    server.acceptLink(serverSide, { remoteAddress });
+    this.link = this.openLink();
   }
 
-  /** Connect (optionally resuming) and wait for Accept or Deny. */
+  private openLink(): Link {
+    const [clientSide, serverSide] = createMemoryLinkPair({ clock: this.clock });
+    clientSide.setHandlers({
+      onDatagram: (d) => {
+        const h = decodeHandshake(d);
+        if (h) this.onHandshake(clientSide, h);
+      },
+    });
+    this.server.acceptLink(serverSide, { remoteAddress: this.remoteAddress });
+    return clientSide;
+  }
+
+  /** `true` once the current link is closed (by either side). */
+  get closed(): boolean {
+    return this.link.closed;
+  }
+
+  /** Connect (or resume) on the current link and wait for Accept or Deny. */
   async handshake(body: { resume?: string; seat?: string } = {}): Promise<HandshakePacket> {
+    const before = this.handshakes.length;
     this.link.send(encodeHandshake({ type: HandshakeType.Connect, body }));
-    await this.clock.runUntilAsync(() => this.handshakes.length > 0 || this.closed);
-    const answer = this.handshakes[0];
+    await this.clock.runUntilAsync(() => this.handshakes.length > before || this.closed);
+    const answer = this.handshakes[before];
     if (answer === undefined) throw new Error('no handshake answer');
     return answer;
   }
 
-  private onHandshake(h: HandshakePacket): void {
+  /** Drop the current link from the client side (as a dead socket would). */
+  dropLink(): void {
+    this.link.close('dropped');
+  }
+
+  /** Open a new link and resume the session with `resumeToken`. */
+  async resume(resumeToken: string): Promise<HandshakePacket> {
+    this.link = this.openLink();
+    return this.handshake({ resume: resumeToken });
+  }
+
+  private onHandshake(link: Link, h: HandshakePacket): void {
     this.handshakes.push(h);
-    if (h.type !== HandshakeType.Accept || this.peer !== undefined) return;
-    const link = this.link;
-    const filtered: Link = {
-      get reliable() {
-        return link.reliable;
-      },
-      get maxDatagramSize() {
-        return link.maxDatagramSize;
-      },
-      get closed() {
-        return link.closed;
-      },
-      send: (d) => link.send(d),
-      close: (r) => link.close(r),
-      setHandlers: (handlers) =>
-        link.setHandlers({
-          onDatagram: (d) => {
-            if (isHandshakePacket(d)) {
-              const p = decodeHandshake(d);
-              if (p) this.handshakes.push(p);
-            } else handlers.onDatagram(d);
-          },
-          onClose: (info) => {
-            this.closed = true;
-            handlers.onClose?.(info);
-          },
-        }),
-    };
-    this.peer = new Peer(
-      { link: filtered, clock: this.clock },
-      { onMessage: (_ch, bytes) => this.received.push(decodeServerMessage(this.codec, bytes)) },
-    );
+    if (h.type !== HandshakeType.Accept) return;
+    const wrapped = filtered(link, (late) => this.handshakes.push(late));
+    if (this.peer === undefined) {
+      this.peer = new Peer(
+        { link: wrapped, clock: this.clock },
+        { onMessage: (_ch, bytes) => this.received.push(decodeServerMessage(this.codec, bytes)) },
+      );
+    } else {
+      this.peer.replaceLink(wrapped);
+    }
   }
 
   sendRaw(bytes: Uint8Array, channel: number = DefaultChannel.Reliable): void {

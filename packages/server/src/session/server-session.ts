@@ -59,12 +59,15 @@ export class ServerSession implements SessionPort {
   private endCode: number = CloseCode.NORMAL;
   private endReason = '';
   private readonly closedWaiters: (() => void)[] = [];
+  /** When the current link was attached (ms on the host clock). */
+  private linkSince: number;
 
   constructor(host: SessionHost, link: Link, id: string, resumeToken: string, remoteAddress: string) {
     this.host = host;
     this.id = id;
     this.resumeToken = resumeToken;
     this.remoteAddress = remoteAddress;
+    this.linkSince = host.clock.now();
     this.peer = new Peer(
       { link: this.wrap(link), clock: host.clock, connection: host.connection },
       {
@@ -157,6 +160,7 @@ export class ServerSession implements SessionPort {
     link.send(encodeHandshake({ type: HandshakeType.Accept, resumed: true }));
     const wasDisconnected = this._state === 'disconnected';
     this._state = 'connected';
+    this.linkSince = this.host.clock.now();
     this.peer.replaceLink(this.wrap(link));
     if (wasDisconnected) this.host.events.onReconnected?.(this);
     return true;
@@ -165,8 +169,9 @@ export class ServerSession implements SessionPort {
   /** Idle check from the layer's sweep: no datagram for `idleTimeoutMs` means the link is dead. */
   checkIdle(now: number, idleTimeoutMs: number): void {
     if (this._state !== 'connected') return;
-    const last = this.lastReceivedAt;
-    if (last >= 0 && now - last > idleTimeoutMs) {
+    // Silence counts from the later of the last datagram heard and the link's start.
+    const last = Math.max(this.lastReceivedAt, this.linkSince);
+    if (now - last > idleTimeoutMs) {
       this.peer.currentLink.close('idle timeout');
       this.onLinkClosed();
     }
