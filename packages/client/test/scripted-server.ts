@@ -195,7 +195,13 @@ export class ScriptedServer {
     let session: ScriptedSession | undefined;
     link.onHandshake = (packet) => {
       record.handshakes.push({ packet, size: lastSize });
-      if (session !== undefined) return; // late retransmits after Accept: ignored here
+      if (session !== undefined) {
+        // A retransmit after Accept: the client missed it; answer again (as the real server does).
+        if (packet.type === HandshakeType.Connect || packet.type === HandshakeType.Response) {
+          link.send(encodeHandshake({ type: HandshakeType.Accept, resumed: false }));
+        }
+        return;
+      }
       if (this.options.udp) {
         if (packet.type === HandshakeType.Connect) {
           cookie = new Uint8Array([this.nextId, 7, 7, 7]);
