@@ -389,6 +389,8 @@ export class Room extends EventEmitter<RoomEvents> {
 
   private onLinkClosed(info: LinkCloseInfo): void {
     if (this._state === 'left') {
+      this.leaveTimer?.cancel();
+      this.leaveTimer = undefined;
       this.session.close();
       return;
     }

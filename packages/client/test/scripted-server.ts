@@ -5,6 +5,7 @@
  */
 import {
   type ClientMessage,
+  type Clock,
   CloseCode,
   createMemoryLinkPair,
   createSimulatedPair,
@@ -108,7 +109,7 @@ export interface ScriptedServerOptions {
 
 /** See the module description. */
 export class ScriptedServer {
-  readonly clock: VirtualClock;
+  readonly clock: Clock;
   readonly codec = new PayloadCodec();
   readonly links: ServerLinkRecord[] = [];
   readonly sessions: ScriptedSession[] = [];
@@ -119,7 +120,7 @@ export class ScriptedServer {
   private readonly options: ScriptedServerOptions;
   private nextId = 1;
 
-  constructor(clock: VirtualClock, options: ScriptedServerOptions = {}) {
+  constructor(clock: Clock, options: ScriptedServerOptions = {}) {
     this.clock = clock;
     this.options = options;
   }
@@ -131,11 +132,17 @@ export class ScriptedServer {
     const [client, server]: [Link, Link] = net
       ? createSimulatedPair({ clock: this.clock, seed: n + 1, aToB: net.toServer, bToA: net.toClient })
       : createMemoryLinkPair({ clock: this.clock });
-    const record: ServerLinkRecord = { url, raw: server, handshakes: [] };
-    this.links.push(record);
-    this.accept(record);
+    this.acceptLink(server, url);
     return client;
   };
+
+  /** Serve one server-side link (from a pair, or from a real `WebSocketLinkServer`/`UdpLinkServer`). */
+  acceptLink(raw: Link, url: string): ServerLinkRecord {
+    const record: ServerLinkRecord = { url, raw, handshakes: [] };
+    this.links.push(record);
+    this.accept(record);
+    return record;
+  }
 
   /** Default room behaviour: Join → Joined, List → one room, Leave → Left then Disconnect. */
   defaultHandler(session: ScriptedSession, m: ClientMessage, _channel: number): void {
