@@ -354,6 +354,9 @@ export class Room extends EventEmitter<RoomEvents> {
 
   private finish(code: number, reason: string): void {
     if (this._state === 'left') return;
+    // Events still held (the room ended before they were released) go out first.
+    this.release();
+    if ((this._state as RoomState) === 'left') return; // a held Left ended it
     this._state = 'left';
     this.idleTimer?.cancel();
     this.idleTimer = undefined;
@@ -362,8 +365,6 @@ export class Room extends EventEmitter<RoomEvents> {
     this.leaveTimer?.cancel();
     this.leaveTimer = undefined;
     this.attemptId++;
-    // Events still held (the room ended before they were released) go out first.
-    this.release();
     this.safeEmit('leave', code, reason);
     for (const resolve of this.leaveWaiters.splice(0)) resolve();
   }
