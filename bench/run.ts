@@ -1,18 +1,33 @@
 /**
  * `npm run bench [-- [--quick] [--json[=file]] [name…]]`: run the benchmarks and print tables.
  *
- * - `name…`: run only benchmarks whose name contains one of these (`codec`, `latency`).
- * - `--quick`: a short smoke run (fewer messages, one seed, 10 s of game time).
+ * - `name…`: run only benchmarks whose name contains one of these (`codec`, `latency`, `relay`).
+ * - `--quick`: a short smoke run (fewer messages, one seed, 10 s of game time; relay: 10 rooms,
+ *   3 s window, 400 idle clients).
  * - `--json`: also write machine-readable results to `bench/results.json` (or `--json=path`).
+ * - relay only: `--rooms=R`, `--clients=N`, `--hz=H`, `--seconds=S` (window), `--idle=K` (idle
+ *   clients), `--bots=1|2`, `--unreliable` (relay on the unreliable channel), `--cpu-prof=dir`
+ *   (V8 CPU profiles of the server processes), `--targets=bare-ws,netplay-ws,netplay-udp`.
  *
- * Everything runs in memory: the codec benchmark on two connections, the latency benchmark on the
- * simulator and a virtual clock.
+ * The codec benchmark runs on two connections in memory, the latency benchmark on the simulator and
+ * a virtual clock; the relay benchmark (`bench/relay/`) on real sockets on 127.0.0.1 with the
+ * server and the bots in child processes.
  * @module
  */
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { CODEC_CASES, DEFAULT_CODEC_OPTIONS, measureCodec } from './codec.js';
 import { DEFAULT_LATENCY_OPTIONS, LOSS_SCENARIOS, measureLatency, PROTOCOLS } from './latency-under-loss.js';
+import {
+  DEFAULT_RELAY_OPTIONS,
+  measureRelay,
+  QUICK_RELAY_OPTIONS,
+  RELAY_TARGETS,
+  type RelayOptions,
+  type RelayResult,
+  type RelayTarget,
+  relayVerdicts,
+} from './relay/harness.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -20,6 +35,16 @@ const jsonArg = args.find((a) => a === '--json' || a.startsWith('--json='));
 const jsonPath =
   jsonArg === undefined ? undefined : jsonArg.includes('=') ? jsonArg.split('=')[1]! : 'bench/results.json';
 const filters = args.filter((a) => !a.startsWith('--'));
+/** Value of `--name=value`, if given. */
+const option = (name: string): string | undefined =>
+  args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const numberOption = (name: string): number | undefined => {
+  const v = option(name);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!(n > 0)) throw new Error(`--${name} must be a positive number, got ${v}`);
+  return n;
+};
 const selected = (name: string) => filters.length === 0 || filters.some((f) => name.includes(f));
 
 /** A Markdown table; the first `left` columns are left-aligned, the others right-aligned. */
@@ -131,6 +156,72 @@ if (selected('latency')) {
   }
   console.log();
   results.latency = { options: o, targetMs: target, results: rows };
+}
+
+if (selected('relay')) {
+  const base = quick ? QUICK_RELAY_OPTIONS : DEFAULT_RELAY_OPTIONS;
+  const seconds = numberOption('seconds');
+  const o: RelayOptions = {
+    ...base,
+    rooms: numberOption('rooms') ?? base.rooms,
+    clientsPerRoom: numberOption('clients') ?? base.clientsPerRoom,
+    hz: numberOption('hz') ?? base.hz,
+    durationMs: seconds === undefined ? base.durationMs : seconds * 1000,
+    idleClients: numberOption('idle') ?? base.idleClients,
+    botProcesses: numberOption('bots') ?? base.botProcesses,
+    reliable: !args.includes('--unreliable'),
+    cpuProfileDir: option('cpu-prof'),
+  };
+  const targets = (option('targets')?.split(',') ?? RELAY_TARGETS) as RelayTarget[];
+  console.log(
+    `## relay: ${o.rooms} rooms × ${o.clientsPerRoom} clients at ${o.hz} Hz, ${o.reliable ? 'reliable' : 'unreliable'} ` +
+      `51-byte msgpack payload, ${o.durationMs / 1000} s window after ${o.warmupMs / 1000} s warm-up, ` +
+      `${o.botProcesses} bot process(es); idle phase: ${o.idleClients} clients\n`,
+  );
+  const rows: RelayResult[] = [];
+  for (const target of targets) rows.push(await measureRelay(target, o));
+  const bare = rows.find((r) => r.target === 'bare-ws');
+  const ratio = (v: number, b: number | undefined) => (b === undefined ? '—' : `${fmt(v / b, 2)}×`);
+  const KiB = (bytes: number) => `${fmt(bytes / 1024, 1)} KiB`;
+  console.log(
+    table(
+      [
+        'server',
+        'deliveries/s',
+        'delivered',
+        'p50 ms',
+        'p99 ms',
+        'max ms',
+        'server CPU',
+        'CPU µs/delivery',
+        '× bare',
+        'heap/session',
+        'RSS/session',
+        '× bare (heap, RSS)',
+        'join',
+      ],
+      rows.map((r) => [
+        r.target,
+        fmt(r.deliveriesPerSec),
+        `${fmt((100 * r.deliveries) / r.expectedDeliveries, 2)} %${r.errors > 0 ? ` (${r.errors} errors)` : ''}`,
+        fmt(r.p50, 2),
+        fmt(r.p99, 2),
+        fmt(r.max, 1),
+        `${fmt(r.serverCpuShare * 100)} %`,
+        fmt(r.cpuUsPerDelivery, 2),
+        ratio(r.cpuUsPerDelivery, bare?.cpuUsPerDelivery),
+        KiB(r.heapPerSession),
+        KiB(r.rssPerSession),
+        `${ratio(r.heapPerSession, bare?.heapPerSession)}, ${ratio(r.rssPerSession, bare?.rssPerSession)}`,
+        `${r.idleClients} in ${fmt(r.joinMs)} ms`,
+      ]),
+    ),
+  );
+  console.log();
+  const verdicts = relayVerdicts(rows);
+  for (const v of verdicts) console.log(`- ${v.met ? 'met   ' : 'MISSED'} ${v.target}: ${v.detail}`);
+  console.log();
+  results.relay = { options: o, results: rows, verdicts };
 }
 
 if (jsonPath !== undefined) {

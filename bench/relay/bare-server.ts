@@ -1,0 +1,38 @@
+/**
+ * Server child of the baseline: a minimal `ws` relay. A client joins the room named in its URL
+ * (`/?room=name`); every binary message it sends is forwarded as is to the other members, one
+ * frame per message per recipient. No handshake, sessions, acks, rate limits or validation.
+ * @module
+ */
+import type { AddressInfo } from 'node:net';
+import { type WebSocket, WebSocketServer } from 'ws';
+import { serveControl } from './server-control.js';
+
+const rooms = new Map<string, Set<WebSocket>>();
+const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false, clientTracking: false });
+await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
+
+wss.on('connection', (ws, request) => {
+  const name = new URL(request.url ?? '/', 'http://localhost').searchParams.get('room') ?? '';
+  let members = rooms.get(name);
+  if (members === undefined) {
+    members = new Set();
+    rooms.set(name, members);
+  }
+  const room = members;
+  room.add(ws);
+  ws.on('message', (data, isBinary) => {
+    for (const other of room) if (other !== ws) other.send(data, { binary: isBinary });
+  });
+  ws.on('close', () => {
+    room.delete(ws);
+    if (room.size === 0) rooms.delete(name);
+  });
+  ws.on('error', () => {});
+});
+
+const { port } = wss.address() as AddressInfo;
+serveControl(`ws://127.0.0.1:${port}`, async () => {
+  for (const room of rooms.values()) for (const ws of room) ws.terminate();
+  await new Promise<void>((resolve) => wss.close(() => resolve()));
+});

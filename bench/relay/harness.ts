@@ -1,0 +1,358 @@
+/**
+ * Relay load benchmark: R rooms × N clients relaying at H Hz through a server, measured for the
+ * bare `ws` baseline and for Netplay over WebSocket and UDP, in the same run and with the same
+ * workload. The server under test and the bots each run in their own child process (the server's
+ * CPU is then its own); they talk to this harness over IPC. Every child is killed at the end, even
+ * on failure, and every wait is bounded.
+ *
+ * Per target, two phases, each on a fresh server process:
+ * 1. **Idle sessions**: `idleClients` clients connect and join rooms of `clientsPerRoom` (all at
+ *    once, per room one `create` then `joinById` for the rest; bare ws: one connection with the
+ *    room in its URL). Measures the wall time until all are in, and the server's heap and RSS
+ *    growth per session (after `gc()`, before vs. after, 1 s idle).
+ * 2. **Load**: `rooms × clientsPerRoom` clients relay a ~51-byte msgpack payload at `hz` (random
+ *    phase per client) to the others of their room. After a warm-up, a window of `durationMs`
+ *    measures deliveries/s and latency at the receivers and the server's `process.cpuUsage()`.
+ * @module
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { percentile } from '../stats.js';
+import type { BotCommand, BotReply, RelayTarget, ServerCommand, ServerReply } from './protocol.js';
+
+export type { RelayTarget } from './protocol.js';
+
+export interface RelayOptions {
+  rooms: number;
+  clientsPerRoom: number;
+  hz: number;
+  /** Warm-up before the measured window, ms. */
+  warmupMs: number;
+  /** Measured window, ms. */
+  durationMs: number;
+  /** Clients of the idle-session phase (memory, join time). */
+  idleClients: number;
+  /** Bot processes (1 or 2). */
+  botProcesses: number;
+  /** Relay on the reliable-ordered channel (Netplay's default; the baseline is TCP-reliable anyway). */
+  reliable: boolean;
+  /** Write a V8 CPU profile of the server child (`--cpu-prof`) into this directory. */
+  cpuProfileDir?: string | undefined;
+}
+
+export const DEFAULT_RELAY_OPTIONS: RelayOptions = {
+  rooms: 25,
+  clientsPerRoom: 8,
+  hz: 20,
+  warmupMs: 3000,
+  durationMs: 10_000,
+  idleClients: 1000,
+  botProcesses: 2,
+  reliable: true,
+};
+
+export const QUICK_RELAY_OPTIONS: RelayOptions = {
+  ...DEFAULT_RELAY_OPTIONS,
+  rooms: 10,
+  warmupMs: 1000,
+  durationMs: 3000,
+  idleClients: 400,
+};
+
+export const RELAY_TARGETS: readonly RelayTarget[] = ['bare-ws', 'netplay-ws', 'netplay-udp'];
+
+export interface RelayResult {
+  target: RelayTarget;
+  clients: number;
+  /** Relays sent by all clients in the window. */
+  sent: number;
+  /** Relays received by all clients in the window. */
+  deliveries: number;
+  /** `sent × (clientsPerRoom − 1)`: what a lossless relay would deliver. */
+  expectedDeliveries: number;
+  deliveriesPerSec: number;
+  p50: number;
+  p99: number;
+  max: number;
+  /** Server CPU (user + system) over the window ÷ deliveries, µs. */
+  cpuUsPerDelivery: number;
+  /** Server CPU over the window as a share of one core. */
+  serverCpuShare: number;
+  idleClients: number;
+  /** Wall time for `idleClients` clients to connect and join, ms. */
+  joinMs: number;
+  heapPerSession: number;
+  rssPerSession: number;
+  /** Errors reported by the bots (refused relays, failed joins, malformed payloads). */
+  errors: number;
+}
+
+const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
+
+/** Every child still alive, killed on the way out whatever happens. */
+const alive = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of alive) child.kill('SIGKILL');
+});
+
+/** A child process with request/reply over IPC and bounded waits. */
+class Child<Cmd, Reply extends { type: string }> {
+  readonly process: ChildProcess;
+  readonly #inbox: Reply[] = [];
+  readonly #waiters: { type: string; resolve: (r: Reply) => void }[] = [];
+  #exited: Promise<void>;
+
+  constructor(file: string, args: string[], execArgv: string[]) {
+    const inherited = process.execArgv.some((a) => a.includes('tsx')) ? process.execArgv : ['--import', 'tsx'];
+    this.process = fork(here(file), args, {
+      execArgv: [...inherited, ...execArgv],
+      serialization: 'advanced',
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    alive.add(this.process);
+    this.#exited = new Promise((resolve) =>
+      this.process.once('exit', () => {
+        alive.delete(this.process);
+        resolve();
+      }),
+    );
+    this.process.on('message', (m: Reply) => {
+      const i = this.#waiters.findIndex((w) => w.type === m.type);
+      if (i >= 0) this.#waiters.splice(i, 1)[0]!.resolve(m);
+      else this.#inbox.push(m);
+    });
+  }
+
+  send(cmd: Cmd): void {
+    if (this.process.connected) this.process.send(cmd as never);
+  }
+
+  /** The next reply of `type`; rejects after `timeoutMs` or if the child exits first. */
+  next<T extends Reply['type']>(type: T, timeoutMs: number): Promise<Extract<Reply, { type: T }>> {
+    const i = this.#inbox.findIndex((m) => m.type === type);
+    if (i >= 0) return Promise.resolve(this.#inbox.splice(i, 1)[0] as Extract<Reply, { type: T }>);
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        type,
+        resolve: (r: Reply) => {
+          clearTimeout(timer);
+          resolve(r as Extract<Reply, { type: T }>);
+        },
+      };
+      const timer = setTimeout(() => {
+        const j = this.#waiters.indexOf(waiter);
+        if (j >= 0) this.#waiters.splice(j, 1);
+        reject(new Error(`relay bench: no '${type}' from ${this.process.spawnargs.join(' ')} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.#waiters.push(waiter);
+      void this.#exited.then(() => {
+        if (this.#waiters.includes(waiter)) {
+          clearTimeout(timer);
+          this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
+          reject(new Error(`relay bench: ${this.process.spawnargs.join(' ')} exited before '${type}'`));
+        }
+      });
+    });
+  }
+
+  async request<T extends Reply['type']>(cmd: Cmd, type: T, timeoutMs: number): Promise<Extract<Reply, { type: T }>> {
+    const answer = this.next(type, timeoutMs);
+    this.send(cmd);
+    return answer;
+  }
+
+  /** Ask nicely, then kill after `graceMs`. */
+  async stop(exitCommand: Cmd | undefined, graceMs = 3000): Promise<void> {
+    if (this.process.exitCode !== null || this.process.signalCode !== null) return;
+    if (exitCommand !== undefined) this.send(exitCommand);
+    const timer = setTimeout(() => this.process.kill('SIGKILL'), graceMs);
+    await this.#exited;
+    clearTimeout(timer);
+  }
+}
+
+type ServerChild = Child<ServerCommand, ServerReply>;
+type BotChild = Child<BotCommand, BotReply>;
+
+function startServer(target: RelayTarget, o: RelayOptions, profileName: string): ServerChild {
+  const execArgv = ['--expose-gc'];
+  if (o.cpuProfileDir !== undefined) {
+    execArgv.push('--cpu-prof', `--cpu-prof-dir=${o.cpuProfileDir}`, `--cpu-prof-name=${profileName}.cpuprofile`);
+  }
+  return target === 'bare-ws'
+    ? new Child('./bare-server.ts', [], execArgv)
+    : new Child('./netplay-server.ts', [target === 'netplay-udp' ? 'udp' : 'ws', String(o.clientsPerRoom)], execArgv);
+}
+
+/** Start bots and have them connect `rooms` rooms (split between the bots by room). */
+async function startBots(
+  target: RelayTarget,
+  url: string,
+  rooms: number,
+  o: RelayOptions,
+): Promise<{ bots: BotChild[]; joinMs: number; clients: number }> {
+  const n = Math.max(1, Math.min(o.botProcesses, rooms));
+  const bots: BotChild[] = [];
+  for (let i = 0; i < n; i++) bots.push(new Child('./bot.ts', [], []));
+  await Promise.all(bots.map((b) => b.next('ready', 20_000)));
+  const replies = await Promise.all(
+    bots.map((b, i) =>
+      b.request(
+        {
+          cmd: 'connect',
+          target,
+          url,
+          rooms: Array.from({ length: rooms }, (_, r) => r).filter((r) => r % n === i),
+          clientsPerRoom: o.clientsPerRoom,
+          reliable: o.reliable,
+        },
+        'connected',
+        60_000,
+      ),
+    ),
+  );
+  if (replies.some((r) => r.failures > 0)) throw new Error(`relay bench: ${target} bots failed to connect`);
+  const joinMs = Math.max(...replies.map((r) => r.doneAt)) - Math.min(...replies.map((r) => r.startedAt));
+  return { bots, joinMs, clients: replies.reduce((s, r) => s + r.clients, 0) };
+}
+
+async function stopAll(server: ServerChild | undefined, bots: BotChild[]): Promise<void> {
+  await Promise.all(bots.map((b) => b.stop({ cmd: 'close' }, 5000)));
+  await server?.stop({ cmd: 'exit' }, 5000);
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Phase 1: idle sessions (join time, memory per session). */
+async function measureIdle(
+  target: RelayTarget,
+  o: RelayOptions,
+): Promise<{ joinMs: number; heapPerSession: number; rssPerSession: number; clients: number }> {
+  let server: ServerChild | undefined;
+  let bots: BotChild[] = [];
+  try {
+    server = startServer(target, { ...o, cpuProfileDir: undefined }, `${target}-idle`);
+    const { url } = await server.next('ready', 20_000);
+    await sleep(500);
+    const before = await server.request({ cmd: 'mem' }, 'mem', 20_000);
+    const started = await startBots(target, url, Math.ceil(o.idleClients / o.clientsPerRoom), o);
+    bots = started.bots;
+    await sleep(1000);
+    const after = await server.request({ cmd: 'mem' }, 'mem', 20_000);
+    return {
+      joinMs: started.joinMs,
+      clients: started.clients,
+      heapPerSession: (after.heapUsed - before.heapUsed) / started.clients,
+      rssPerSession: (after.rss - before.rss) / started.clients,
+    };
+  } finally {
+    await stopAll(server, bots);
+  }
+}
+
+/** Phase 2: relay load. */
+async function measureLoad(
+  target: RelayTarget,
+  o: RelayOptions,
+): Promise<Omit<RelayResult, 'target' | 'idleClients' | 'joinMs' | 'heapPerSession' | 'rssPerSession'>> {
+  let server: ServerChild | undefined;
+  let bots: BotChild[] = [];
+  try {
+    server = startServer(target, o, `${target}-load`);
+    const { url } = await server.next('ready', 20_000);
+    const started = await startBots(target, url, o.rooms, o);
+    bots = started.bots;
+    await Promise.all(bots.map((b) => b.request({ cmd: 'start', hz: o.hz }, 'started', 10_000)));
+    await sleep(o.warmupMs);
+    await Promise.all(bots.map((b) => b.request({ cmd: 'measure-start' }, 'measure-started', 10_000)));
+    server.send({ cmd: 'cpu-start' });
+    await sleep(o.durationMs);
+    const cpuReply = server.request({ cmd: 'cpu-stop' }, 'cpu', 10_000);
+    const measured = await Promise.all(bots.map((b) => b.request({ cmd: 'measure-stop' }, 'measured', 20_000)));
+    const cpu = await cpuReply;
+    await Promise.all(bots.map((b) => b.request({ cmd: 'stop' }, 'stopped', 10_000)));
+
+    const sent = measured.reduce((s, m) => s + m.sent, 0);
+    const deliveries = measured.reduce((s, m) => s + m.deliveries, 0);
+    const all = new Float64Array(deliveries);
+    let offset = 0;
+    for (const m of measured) {
+      all.set(m.latencies, offset);
+      offset += m.latencies.length;
+    }
+    all.sort();
+    const sorted = Array.from(all);
+    const cpuUs = cpu.userUs + cpu.systemUs;
+    return {
+      clients: started.clients,
+      sent,
+      deliveries,
+      expectedDeliveries: sent * (o.clientsPerRoom - 1),
+      deliveriesPerSec: deliveries / (o.durationMs / 1000),
+      p50: percentile(sorted, 0.5),
+      p99: percentile(sorted, 0.99),
+      max: sorted.at(-1) ?? Number.NaN,
+      cpuUsPerDelivery: cpuUs / deliveries,
+      serverCpuShare: cpuUs / 1000 / cpu.wallMs,
+      errors: measured.reduce((s, m) => s + m.errors, 0),
+    };
+  } finally {
+    await stopAll(server, bots);
+  }
+}
+
+/** Measure one target: idle phase, then load phase, each on a fresh server. */
+export async function measureRelay(target: RelayTarget, o: RelayOptions = DEFAULT_RELAY_OPTIONS): Promise<RelayResult> {
+  const idle = await measureIdle(target, o);
+  const load = await measureLoad(target, o);
+  return {
+    target,
+    ...load,
+    idleClients: idle.clients,
+    joinMs: idle.joinMs,
+    heapPerSession: idle.heapPerSession,
+    rssPerSession: idle.rssPerSession,
+  };
+}
+
+/** The targets of the spec, checked against the baseline row. */
+export interface RelayVerdict {
+  target: string;
+  detail: string;
+  met: boolean;
+}
+
+export function relayVerdicts(results: readonly RelayResult[]): RelayVerdict[] {
+  const bare = results.find((r) => r.target === 'bare-ws');
+  const verdicts: RelayVerdict[] = [];
+  const f = (n: number, d = 2) => n.toFixed(d);
+  for (const r of results) {
+    if (r.target === 'bare-ws') continue;
+    if (bare !== undefined) {
+      const cpuRatio = r.cpuUsPerDelivery / bare.cpuUsPerDelivery;
+      verdicts.push({
+        target: `${r.target}: server CPU/delivery ≤ 0.8× bare ws`,
+        detail: `${f(r.cpuUsPerDelivery)} µs vs ${f(bare.cpuUsPerDelivery)} µs = ${f(cpuRatio)}×`,
+        met: cpuRatio <= 0.8,
+      });
+      verdicts.push({
+        target: `${r.target}: p99 within 5 ms of bare ws`,
+        detail: `${f(r.p99)} ms vs ${f(bare.p99)} ms (+${f(r.p99 - bare.p99)} ms)`,
+        met: r.p99 - bare.p99 <= 5,
+      });
+      const heapRatio = r.heapPerSession / bare.heapPerSession;
+      const rssRatio = r.rssPerSession / bare.rssPerSession;
+      verdicts.push({
+        target: `${r.target}: memory/idle session ≤ 1.2× bare ws`,
+        detail: `heap ${f(r.heapPerSession / 1024, 1)} KiB vs ${f(bare.heapPerSession / 1024, 1)} KiB = ${f(heapRatio)}×; RSS ${f(r.rssPerSession / 1024, 1)} KiB vs ${f(bare.rssPerSession / 1024, 1)} KiB = ${f(rssRatio)}×`,
+        met: heapRatio <= 1.2 && rssRatio <= 1.2,
+      });
+    }
+    verdicts.push({
+      target: `${r.target}: 1,000 clients connect and join in < 1 s`,
+      detail: `${r.idleClients} clients in ${f(r.joinMs, 0)} ms${r.idleClients < 1000 ? ' (fewer than 1,000: --quick)' : ''}`,
+      met: r.idleClients >= 1000 && r.joinMs < 1000,
+    });
+  }
+  return verdicts;
+}

@@ -1,0 +1,73 @@
+/**
+ * What the relay benchmark's processes say to each other over IPC (`process.send`, advanced
+ * serialization), and the payload every bot relays.
+ * @module
+ */
+
+/** What is measured: the bare `ws` baseline, or Netplay over one of its transports. */
+export type RelayTarget = 'bare-ws' | 'netplay-ws' | 'netplay-udp';
+
+/** Harness → server child. */
+export type ServerCommand = { cmd: 'mem' } | { cmd: 'cpu-start' } | { cmd: 'cpu-stop' } | { cmd: 'exit' };
+
+/** Server child → harness. */
+export type ServerReply =
+  | { type: 'ready'; url: string }
+  | { type: 'mem'; heapUsed: number; rss: number; external: number; arrayBuffers: number }
+  | { type: 'cpu'; userUs: number; systemUs: number; wallMs: number };
+
+/** Harness → bot child. */
+export type BotCommand =
+  | {
+      cmd: 'connect';
+      target: RelayTarget;
+      url: string;
+      /** Room indices this bot fills (a room's clients are all in one bot). */
+      rooms: number[];
+      clientsPerRoom: number;
+      /** Relay on the reliable-ordered channel (Netplay's default) or the unreliable one. */
+      reliable: boolean;
+    }
+  | { cmd: 'start'; hz: number }
+  | { cmd: 'measure-start' }
+  | { cmd: 'measure-stop' }
+  | { cmd: 'stop' }
+  | { cmd: 'close' };
+
+/** Bot child → harness. */
+export type BotReply =
+  | { type: 'ready' }
+  | { type: 'connected'; clients: number; startedAt: number; doneAt: number; failures: number }
+  | { type: 'started' }
+  | { type: 'measure-started' }
+  | {
+      type: 'measured';
+      sent: number;
+      deliveries: number;
+      errors: number;
+      /** One relay latency per delivery in the window, ms. */
+      latencies: Float64Array;
+    }
+  | { type: 'stopped' }
+  | { type: 'closed' };
+
+/** Wall-clock time in ms that is comparable between processes on one machine. */
+export function epochNow(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/**
+ * The relayed payload: a small position update with the sender's timestamp, 51 bytes as msgpack
+ * (a map of 5: three float64 coordinates, a uint32 sequence number and the float64 timestamp).
+ */
+export interface RelayPayload {
+  t: number;
+  s: number;
+  x: number;
+  y: number;
+  a: number;
+}
+
+export function makePayload(seq: number): RelayPayload {
+  return { t: epochNow(), s: seq, x: 12.5 + (seq % 7) * 0.37, y: -3.75 - (seq % 5) * 0.11, a: 0.785398 };
+}
