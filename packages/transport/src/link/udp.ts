@@ -103,6 +103,10 @@ export class UdpLink implements Link {
   #queue: Uint8Array[] = [];
   #closeInfo: LinkCloseInfo | undefined;
   #closeReported = false;
+  /** Sends handed to the socket whose callback has not run yet. */
+  #sending = 0;
+  /** The binding is released once in-flight sends complete (a last `Disconnect` must not be cut off). */
+  #released = false;
 
   /** @internal Use {@link connectUdp} or `UdpLinkServer`. */
   constructor(binding: UdpLinkBinding) {
@@ -146,6 +150,7 @@ export class UdpLink implements Link {
     }
     try {
       this.#binding.socket.send(datagram, this.remote.port, this.remote.address, this.#onSent);
+      this.#sending++;
     } catch (error) {
       this._fail(new LinkError('udp send failed', { cause: error }));
       return;
@@ -197,7 +202,16 @@ export class UdpLink implements Link {
 
   readonly #onSent = (error: Error | null): void => {
     if (error) this.#stats.sendErrors++;
+    this.#sending--;
+    if (this.#sending === 0 && this.#closeInfo !== undefined) this.#release();
   };
+
+  /** Give the socket (client) or the peer-table slot (server) back, once. */
+  #release(): void {
+    if (this.#released) return;
+    this.#released = true;
+    this.#binding.onClosed();
+  }
 
   #dispatch(handlers: LinkHandlers, datagram: Uint8Array): void {
     try {
@@ -211,7 +225,8 @@ export class UdpLink implements Link {
     if (this.#closeInfo !== undefined) return;
     this.#closeInfo = info;
     if (info.local) this.#queue = [];
-    this.#binding.onClosed();
+    // A local close waits for datagrams already handed to the socket (e.g. a goodbye) to leave.
+    if (!info.local || this.#sending === 0) this.#release();
     if (this.#handlers !== undefined) this.#reportClose();
   }
 
