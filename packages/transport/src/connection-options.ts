@@ -55,7 +55,12 @@ export interface ConnectionOptions {
   congestionControl?: boolean;
   /** Initial congestion window, in packets. Defaults to 16. */
   initialCongestionWindow?: number;
-  /** Smallest congestion window, in packets. Defaults to 2. */
+  /**
+   * Smallest congestion window, in packets (of `mtu` bytes). Defaults to 4: twice RFC 9002's floor,
+   * because a game's flow is small and steady (a packet per tick, with redundant copies) and a
+   * 2-packet window after a burst of losses throttles it to one packet per resend timeout
+   * (docs/benchmarks.md, burst loss).
+   */
   minCongestionWindow?: number;
 }
 
@@ -79,7 +84,7 @@ export const DEFAULT_CONNECTION_OPTIONS = {
   packetWindow: 256,
   congestionControl: true,
   initialCongestionWindow: 16,
-  minCongestionWindow: 2,
+  minCongestionWindow: 4,
 } as const satisfies Required<ConnectionOptions>;
 
 /** {@link ConnectionOptions} with every field filled in and validated. */

@@ -3,7 +3,17 @@
  * MTU: a game's small per-tick packets keep flowing while the window has room for them, and a
  * window without that room waits for acks instead of spinning.
  */
-import { Connection, DefaultChannel, PACKET_HEADER_SIZE, RECORD_HEADER_SIZE } from '@netplay/transport';
+import {
+  Connection,
+  type ConnectionOptions,
+  createSimulatedPair,
+  DEFAULT_CONNECTION_OPTIONS,
+  DefaultChannel,
+  PACKET_HEADER_SIZE,
+  Peer,
+  RECORD_HEADER_SIZE,
+  VirtualClock,
+} from '@netplay/transport';
 import { describe, expect, it } from 'vitest';
 
 const R = DefaultChannel.Reliable;
@@ -49,5 +59,56 @@ describe('congestion window vs small records', () => {
     expect(c.stats.timeouts).toBe(1);
     expect(c.stats.messagesResent).toBe(1);
     expect(c.stats.bytesInFlight).toBe(46);
+  });
+});
+
+/**
+ * A 60 Hz stream of 64-byte reliable messages over 50 ms one-way latency; both directions are cut
+ * during [from, to). Returns each message's latency and send time.
+ */
+function outage(from: number, to: number, connection: ConnectionOptions = {}) {
+  const clock = new VirtualClock();
+  const conditions = { latency: 50, dropWindows: [{ from, to }] };
+  const [la, lb] = createSimulatedPair({ clock, seed: 1, aToB: conditions, bToA: conditions });
+  const sentAt: number[] = [];
+  const latency: number[] = [];
+  const a = new Peer({ link: la, clock, connection }, { onMessage: () => {} });
+  const b = new Peer(
+    { link: lb, clock, connection },
+    {
+      onMessage: (_ch, p) => {
+        const i = new DataView(p.buffer, p.byteOffset, p.byteLength).getUint32(0);
+        latency[i] = clock.now() - sentAt[i]!;
+      },
+    },
+  );
+  let n = 0;
+  const tick = () => {
+    const p = new Uint8Array(64);
+    new DataView(p.buffer).setUint32(0, n);
+    sentAt[n] = clock.now();
+    a.send(R, p);
+    if (++n < 300) clock.setTimeout(tick, 1000 / 60);
+  };
+  clock.setTimeout(tick, 0);
+  clock.advance(20_000);
+  a.close();
+  b.close();
+  return { latency, sentAt };
+}
+
+describe('recovery after an outage (minimum congestion window)', () => {
+  it('defaults to a 4-packet minimum window', () => {
+    expect(DEFAULT_CONNECTION_OPTIONS.minCongestionWindow).toBe(4);
+  });
+
+  it('a 60 Hz stream is back to one-way latency within 300 ms of a 600 ms outage in both directions', () => {
+    const { latency, sentAt } = outage(1000, 1600);
+    expect(latency.filter((l) => l !== undefined)).toHaveLength(300);
+    const after = latency.filter((_, i) => sentAt[i]! >= 1900);
+    expect(after.length).toBeGreaterThan(100);
+    // With a 2-packet floor the window, full of packets lost in the outage, lets one packet out per
+    // backed-off resend timeout and messages sent 300 ms after the outage still wait ~150 ms.
+    expect(Math.max(...after)).toBeLessThanOrEqual(50 + 1000 / 60);
   });
 });
