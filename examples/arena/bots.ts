@@ -1,0 +1,194 @@
+/**
+ * Bots for the arena: `npx tsx examples/arena/bots.ts [count] [--url URL] [--network latency=75,loss=0.05]`.
+ *
+ * Starts `count` clients (default 4) that join `arena`, wander in random directions and print their
+ * RTT, loss and snapshot rate every second. `--network` puts the transport's simulator on every
+ * bot's link (the client's `network` option): `latency`, `jitter`, `loss`, `duplicate`, `reorder`,
+ * `reorderDelay`, `bandwidth` and `seed`, comma-separated. Over WebSocket the server never resends
+ * (TCP does), so only latency and bandwidth apply to what a bot receives; use
+ * `--url udp://127.0.0.1:2568` to see loss in both directions.
+ * @module
+ */
+import { pathToFileURL } from 'node:url';
+import { Client, type ClientNetworkOptions, InvalidOptionError, type Room } from '@netplay/client';
+import type { ArenaInput, ArenaState, ArenaWelcome } from './game.js';
+
+/** Options of {@link startBots}. */
+export interface BotsOptions {
+  /** Server URL. Defaults to `ws://127.0.0.1:2567`. */
+  url?: string;
+  /** Number of bots. Defaults to 4. */
+  count?: number;
+  /** Network conditions on each bot's link (each bot gets its own seed). */
+  network?: ClientNetworkOptions;
+  /** Shortest and longest time (ms) a bot keeps a direction. Defaults to 300 and 1500. */
+  wander?: { min: number; max: number };
+}
+
+/** One running bot. */
+export interface Bot {
+  readonly name: string;
+  readonly room: Room;
+  /** Its position in the latest snapshot (`undefined` before the first one). */
+  readonly position: { x: number; y: number } | undefined;
+  /** Snapshots received so far. */
+  readonly snapshots: number;
+}
+
+/** Running bots. */
+export interface Bots {
+  readonly bots: readonly Bot[];
+  /** Make every bot leave the arena. */
+  stop(): Promise<void>;
+}
+
+const NETWORK_KEYS = [
+  'latency',
+  'jitter',
+  'loss',
+  'duplicate',
+  'reorder',
+  'reorderDelay',
+  'bandwidth',
+  'seed',
+] as const;
+
+/**
+ * Parse `latency=75,loss=0.05` into network options.
+ * @throws {@link InvalidOptionError} for an unknown key or a value that is not a number.
+ */
+export function parseNetwork(spec: string): ClientNetworkOptions {
+  const network: ClientNetworkOptions = {};
+  for (const part of spec.split(',')) {
+    if (part.trim() === '') continue;
+    const [key = '', value = ''] = part.split('=').map((s) => s.trim());
+    const known = NETWORK_KEYS.find((k) => k === key);
+    const n = Number(value);
+    if (known === undefined) {
+      throw new InvalidOptionError('network', `unknown key ${key} (known: ${NETWORK_KEYS.join(', ')})`);
+    }
+    if (value === '' || !Number.isFinite(n)) throw new InvalidOptionError(`network.${key}`, 'must be a number');
+    network[known] = n;
+  }
+  return network;
+}
+
+const randomDirection = (): ArenaInput => {
+  const angle = Math.random() * 2 * Math.PI;
+  return { dx: Math.cos(angle), dy: Math.sin(angle) };
+};
+
+/** Start bots that join `arena` and wander. Resolves once every bot has joined. */
+export async function startBots(options: BotsOptions = {}): Promise<Bots> {
+  const url = options.url ?? 'ws://127.0.0.1:2567';
+  const count = options.count ?? 4;
+  const wander = options.wander ?? { min: 300, max: 1500 };
+  const timers = new Set<NodeJS.Timeout>();
+  let stopped = false;
+
+  const startBot = async (i: number): Promise<Bot> => {
+    const name = `bot-${i + 1}`;
+    const network =
+      options.network === undefined ? undefined : { ...options.network, seed: (options.network.seed ?? 0) + i * 1000 };
+    const client = new Client(url, network === undefined ? {} : { network });
+    const room = await client.joinOrCreate('arena', { name });
+    let id = room.sessionId;
+    const bot = { name, room, position: undefined as { x: number; y: number } | undefined, snapshots: 0 };
+    room.onMessage<ArenaWelcome>('welcome', (w) => {
+      id = w.id;
+    });
+    room.onMessage<ArenaState>('state', (state) => {
+      bot.snapshots++;
+      const me = state.players.find((p) => p.id === id);
+      if (me !== undefined) bot.position = { x: me.x, y: me.y };
+    });
+    room.on('error', (error) => console.error(`${name}: ${error.message}`));
+    const turn = (): void => {
+      if (stopped || room.state === 'left' || room.state === 'leaving') return;
+      if (room.state === 'joined') room.send('input', randomDirection());
+      const timer = setTimeout(
+        () => {
+          timers.delete(timer);
+          turn();
+        },
+        wander.min + Math.random() * (wander.max - wander.min),
+      );
+      timers.add(timer);
+    };
+    turn();
+    return bot;
+  };
+
+  const bots = await Promise.all(Array.from({ length: count }, (_, i) => startBot(i)));
+  return {
+    bots,
+    async stop() {
+      stopped = true;
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
+      await Promise.all(bots.map((b) => b.room.leave()));
+    },
+  };
+}
+
+/** One line per bot: RTT, jitter, loss and snapshots per second since the previous report. */
+function report(bots: readonly Bot[], previous: Map<Bot, number>): string {
+  return bots
+    .map((b) => {
+      const s = b.room.stats;
+      const rate = b.snapshots - (previous.get(b) ?? 0);
+      previous.set(b, b.snapshots);
+      const at = b.position === undefined ? '-' : `${b.position.x.toFixed(0)},${b.position.y.toFixed(0)}`;
+      return `${b.name.padEnd(7)} rtt ${s.rtt.toFixed(1).padStart(6)} ms  jitter ${s.jitter.toFixed(1).padStart(5)} ms  loss ${(s.packetLoss * 100).toFixed(1).padStart(5)} %  state ${String(rate).padStart(3)}/s  at ${at}`;
+    })
+    .join('\n');
+}
+
+async function main(argv: readonly string[]): Promise<void> {
+  const options: BotsOptions = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const next = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new InvalidOptionError(arg, 'needs a value');
+      return v;
+    };
+    if (arg === '--url') options.url = next();
+    else if (arg === '--network') options.network = parseNetwork(next());
+    else if (arg.startsWith('--network=')) options.network = parseNetwork(arg.slice('--network='.length));
+    else if (arg.startsWith('--url=')) options.url = arg.slice('--url='.length);
+    else if (/^\d+$/.test(arg)) options.count = Number(arg);
+    else throw new InvalidOptionError(arg, 'usage: bots.ts [count] [--url URL] [--network latency=75,loss=0.05]');
+  }
+  const running = await startBots(options);
+  const url = options.url ?? 'ws://127.0.0.1:2567';
+  console.log(`${running.bots.length} bots in arena ${running.bots[0]?.room.roomId ?? '?'} over ${url}`);
+  if (options.network !== undefined) console.log(`simulated network: ${JSON.stringify(options.network)}`);
+  const previous = new Map<Bot, number>();
+  const interval = setInterval(() => console.log(`${report(running.bots, previous)}\n`), 1000);
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    clearInterval(interval);
+    running.stop().then(() => process.exit(0));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  for (const b of running.bots) {
+    b.room.on('leave', (code, reason) => {
+      console.log(`${b.name} left: ${code} ${reason}`);
+      if (running.bots.every((x) => x.room.state === 'left')) {
+        clearInterval(interval);
+        process.exit(0);
+      }
+    });
+  }
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main(process.argv.slice(2)).catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  });
+}
