@@ -1,0 +1,25 @@
+/**
+ * The demo server's rooms on one {@link Server}: `chat` (relay, see `examples/chat`) and `arena`
+ * (authoritative movement, see `examples/arena`). `main.ts` runs it; the tests start it on port 0.
+ * @module
+ */
+import { Server, type ServerOptions } from '@netplay/server';
+import { type ArenaConfig, ArenaRoom } from '../arena/room.js';
+import { ChatRoom } from '../chat/room.js';
+
+/** Options of {@link createDemoServer}. */
+export interface DemoServerOptions extends ServerOptions {
+  /** Room options of `arena` rooms (size, speed, tick rate). Defaults to `DEFAULT_ARENA_CONFIG`. */
+  arena?: Partial<ArenaConfig>;
+  /** Lines of chat history kept for late joiners. Defaults to 20. */
+  chatHistory?: number;
+}
+
+/** A server (not listening yet) with `chat` and `arena` defined. */
+export function createDemoServer(options: DemoServerOptions = {}): Server {
+  const { arena, chatHistory, ...serverOptions } = options;
+  const server = new Server(serverOptions);
+  server.define('chat', ChatRoom, chatHistory === undefined ? {} : { defaultOptions: { historySize: chatHistory } });
+  server.define('arena', ArenaRoom, { maxClients: 32, defaultOptions: { ...arena } });
+  return server;
+}
