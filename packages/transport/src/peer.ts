@@ -31,7 +31,11 @@ export const DEFAULT_SEND_DELAY = 0;
 
 /** Callbacks of a {@link Peer}: the connection's, plus the link closing. */
 export interface PeerHandlers extends ConnectionHandlers {
-  /** The link closed (the peer is closed too). */
+  /**
+   * The link closed. The peer itself stays open, keeping its unacked reliable messages, so that a
+   * session can resume on a new link with {@link Peer.replaceLink}; call {@link Peer.close} when the
+   * session is over (until then its timer keeps running).
+   */
   onClose?(info: LinkCloseInfo): void;
 }
 
