@@ -217,49 +217,70 @@ describe('arena rules (pure)', () => {
   });
 });
 
-describe('README quickstart', () => {
-  it('runs the server and client snippets as printed', async () => {
-    const log: string[] = [];
-    const print = (...args: unknown[]): void => {
-      log.push(args.join(' '));
-    };
+describe('README', () => {
+  it('quickstart: the server and client snippets run as printed', async () => {
+    const printed: string[] = [];
+    const out = { log: (...args: unknown[]) => printed.push(args.map(String).join(' ')) };
 
-    // ---- server (README) ----
+    // ---- server (README, with port 0 on 127.0.0.1) ----
     class Lobby extends ServerRoom {
       override onCreate() {
+        const isString = (p: unknown): p is string => typeof p === 'string';
         this.onMessage(
           'hello',
-          (client: RoomClient, name: string) => this.broadcast('welcome', `${name} (${client.sessionId}) is here`),
-          (payload): payload is string => typeof payload === 'string',
+          (client: RoomClient, name: string) => {
+            this.broadcast('welcome', `${name} (${client.sessionId}) is here`);
+          },
+          isString,
         );
         this.setTick(10, (_dt, tick) => this.broadcast('tick', tick, { reliable: false }));
       }
     }
+
     const server = new Server({ port: 0, udpPort: 0, host: '127.0.0.1', logger: quiet });
     servers.push(server);
     server.define('lobby', Lobby, { maxClients: 8 });
     await server.listen();
 
     // ---- client (README) ----
-    const client = new Client(`ws://127.0.0.1:${server.port}`); // or `udp://127.0.0.1:${server.udpPort}`
+    const client = new Client(`ws://127.0.0.1:${server.port}`); // or 'udp://127.0.0.1:2568'
     const room = await client.joinOrCreate('lobby', { name: 'ana' });
     rooms.push(room);
     const welcomed = nextMessage<string>(room, 'welcome');
-    room.onMessage<string>('welcome', (text) => print(text));
-    room.on('relay', (payload, from) => print(from, 'says', payload));
-    room.on('peer-join', (id) => print(id, 'joined'));
-    room.send('hello', 'ana');
-    await welcomed;
-    await nextMessage<number>(room, 'tick');
-    print('rtt', room.stats.rtt, 'loss', room.stats.packetLoss);
-    expect(log[0]).toBe(`ana (${room.sessionId}) is here`);
+    const ticked = nextMessage<number>(room, 'tick');
 
+    room.onMessage<string>('welcome', (text) => out.log(text));
+    room.on('relay', (payload, from) => out.log(from, 'relayed', JSON.stringify(payload)));
+    room.on('peer-join', (id) => out.log(id, 'joined'));
+
+    room.send('hello', 'ana'); // to the room's 'hello' handler, reliable-ordered
+    await welcomed;
+    expect(await ticked).toBeGreaterThan(0);
+    expect(printed).toEqual([`ana (${room.sessionId}) is here`]);
+
+    // A second member, over UDP, relays to the first.
     const bob = await join(`udp://127.0.0.1:${server.udpPort}`, 'lobby');
     const relayed = new Promise<void>((resolve) => room.once('relay', () => resolve()));
-    bob.relay({ emote: 'wave' });
+    bob.relay({ emote: 'wave' }); // to every other member, through the server
     await relayed;
-    expect(log).toContain(`${bob.sessionId} says [object Object]`);
+    expect(printed).toEqual([
+      `ana (${room.sessionId}) is here`,
+      `${bob.sessionId} joined`,
+      `${bob.sessionId} relayed {"emote":"wave"}`,
+    ]);
+    expect(room.stats.rtt).toBeGreaterThan(0);
     await room.leave();
     expect(room.state).toBe('left');
+  });
+
+  it('simulator: a client at 150 ms RTT and 5 % loss over UDP joins the arena and measures it', async () => {
+    const server = await startDemo();
+    const url = `udp://127.0.0.1:${server.udpPort}`;
+    const client = new Client(url, { network: { latency: 75, loss: 0.05, seed: 1 }, logger: quiet });
+    const room = await client.joinOrCreate('arena', { name: 'laggy' });
+    rooms.push(room);
+    await nextMessage<ArenaState>(room, 'state');
+    await nextMessage<ArenaState>(room, 'state');
+    expect(room.stats.rtt).toBeGreaterThanOrEqual(150);
   });
 });
