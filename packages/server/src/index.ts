@@ -22,7 +22,12 @@ export {
   SessionError,
   SessionErrorCode,
 } from '@netplay/transport';
+export type { HttpHandler, HttpMethod, HttpRouteContext } from './http/routes.js';
+export { DEFAULT_STATIC_FILES_OPTIONS, type StaticFilesOptions, staticFiles } from './http/static-files.js';
 export type { MatchmakerStats } from './matchmaker/matchmaker.js';
+export { DEFAULT_MONITOR_OPTIONS, type MonitorOptions, type ResolvedMonitorOptions } from './monitor/options.js';
+export type { MonitorHistoryPoint, MonitorTotals } from './monitor/sampler.js';
+export type { MonitorData, MonitorRoom, MonitorSession, MonitorWorker } from './monitor/snapshot.js';
 export {
   DEFAULT_RATE_LIMIT,
   DEFAULT_ROOM_OPTIONS,

@@ -11,6 +11,7 @@ import {
   type PayloadLimits,
   realClock,
 } from '@netplay/transport';
+import { type MonitorOptions, type ResolvedMonitorOptions, resolveMonitorOptions } from './monitor/options.js';
 
 /** Per-session rate limits (token buckets refilled continuously). */
 export interface RateLimitOptions {
@@ -74,6 +75,12 @@ export interface ServerOptions {
   secret?: Uint8Array;
   /** Where errors in room hooks and bad input are reported. Defaults to `console`. */
   logger?: Logger;
+  /**
+   * The live monitor (`/monitor`) and Prometheus metrics (`/metrics`) on the server's own HTTP
+   * server; `false` turns both off. Defaults to on, readable without a token only while bound to a
+   * loopback address: see {@link MonitorOptions} and `DEFAULT_MONITOR_OPTIONS`.
+   */
+  monitor?: MonitorOptions | false;
 }
 
 /** Options of a room type, given to `server.define(name, RoomClass, options)`. */
@@ -136,6 +143,7 @@ export interface ResolvedServerOptions {
   shutdownTimeout: number;
   secret: Uint8Array;
   logger: Logger;
+  monitor: ResolvedMonitorOptions | false;
 }
 
 const positive = (name: string, value: number, integer = false): number => {
@@ -188,5 +196,6 @@ export function resolveServerOptions(options: ServerOptions = {}): ResolvedServe
     shutdownTimeout: positive('shutdownTimeout', options.shutdownTimeout ?? d.shutdownTimeout),
     secret,
     logger: options.logger ?? console,
+    monitor: resolveMonitorOptions(options.monitor),
   };
 }

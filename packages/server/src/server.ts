@@ -24,7 +24,10 @@ import {
   TransportErrorCode,
 } from '@netplay/transport';
 import { UdpLinkServer, WebSocketLinkServer } from '@netplay/transport/node';
+import type { Registry } from 'prom-client';
+import { type HttpHandler, type HttpMethod, HttpRoutes } from './http/routes.js';
 import { Matchmaker, type MatchmakerStats } from './matchmaker/matchmaker.js';
+import { Monitor } from './monitor/monitor.js';
 import {
   DEFAULT_ROOM_OPTIONS,
   type ResolvedServerOptions,
@@ -73,6 +76,8 @@ export class Server {
   #state: ServerState = 'idle';
   #started = false;
   #shutdown: Promise<void> | undefined;
+  readonly #routes = new HttpRoutes();
+  #monitor: Monitor | undefined;
 
   /**
    * @param options - see {@link ServerOptions}; every default is in `DEFAULT_SERVER_OPTIONS`.
@@ -215,6 +220,28 @@ export class Server {
     return this.#matchmaker.getRoom(roomId)?.room;
   }
 
+  /**
+   * Answer `method` requests for `path` on the HTTP server this server owns (not on one given as
+   * the `server` option): an exact path (`'/arena'`) or a prefix (`'/arena/*'`; `'/*'` is every
+   * path). Built-in endpoints (`/health`, `/rooms`, `/monitor`, `/metrics`) come first, then exact
+   * routes, then the longest prefix; `GET` routes also answer `HEAD`. Serve a folder with
+   * {@link staticFiles}: `server.route('GET', '/arena/*', staticFiles('public'))`.
+   * @throws {@link InvalidOptionError} for a bad method or path, or a route already registered.
+   */
+  route(method: HttpMethod, path: string, handler: HttpHandler): this {
+    this.#routes.add(method, path, handler);
+    return this;
+  }
+
+  /**
+   * The prom-client registry behind `/metrics` (one per server, not prom-client's global one):
+   * register your own metrics on it to export them with the server's. `undefined` when the
+   * `monitor` option is `false`.
+   */
+  get metricsRegistry(): Registry | undefined {
+    return this.#getMonitor()?.metrics.registry;
+  }
+
   /** Counters of the server. */
   get stats(): ServerStats {
     return {
@@ -242,6 +269,7 @@ export class Server {
     await this.#matchmaker.disposeAll(CloseCode.SHUTDOWN, 'server shutting down');
     await this.#sessions.closeAll(CloseCode.SHUTDOWN, 'server shutting down');
     await this.#closeListeners();
+    this.#monitor?.stop();
     this.#state = 'closed';
   }
 
@@ -249,6 +277,7 @@ export class Server {
     if (this.#started) return;
     this.#started = true;
     this.#sessions.start();
+    this.#getMonitor()?.start();
   }
 
   async #closeListeners(): Promise<void> {
@@ -273,7 +302,43 @@ export class Server {
       json(res, 200, this.getAvailableRooms(url.searchParams.get('name') ?? ''));
       return;
     }
+    if (this.#getMonitor()?.handle(req, res, url)) return;
+    const route = this.#routes.match(req.method ?? 'GET', url.pathname);
+    if (route !== undefined) {
+      const fail = (error: unknown): void => {
+        this.options.logger.error(`http route ${req.method} ${url.pathname} failed`, error);
+        if (!res.headersSent) json(res, 500, { error: 'internal error' });
+        else res.destroy();
+      };
+      try {
+        Promise.resolve(route.handler(req, res, { url, subpath: route.subpath })).catch(fail);
+      } catch (error) {
+        fail(error);
+      }
+      return;
+    }
+    if (this.#routes.hasPath(url.pathname)) {
+      json(res, 405, { error: 'method not allowed' });
+      return;
+    }
     json(res, 404, { error: 'not found' });
+  }
+
+  /** The monitor (created on first use), or `undefined` when the `monitor` option is `false`. */
+  #getMonitor(): Monitor | undefined {
+    const options = this.options.monitor;
+    if (options === false) return undefined;
+    this.#monitor ??= new Monitor(
+      {
+        sessions: () => this.#sessions.all(),
+        rooms: () => this.#matchmaker.allRooms(),
+        state: () => this.#state,
+        boundHost: () => this.#address(this.#http?.address())?.address ?? this.options.host,
+      },
+      options,
+      this.options.clock,
+    );
+    return this.#monitor;
   }
 }
 
