@@ -57,6 +57,17 @@ export {
   type PayloadCodecOptions,
   type PayloadLimits,
 } from './message/payload-codec.js';
+// Entity snapshots as full or delta bodies (the delta-snapshot helpers of server and client).
+export {
+  type EntityId,
+  type EntityState,
+  type FieldSpec,
+  type FieldValue,
+  MAX_SNAPSHOT_FIELDS,
+  SnapshotBodyKind,
+  SnapshotSchema,
+  type WireEntities,
+} from './message/state-delta.js';
 export {
   assertMessageType,
   isMessageType,

@@ -6,12 +6,13 @@ import {
   CloseCode,
   type ConnectionStats,
   channelFor,
+  DefaultChannel,
   encodeServerMessage,
   type MessageType,
   Op,
   type PayloadCodec,
 } from '@netplay/transport';
-import type { SessionPort } from '../session/session-port.js';
+import type { DeliveryCallback, SessionPort } from '../session/session-port.js';
 
 /** Options of {@link RoomClient.send} and {@link Room.broadcast}. */
 export interface SendOptions {
@@ -92,6 +93,28 @@ export class RoomClient<TUserData = unknown, TAuth = unknown> {
     if (this.#left) return;
     const bytes = encodeServerMessage(this.#owner.codec, { op: Op.Message, type, payload: payload ?? null });
     this.#session.send(channelFor('message', options?.reliable ?? true), bytes);
+  }
+
+  /**
+   * Send `(type, payload)` to this member and learn whether it arrived: `onDelivery(true)` once the
+   * packet that carried it is acked, `onDelivery(false)` once it is declared lost; at most once,
+   * never from inside this call. Goes on the unreliable channel (not sequenced: every message that
+   * arrives is delivered, so "acked" means the client's room got it), or the reliable-ordered one
+   * with `reliable: true` (only ever acked, reported once it and everything before it arrived).
+   * The client receives it like any `send`, on `room.onMessage(type)`.
+   *
+   * Returns `false` when nothing was sent or the session cannot track delivery (the member left, its
+   * link is down, or its session port has no tracking): `onDelivery` is then never called. For delta
+   * compression against acknowledged state (see `DeltaSnapshots`).
+   * @throws {@link CodecError} if `payload` cannot be encoded; `MESSAGE_TOO_LARGE` when an unreliable
+   *   message does not fit one packet.
+   */
+  sendTracked(type: MessageType, payload: unknown, onDelivery: DeliveryCallback, options?: SendOptions): boolean {
+    const session = this.#session;
+    if (this.#left || session.sendTracked === undefined) return false;
+    const bytes = encodeServerMessage(this.#owner.codec, { op: Op.Message, type, payload: payload ?? null });
+    const channel = options?.reliable === true ? DefaultChannel.Reliable : DefaultChannel.Unreliable;
+    return session.sendTracked(channel, bytes, onDelivery);
   }
 
   /**

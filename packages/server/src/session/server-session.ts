@@ -26,7 +26,7 @@ import {
 } from '@netplay/transport';
 import type { Logger } from '../options.js';
 import { HandshakeFilterLink } from './handshake-filter-link.js';
-import type { SessionEvents, SessionPort } from './session-port.js';
+import type { DeliveryCallback, SessionEvents, SessionPort } from './session-port.js';
 
 /** What a session needs from the layer that owns it. */
 export interface SessionHost {
@@ -61,6 +61,8 @@ export class ServerSession implements SessionPort {
   private readonly closedWaiters: (() => void)[] = [];
   /** When the current link was attached (ms on the host clock). */
   private linkSince: number;
+  /** Callbacks of {@link ServerSession.sendTracked} messages by `channel << 16 | messageId`. */
+  private readonly tracked = new Map<number, DeliveryCallback>();
 
   constructor(host: SessionHost, link: Link, id: string, resumeToken: string, remoteAddress: string) {
     this.host = host;
@@ -72,6 +74,8 @@ export class ServerSession implements SessionPort {
       { link: this.wrap(link), clock: host.clock, connection: host.connection },
       {
         onMessage: (channel, payload) => this.onMessage(channel, payload),
+        onAcked: (channel, id) => this.onDelivery(channel, id, true),
+        onLost: (channel, id) => this.onDelivery(channel, id, false),
         onError: (error) => this.onConnectionError(error),
         onClose: () => this.onLinkClosed(),
       },
@@ -108,6 +112,32 @@ export class ServerSession implements SessionPort {
         throw error;
       }
     }
+  }
+
+  sendTracked(channel: number, bytes: Uint8Array, onDelivery: DeliveryCallback): boolean {
+    if (this._state !== 'connected') return false;
+    let id: number;
+    try {
+      id = this.peer.send(channel, bytes);
+    } catch (error) {
+      if (error instanceof NetplayError && error.code === TransportErrorCode.SEND_QUEUE_FULL) {
+        this.close(CloseCode.SLOW_CONSUMER, 'send queue overflow');
+        return false;
+      }
+      throw error;
+    }
+    // Message ids wrap at 2^16 per channel: a callback never reported by then is replaced.
+    this.tracked.set((channel << 16) | id, onDelivery);
+    return true;
+  }
+
+  private onDelivery(channel: number, id: number, acked: boolean): void {
+    if (this.tracked.size === 0) return;
+    const key = (channel << 16) | id;
+    const callback = this.tracked.get(key);
+    if (callback === undefined) return;
+    this.tracked.delete(key);
+    callback(acked);
   }
 
   /** Send a room-protocol error about something this client did; the session carries on. */
@@ -266,6 +296,7 @@ export class ServerSession implements SessionPort {
       link.send(encodeHandshake({ type: HandshakeType.Disconnect, code: this.endCode, reason: this.endReason }));
     }
     this.peer.close(this.endReason || 'closed');
+    this.tracked.clear();
     this.host.release(this);
     this.host.events.onClosed(this, this.endCode, this.endReason);
     for (const resolve of this.closedWaiters.splice(0)) resolve();

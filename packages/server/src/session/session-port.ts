@@ -6,6 +6,9 @@
  */
 import type { ConnectionStats } from '@netplay/transport';
 
+/** Told once whether a tracked message reached the client (`true`: acked) or was lost (`false`). */
+export type DeliveryCallback = (acked: boolean) => void;
+
 /** One member's session, as the room layer uses it. Implemented by the server's session layer. */
 export interface SessionPort {
   /** Session id: unique on this server, shown to other members as the relay sender. */
@@ -24,6 +27,16 @@ export interface SessionPort {
    * dropped while disconnected; reliable ones are kept for the resume (bounded by the send queue).
    */
   send(channel: number, bytes: Uint8Array): void;
+  /**
+   * Like {@link SessionPort.send}, and learn whether the client got the message: `onDelivery(true)`
+   * once the packet carrying it is acked, `onDelivery(false)` once it is declared lost (unreliable
+   * channels only; reliable messages are only ever acked). Called at most once, later, never from
+   * inside this call. Returns `false` when the message was not sent (session disconnected, ending or
+   * closed, or the queue overflowed): `onDelivery` is then never called. A message whose fate the
+   * connection never reports (the session closed first) is never called back either.
+   * Optional: session ports that cannot track delivery leave it out.
+   */
+  sendTracked?(channel: number, bytes: Uint8Array, onDelivery: DeliveryCallback): boolean;
   /**
    * End the membership: send `Left(code, reason)` reliably, flush, then close the link. The room
    * layer has already removed the member; the session layer does not call back into the room.
