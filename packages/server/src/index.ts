@@ -18,12 +18,32 @@
 
 export {
   CloseCode,
+  type EntityId,
+  type EntityState,
+  type FieldSpec,
+  type FieldValue,
   type RoomListing,
   SessionError,
   SessionErrorCode,
+  SnapshotSchema,
 } from '@netplay/transport';
 export type { HttpHandler, HttpMethod, HttpRouteContext } from './http/routes.js';
 export { DEFAULT_STATIC_FILES_OPTIONS, type StaticFilesOptions, staticFiles } from './http/static-files.js';
+// Game feel (optional helpers, docs/game-feel.md): delta snapshots against acked state, lag compensation.
+export {
+  DEFAULT_DELTA_SNAPSHOT_OPTIONS,
+  type DeltaSnapshotOptions,
+  DeltaSnapshots,
+  type DeltaSnapshotStats,
+  type ResolvedDeltaSnapshotOptions,
+  type SnapshotRecipient,
+} from './feel/delta-snapshots.js';
+export {
+  DEFAULT_LAG_COMPENSATION_OPTIONS,
+  type EntityLerp,
+  type LagCompensationOptions,
+  LagCompensator,
+} from './feel/lag-compensation.js';
 export type { MatchmakerStats } from './matchmaker/matchmaker.js';
 export { DEFAULT_MONITOR_OPTIONS, type MonitorOptions, type ResolvedMonitorOptions } from './monitor/options.js';
 export type { MonitorHistoryPoint, MonitorTotals } from './monitor/sampler.js';
@@ -51,6 +71,7 @@ export type { BroadcastOptions } from './room/room-control.js';
 export type { TickStats } from './room/tick-loop.js';
 export { type AcceptLinkInfo, Server, type ServerState, type ServerStats } from './server.js';
 export type { LinkKind, SessionLayerStats } from './session/session-layer.js';
+export type { DeliveryCallback } from './session/session-port.js';
 
 /** The version of this package. */
 export const VERSION = '0.1.0';
