@@ -10,6 +10,10 @@ test('room events carry typed arguments', () => {
     expectTypeOf(payload).toEqualTypeOf<unknown>();
     expectTypeOf(from).toEqualTypeOf<string>();
   });
+  room.on('direct', (payload, from) => {
+    expectTypeOf(payload).toEqualTypeOf<unknown>();
+    expectTypeOf(from).toEqualTypeOf<string>();
+  });
   room.on('peer-join', (id) => expectTypeOf(id).toEqualTypeOf<string>());
   room.on('peer-leave', (id) => expectTypeOf(id).toEqualTypeOf<string>());
   room.on('leave', (code, reason) => {

@@ -10,15 +10,17 @@ import type { ConnectionStats, MessageType } from '@netplay/transport';
  * | event | arguments | when |
  * |---|---|---|
  * | `relay` | `(payload, fromSessionId)` | another member relayed something to this client |
+ * | `direct` | `(payload, fromSessionId)` | a session (in any room, on any worker) sent this client a direct message (`room.message`) |
  * | `peer-join` | `(sessionId)` | a member joined (`room.peers` already includes it) |
  * | `peer-leave` | `(sessionId)` | a member left (`room.peers` no longer includes it) |
- * | `leave` | `(code, reason)` | the membership is over (once): `1000` after `leave()`, the server's code otherwise, `4002` (TIMEOUT) when the session could not be resumed |
+ * | `leave` | `(code, reason)` | the membership is over (once): `1000` after `leave()`, the server's code otherwise, `4002` (TIMEOUT) when the session could not be resumed, `4007` (ROOM_LOST) when the room's worker died |
  * | `error` | `(error)` | a server-reported error (`SessionError`; the session carries on), a handler that threw, a malformed server message, or why a resume failed |
  * | `reconnecting` | `()` | the link dropped; the client is reconnecting to resume the session |
  * | `reconnected` | `()` | the session was resumed on a new link; nothing reliable was lost |
  */
 export interface RoomEvents {
   relay: [payload: unknown, from: string];
+  direct: [payload: unknown, from: string];
   'peer-join': [sessionId: string];
   'peer-leave': [sessionId: string];
   leave: [code: number, reason: string];

@@ -175,6 +175,20 @@ export class Room extends EventEmitter<RoomEvents> {
   }
 
   /**
+   * Send `payload` straight to one session by id, in this room or any other, on any worker of a
+   * cluster; it gets a `'direct'` event with this client's session id. Reliable by default. When
+   * no session has that id the server answers with an `'error'` (`INVALID_REQUEST`).
+   * @throws like {@link Room.send}, and {@link InvalidOptionError} for an empty `sessionId`.
+   */
+  message(sessionId: string, payload: unknown, options: SendOptions = {}): void {
+    this.assertOpen();
+    if (typeof sessionId !== 'string' || sessionId.length === 0) {
+      throw new InvalidOptionError('sessionId', 'must be a non-empty string');
+    }
+    this.transmit('relay', options.reliable ?? true, { op: Op.SendTo, to: sessionId, payload: payload ?? null });
+  }
+
+  /**
    * Handle messages of one type (`room.onMessage('chat', (payload) => …)`), or of every type with
    * `'*'` (`(type, payload) => …`). Returns a function that removes the handler. The payload came
    * from the network: validate it before use.
@@ -274,6 +288,9 @@ export class Room extends EventEmitter<RoomEvents> {
         return;
       case Op.Relayed:
         this.safeEmit('relay', m.payload, m.from);
+        return;
+      case Op.Direct:
+        this.safeEmit('direct', m.payload, m.from);
         return;
       case Op.PeerJoin:
         if (m.sessionId === this.sessionId || this.members.has(m.sessionId)) return;
@@ -465,7 +482,12 @@ export class Room extends EventEmitter<RoomEvents> {
   private giveUp(error: SessionError): void {
     this.session.close();
     this.emitError(error);
-    const code = error.code === SessionErrorCode.SHUTTING_DOWN ? CloseCode.SHUTDOWN : CloseCode.TIMEOUT;
+    const code =
+      error.code === SessionErrorCode.SHUTTING_DOWN
+        ? CloseCode.SHUTDOWN
+        : error.code === SessionErrorCode.ROOM_LOST
+          ? CloseCode.ROOM_LOST
+          : CloseCode.TIMEOUT;
     this.finish(code, `session not resumed: ${error.message}`);
   }
 }

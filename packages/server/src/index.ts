@@ -27,14 +27,38 @@ export {
   SessionErrorCode,
   SnapshotSchema,
 } from '@netplay/transport';
-export type { HttpHandler, HttpMethod, HttpRouteContext } from './http/routes.js';
-export { DEFAULT_STATIC_FILES_OPTIONS, type StaticFilesOptions, staticFiles } from './http/static-files.js';
+export { ClusterError, ClusterErrorCode } from './cluster/errors.js';
+export {
+  type ClusterEvents,
+  ClusterServer,
+  type ClusterState,
+  type WorkerInfo,
+} from './cluster/manager.js';
+export {
+  type ClusterServerOptions,
+  DEFAULT_CLUSTER_OPTIONS,
+  type PlacementOption,
+  type PortRange,
+  type ResolvedClusterOptions,
+  type RestartBackoffOptions,
+  resolveClusterOptions,
+  type WorkerServerOptions,
+} from './cluster/options.js';
+export {
+  LeastConnectionsPlacement,
+  type PlacementRequest,
+  type PlacementStrategy,
+  RoundRobinPlacement,
+  SourceHashPlacement,
+  type WorkerLoad,
+} from './cluster/placement.js';
+export type { DefineRooms, RoomRegistrar } from './cluster/rooms-module.js';
 // Game feel (optional helpers, docs/game-feel.md): delta snapshots against acked state, lag compensation.
 export {
   DEFAULT_DELTA_SNAPSHOT_OPTIONS,
   type DeltaSnapshotOptions,
-  DeltaSnapshots,
   type DeltaSnapshotStats,
+  DeltaSnapshots,
   type ResolvedDeltaSnapshotOptions,
   type SnapshotRecipient,
 } from './feel/delta-snapshots.js';
@@ -44,6 +68,8 @@ export {
   type LagCompensationOptions,
   LagCompensator,
 } from './feel/lag-compensation.js';
+export type { HttpHandler, HttpMethod, HttpRouteContext } from './http/routes.js';
+export { DEFAULT_STATIC_FILES_OPTIONS, type StaticFilesOptions, staticFiles } from './http/static-files.js';
 export type { MatchmakerStats } from './matchmaker/matchmaker.js';
 export { DEFAULT_MONITOR_OPTIONS, type MonitorOptions, type ResolvedMonitorOptions } from './monitor/options.js';
 export type { MonitorHistoryPoint, MonitorTotals } from './monitor/sampler.js';
@@ -59,6 +85,9 @@ export {
   resolveServerOptions,
   type ServerOptions,
 } from './options.js';
+export { LocalRegistry } from './presence/local-registry.js';
+export { LocalPresence, type Presence, type PresenceListener } from './presence/presence.js';
+export type { BusHandler, ClusterRegistry, NodeEntry, RoomEntry } from './presence/registry.js';
 export {
   type MessageHandler,
   type PayloadValidator,

@@ -35,10 +35,31 @@ import {
   resolveServerOptions,
   type ServerOptions,
 } from './options.js';
+import type { Presence } from './presence/presence.js';
 import type { Room } from './room/room.js';
 import type { RoomClient } from './room/room-client.js';
 import type { RoomClass } from './room/room-runtime.js';
-import { type LinkKind, SessionLayer, type SessionLayerStats } from './session/session-layer.js';
+import {
+  type LinkKind,
+  SessionLayer,
+  type SessionLayerSettings,
+  type SessionLayerStats,
+} from './session/session-layer.js';
+
+/**
+ * @internal What a cluster worker adds to the server it runs (seat tokens, id prefix, presence,
+ * routing of direct messages to other workers). Not part of the public API.
+ */
+export interface ServerInternals {
+  seats?: SessionLayerSettings['seats'];
+  idPrefix?: string;
+  unknownResume?: SessionLayerSettings['unknownResume'];
+  presence?: Presence;
+  remoteDirect?(from: string, to: string, payload: unknown, reliable: boolean): Promise<boolean>;
+}
+
+/** @internal Key of a server's room and session layers, for the cluster worker. */
+export const SERVER_INTERNALS: unique symbol = Symbol('netplay.serverInternals');
 
 /** Lifecycle of a {@link Server}. */
 export type ServerState = 'idle' | 'listening' | 'shutting-down' | 'closed';
@@ -83,7 +104,7 @@ export class Server {
    * @param options - see {@link ServerOptions}; every default is in `DEFAULT_SERVER_OPTIONS`.
    * @throws {@link InvalidOptionError} for a bad option.
    */
-  constructor(options: ServerOptions = {}) {
+  constructor(options: ServerOptions = {}, internals: ServerInternals = {}) {
     const o = resolveServerOptions(options);
     this.options = o;
     this.#codec = new PayloadCodec(o.payloadLimits === undefined ? {} : { ...o.payloadLimits });
@@ -95,6 +116,8 @@ export class Server {
       maxRooms: o.maxRooms,
       seatReservationMs: o.seatReservationTime * 1000,
       reconnectGrace: o.reconnectGrace,
+      ...(internals.presence === undefined ? {} : { presence: internals.presence }),
+      ...(internals.remoteDirect === undefined ? {} : { remoteDirect: internals.remoteDirect }),
     });
     this.#sessions = new SessionLayer({
       clock: o.clock,
@@ -109,7 +132,15 @@ export class Server {
       drainTimeoutMs: o.shutdownTimeout,
       maxSessions: o.maxSessions,
       maxSessionsPerAddress: o.maxSessionsPerAddress,
+      ...(internals.seats === undefined ? {} : { seats: internals.seats }),
+      ...(internals.idPrefix === undefined ? {} : { idPrefix: internals.idPrefix }),
+      ...(internals.unknownResume === undefined ? {} : { unknownResume: internals.unknownResume }),
     });
+  }
+
+  /** @internal The room and session layers (for the cluster worker). */
+  [SERVER_INTERNALS](): { matchmaker: Matchmaker; sessions: SessionLayer } {
+    return { matchmaker: this.#matchmaker, sessions: this.#sessions };
   }
 
   /** Current lifecycle state. */

@@ -19,6 +19,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 const codec = new PayloadCodec();
+const bytesOf = (b: Uint8Array): string => [...b].map((x) => x.toString(16).padStart(2, '0')).join(' ');
 
 describe('handshake packets', () => {
   const packets: HandshakePacket[] = [
@@ -77,6 +78,8 @@ describe('room protocol', () => {
     { op: Op.Relay, payload: { emote: 3 }, target: 'others' },
     { op: Op.Relay, payload: null, target: ['a', 'b'] },
     { op: Op.Leave },
+    { op: Op.SendTo, to: 'n1.0.1.abc', payload: { hi: 1 } },
+    { op: Op.SendTo, to: 's9', payload: new Uint8Array([7]) },
   ];
   it.each(client)('client message round-trips %o', (m) => {
     expect(decodeClientMessage(codec, encodeClientMessage(codec, m))).toEqual(m);
@@ -101,6 +104,7 @@ describe('room protocol', () => {
     { op: Op.Error, code: 'RATE_LIMITED', message: 'slow down' },
     { op: Op.Left, code: 4001, reason: 'kicked' },
     { op: Op.Redirect, requestId: 3, url: 'ws://127.0.0.1:7001', seat: 'tok' },
+    { op: Op.Direct, from: 'n1.1.1.xyz', payload: { hi: 2 } },
   ];
   it.each(server)('server message round-trips %o', (m) => {
     expect(decodeServerMessage(codec, encodeServerMessage(codec, m))).toEqual(m);
@@ -114,11 +118,20 @@ describe('room protocol', () => {
     [[Op.Message, { no: 1 }, 1]],
     [[Op.Relay, 1, 'everyone']],
     [[Op.Relay, 1, [1, 2]]],
+    [[Op.SendTo, 7, 'payload']],
+    [[Op.SendTo]],
     ['not an array'],
   ])('refuses malformed client message %j with CODEC_ERROR', (value) => {
     expect(() => decodeClientMessage(codec, codec.encode(value))).toThrowError(
       expect.objectContaining({ code: 'CODEC_ERROR' }),
     );
+  });
+
+  it('numbers SendTo and Direct after every earlier op (never renumbered)', () => {
+    expect(Op.SendTo).toBe(25);
+    expect(Op.Direct).toBe(26);
+    expect(bytesOf(encodeClientMessage(codec, { op: Op.SendTo, to: 's', payload: 1 }))).toBe('93 19 a1 73 01');
+    expect(bytesOf(encodeServerMessage(codec, { op: Op.Direct, from: 's', payload: 1 }))).toBe('93 1a a1 73 01');
   });
 
   it('never throws anything but CODEC_ERROR on random bytes', () => {

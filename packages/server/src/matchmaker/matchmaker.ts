@@ -21,6 +21,7 @@ import {
   SessionErrorCode,
 } from '@netplay/transport';
 import type { Logger } from '../options.js';
+import { LocalPresence, type Presence } from '../presence/presence.js';
 import { RateVerdict, type ResolvedRateLimit, SessionRateLimiter } from '../relay/rate-limiter.js';
 import { RoomClient } from '../room/room-client.js';
 import { type RoomDefinition, type RoomHost, RoomRuntime, type Seat } from '../room/room-runtime.js';
@@ -36,6 +37,13 @@ export interface MatchmakerSettings {
   seatReservationMs: number;
   /** Seconds a session survives a dropped link (told to clients in `Joined`). */
   reconnectGrace: number;
+  /** Presence shared by the rooms. Defaults to a new in-process {@link LocalPresence}. */
+  presence?: Presence;
+  /**
+   * Cluster mode: deliver a direct message (`SendTo`) to a session this server does not host.
+   * Resolves `false` when no session has that id anywhere. Without it such messages are refused.
+   */
+  remoteDirect?(from: string, to: string, payload: unknown, reliable: boolean): Promise<boolean>;
 }
 
 /** Counters of the matchmaker. */
@@ -72,6 +80,7 @@ export class Matchmaker implements SessionEvents, RoomHost {
   readonly clock: Clock;
   readonly codec: PayloadCodec;
   readonly logger: Logger;
+  readonly presence: Presence;
   private readonly s: MatchmakerSettings;
   private readonly definitions = new Map<string, RoomDefinition>();
   private readonly rooms = new Map<string, RoomRuntime>();
@@ -85,6 +94,7 @@ export class Matchmaker implements SessionEvents, RoomHost {
     this.clock = settings.clock;
     this.codec = settings.codec;
     this.logger = settings.logger;
+    this.presence = settings.presence ?? new LocalPresence(undefined, (e) => this.logger.error('presence', e));
   }
 
   /** Register a room type. */
@@ -226,7 +236,8 @@ export class Matchmaker implements SessionEvents, RoomHost {
         }
         return;
       case Op.Message:
-      case Op.Relay: {
+      case Op.Relay:
+      case Op.SendTo: {
         const runtime = m.runtime;
         const client = m.client;
         if (runtime === undefined || client === undefined) {
@@ -247,7 +258,8 @@ export class Matchmaker implements SessionEvents, RoomHost {
           return;
         }
         if (message.op === Op.Message) runtime.handleMessage(client, message.type, message.payload);
-        else runtime.handleRelay(client, message.payload, message.target, channel);
+        else if (message.op === Op.Relay) runtime.handleRelay(client, message.payload, message.target, channel);
+        else this.sendDirect(session, message.to, message.payload, channel === DefaultChannel.Reliable);
         return;
       }
     }
@@ -275,7 +287,45 @@ export class Matchmaker implements SessionEvents, RoomHost {
     if (m.runtime !== undefined && m.client !== undefined) m.runtime.removeClient(m.client, code === CloseCode.NORMAL);
   }
 
+  // ---- direct messages -----------------------------------------------------------------------
+
+  /**
+   * Deliver a direct message from session `from` to session `to` if `to` is a member of a room on
+   * this server. `false` when it is not here.
+   */
+  deliverDirect(from: string, to: string, payload: unknown, reliable: boolean): boolean {
+    const m = this.memberships.get(to);
+    if (m?.client === undefined) return false;
+    const bytes = encodeServerMessage(this.codec, { op: Op.Direct, from, payload });
+    m.session.send(reliable ? DefaultChannel.Reliable : DefaultChannel.Unreliable, bytes);
+    return true;
+  }
+
+  private sendDirect(session: SessionPort, to: string, payload: unknown, reliable: boolean): void {
+    if (this.deliverDirect(session.id, to, payload, reliable)) return;
+    const unknown = (): void => this.sendError(session, SessionErrorCode.INVALID_REQUEST, `no session ${to}`);
+    const remote = this.s.remoteDirect;
+    if (remote === undefined) {
+      unknown();
+      return;
+    }
+    remote.call(this.s, session.id, to, payload, reliable).then(
+      (delivered) => {
+        if (!delivered) unknown();
+      },
+      (error: unknown) => this.logger.warn(`direct message to ${to} failed`, error),
+    );
+  }
+
   // ---- joining -------------------------------------------------------------------------------
+
+  /**
+   * Seat `session` in the room of a seat reserved earlier (cluster mode: the client presented the
+   * seat token of a redirect). It gets `Joined` with request id 0, or `RequestError` 0.
+   */
+  seatSession(session: SessionPort, seat: Seat, options: Record<string, unknown>): void {
+    void this.join(this.membership(session), 0, 'joinById', seat.runtime.roomId, options, seat);
+  }
 
   private membership(session: SessionPort): Membership {
     let m = this.memberships.get(session.id);
@@ -298,11 +348,12 @@ export class Matchmaker implements SessionEvents, RoomHost {
     method: JoinMethod,
     room: string,
     options: Record<string, unknown>,
+    reserved?: Seat,
   ): Promise<void> {
     m.joining = true;
-    let seat: Seat | undefined;
+    let seat: Seat | undefined = reserved;
     try {
-      seat = this.reserve(method, room, options);
+      seat ??= this.reserve(method, room, options);
       const runtime = seat.runtime;
       const client = new RoomClient(m.session, runtime);
       const ready = await Promise.race([runtime.ready, seat.expired]);

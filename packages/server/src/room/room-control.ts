@@ -5,6 +5,7 @@
  */
 import type { Clock, MessageType } from '@netplay/transport';
 import type { Logger } from '../options.js';
+import type { Presence } from '../presence/presence.js';
 import type { RoomClient, SendOptions } from './room-client.js';
 
 /** Options of {@link Room.broadcast}. */
@@ -25,6 +26,8 @@ export interface RoomControl {
   readonly maxClients: number;
   readonly metadata: Readonly<Record<string, unknown>>;
   autoDispose: boolean;
+  /** Publish / subscribe across rooms (and, in cluster mode, across workers and machines). */
+  readonly presence: Presence;
   broadcast(type: MessageType, payload: unknown, options: BroadcastOptions | undefined): void;
   setTick(hz: number, onTick: (dt: number, tick: number) => void): void;
   clearTick(): void;

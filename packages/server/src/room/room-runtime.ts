@@ -18,6 +18,7 @@ import {
   SessionErrorCode,
 } from '@netplay/transport';
 import type { Logger, RoomDefinitionOptions } from '../options.js';
+import { type Presence, ScopedPresence } from '../presence/presence.js';
 import { guard, settle } from './hook-guard.js';
 import type { RelayRequest, Room } from './room.js';
 import type { RoomClient, RoomClientOwner } from './room-client.js';
@@ -41,6 +42,8 @@ export interface RoomHost {
   readonly clock: Clock;
   readonly codec: PayloadCodec;
   readonly logger: Logger;
+  /** The server's presence (rooms get a scoped view of it). */
+  readonly presence: Presence;
   /** The room finished disposing: forget it. */
   roomDisposed(runtime: RoomRuntime): void;
   /** A client left this room (any reason): forget its membership. */
@@ -72,6 +75,7 @@ export class RoomRuntime implements RoomControl, RoomClientOwner {
   readonly logger: Logger;
   readonly codec: PayloadCodec;
   readonly room: Room<RoomClient>;
+  readonly presence: ScopedPresence;
   readonly stats: RoomRuntimeStats = { messagesIn: 0, relaysIn: 0, relaysRefused: 0, deliveriesOut: 0, hookErrors: 0 };
   /** Resolves `true` once `onCreate` finished, `false` if it failed (the room is then disposed). */
   readonly ready: Promise<boolean>;
@@ -99,6 +103,7 @@ export class RoomRuntime implements RoomControl, RoomClientOwner {
     this.autoDispose = definition.options.autoDispose;
     this._maxClients = definition.options.maxClients;
     this.seatReservationMs = seatReservationMs;
+    this.presence = new ScopedPresence(host.presence, (error) => this.reportError(error, 'presence'));
     this.room = new definition.roomClass();
     this.room[ROOM_CONTROL] = this;
     this.ready = Promise.resolve(false); // replaced by start()
@@ -435,6 +440,7 @@ export class RoomRuntime implements RoomControl, RoomClientOwner {
 
   private async runDispose(code: number, reason: string): Promise<void> {
     this.clearTick();
+    this.presence.close();
     for (const client of [...this.members]) this.removeClient(client, false, { code, reason });
     for (const seat of [...this.seats]) seat.release();
     const onDispose = this.room.onDispose;

@@ -6,6 +6,7 @@
  */
 import { assertMessageType, type Clock, CloseCode, type MessageType } from '@netplay/transport';
 import type { Logger } from '../options.js';
+import type { Presence } from '../presence/presence.js';
 import type { RoomClient } from './room-client.js';
 import { type BroadcastOptions, ROOM_CONTROL, type RoomControl } from './room-control.js';
 
@@ -167,6 +168,16 @@ export abstract class Room<TClient extends RoomClient = RoomClient> {
 
   set autoDispose(value: boolean) {
     this[ROOM_CONTROL].autoDispose = value;
+  }
+
+  /**
+   * Publish / subscribe on named topics between rooms: `this.presence.publish('chat', msg)`,
+   * `this.presence.subscribe('chat', (msg) => …)`. Reaches every room of this server, and in cluster
+   * mode every room on every worker (and every machine sharing the Redis registry). Subscriptions
+   * end with the room.
+   */
+  get presence(): Presence {
+    return this[ROOM_CONTROL].presence;
   }
 
   /** A member by session id. */

@@ -51,6 +51,16 @@ export interface SessionLayerSettings {
     check(seat: string): string | undefined;
     seated(seat: string, session: ServerSession): void;
   };
+  /**
+   * Cluster mode: prefix of every session id and resume token (a worker's `node.worker.incarnation.`),
+   * so ids are unique across a cluster and say where a session lives. Defaults to `''`.
+   */
+  idPrefix?: string;
+  /**
+   * Cluster mode: the Deny code for a resume token this layer does not know (e.g. `ROOM_LOST` for
+   * a token of this port's previous, dead worker). Defaults to `INVALID_TOKEN`.
+   */
+  unknownResume?(token: string): string;
 }
 
 /** Counters of the session layer. */
@@ -221,7 +231,8 @@ export class SessionLayer implements SessionHost {
     if (body.resume !== undefined) {
       const session = this.byResumeToken.get(body.resume);
       if (session === undefined || !session.resume(link)) {
-        this.deny(link, SessionErrorCode.INVALID_TOKEN, 'unknown or expired resume token');
+        const code = session === undefined ? this.s.unknownResume?.(body.resume) : undefined;
+        this.deny(link, code ?? SessionErrorCode.INVALID_TOKEN, 'unknown or expired resume token');
         return;
       }
       this.stats.resumes++;
@@ -248,7 +259,8 @@ export class SessionLayer implements SessionHost {
       }
     }
     link.send(encodeHandshake({ type: HandshakeType.Accept, resumed: false }));
-    const session = new ServerSession(this, link, newId(9), newId(18), remoteAddress);
+    const prefix = this.s.idPrefix ?? '';
+    const session = new ServerSession(this, link, prefix + newId(9), prefix + newId(18), remoteAddress);
     this.sessions.set(session.id, session);
     this.byResumeToken.set(session.resumeToken, session);
     this.perAddress.set(remoteAddress, fromAddress + 1);

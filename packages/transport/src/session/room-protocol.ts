@@ -44,6 +44,11 @@ export const Op = {
   Left: 23,
   /** `[24, requestId, url, seat]`: join by connecting to `url` with seat token `seat` (cluster mode). */
   Redirect: 24,
+  // added later (never renumber the ones above)
+  /** `[25, toSessionId, payload]` client → server: a direct message to one session, wherever it is hosted. */
+  SendTo: 25,
+  /** `[26, fromSessionId, payload]` server → client: a direct message from another session. */
+  Direct: 26,
 } as const;
 
 /** How a client asks for a room. */
@@ -91,7 +96,8 @@ export type ClientMessage =
   | { op: typeof Op.List; requestId: number; room: string }
   | { op: typeof Op.Message; type: MessageType; payload: unknown }
   | { op: typeof Op.Relay; payload: unknown; target: RelayTarget }
-  | { op: typeof Op.Leave };
+  | { op: typeof Op.Leave }
+  | { op: typeof Op.SendTo; to: string; payload: unknown };
 
 /** A message from server to client. */
 export type ServerMessage =
@@ -104,7 +110,8 @@ export type ServerMessage =
   | { op: typeof Op.PeerLeave; sessionId: string }
   | { op: typeof Op.Error; code: string; message: string }
   | { op: typeof Op.Left; code: number; reason: string }
-  | { op: typeof Op.Redirect; requestId: number; url: string; seat: string };
+  | { op: typeof Op.Redirect; requestId: number; url: string; seat: string }
+  | { op: typeof Op.Direct; from: string; payload: unknown };
 
 /** Channel for an app message or relay. */
 export function channelFor(kind: 'message' | 'relay', reliable: boolean): number {
@@ -125,6 +132,8 @@ export function encodeClientMessage(codec: PayloadCodec, m: ClientMessage): Uint
       return codec.encode([m.op, m.payload, m.target]);
     case Op.Leave:
       return codec.encode([m.op]);
+    case Op.SendTo:
+      return codec.encode([m.op, m.to, m.payload]);
   }
 }
 
@@ -150,6 +159,8 @@ export function encodeServerMessage(codec: PayloadCodec, m: ServerMessage): Uint
       return codec.encode([m.op, m.code, m.reason]);
     case Op.Redirect:
       return codec.encode([m.op, m.requestId, m.url, m.seat]);
+    case Op.Direct:
+      return codec.encode([m.op, m.from, m.payload]);
   }
 }
 
@@ -204,6 +215,8 @@ export function decodeClientMessage(codec: PayloadCodec, bytes: Uint8Array): Cli
       return { op, payload: f[1] ?? null, target: f[2] === undefined || f[2] === null ? 'others' : relayTarget(f[2]) };
     case Op.Leave:
       return { op };
+    case Op.SendTo:
+      return { op, to: str(f[1], 'to'), payload: f[2] ?? null };
     default:
       return fail(`unknown client op ${String(op)}`);
   }
@@ -262,6 +275,8 @@ export function decodeServerMessage(codec: PayloadCodec, bytes: Uint8Array): Ser
       return { op, code: int(f[1], 'code'), reason: str(f[2], 'reason') };
     case Op.Redirect:
       return { op, requestId: int(f[1], 'requestId'), url: str(f[2], 'url'), seat: str(f[3], 'seat') };
+    case Op.Direct:
+      return { op, from: str(f[1], 'from'), payload: f[2] ?? null };
     default:
       return fail(`unknown server op ${String(op)}`);
   }

@@ -1,0 +1,491 @@
+/**
+ * {@link ClusterServer}: the cluster manager. It listens on the well-known port, starts one worker
+ * process per port of a range, places each new room on the least-loaded worker, answers joins with
+ * a redirect to that worker and a signed seat token, watches the workers' heartbeats (replacing a
+ * dead or hung one on the same port), relays direct messages and presence between workers, and —
+ * with Redis — between machines.
+ *
+ * ```ts
+ * const cluster = new ClusterServer({ port: 2567, workers: 4, workerPorts: { from: 7001 }, rooms: './rooms.js' });
+ * await cluster.listen();
+ * ```
+ * @module
+ */
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import {
+  CloseCode,
+  InvalidOptionError,
+  type JoinMethod,
+  PayloadCodec,
+  type RoomListing,
+  realClock,
+  SessionError,
+  SessionErrorCode,
+} from '@netplay/transport';
+import { DEFAULT_SERVER_OPTIONS } from '../options.js';
+import { LocalRegistry } from '../presence/local-registry.js';
+import type { ClusterRegistry, NodeEntry, RoomEntry } from '../presence/registry.js';
+import { type LinkKind, SessionLayer } from '../session/session-layer.js';
+import { ClusterError, ClusterErrorCode } from './errors.js';
+import type { DirectMessage, PresenceMessage, ReserveRequest } from './ipc.js';
+import { listenManager, type ManagerListeners } from './listeners.js';
+import { ManagerSessionEvents } from './manager-events.js';
+import { NodeBus, type RemoteSeat } from './node-bus.js';
+import { type ClusterServerOptions, type ResolvedClusterOptions, resolveClusterOptions } from './options.js';
+import { type PlacementStrategy, placementStrategy } from './placement.js';
+import { WorkerSlot, type WorkerSlotState } from './worker-slot.js';
+
+/** Lifecycle of a {@link ClusterServer}. */
+export type ClusterState = 'idle' | 'starting' | 'listening' | 'shutting-down' | 'closed';
+
+/** A worker as {@link ClusterServer.workers} shows it. */
+export interface WorkerInfo {
+  readonly index: number;
+  readonly port: number;
+  readonly udpPort: number | undefined;
+  readonly state: WorkerSlotState;
+  readonly pid: number | undefined;
+  /** 1 for the first process on this port, +1 per replacement. */
+  readonly incarnation: number;
+  readonly sessions: number;
+  readonly rooms: number;
+  /** Mean event-loop delay over the last heartbeat, ms. */
+  readonly eventLoopLag: number;
+}
+
+/** Events of a {@link ClusterServer} (node `EventEmitter`). */
+export interface ClusterEvents {
+  /** A worker (first start or replacement) is listening. */
+  'worker-ready': [worker: WorkerInfo];
+  /** A worker died or stopped answering heartbeats; its rooms are gone. */
+  'worker-lost': [worker: WorkerInfo, reason: string];
+}
+
+/** See the module description. */
+export class ClusterServer extends EventEmitter<ClusterEvents> {
+  /** The resolved options. */
+  readonly options: Readonly<ResolvedClusterOptions>;
+  /** This manager's node id in the registry (random per instance). */
+  readonly nodeId: string = randomBytes(4).toString('hex');
+  readonly #slots: WorkerSlot[];
+  readonly #placement: PlacementStrategy;
+  readonly #codec: PayloadCodec;
+  readonly #sessions: Record<LinkKind, SessionLayer>;
+  readonly #createLocks = new Map<string, Promise<unknown>>();
+  #registry: ClusterRegistry | undefined;
+  #bus: NodeBus | undefined;
+  #listeners: ManagerListeners | undefined;
+  #timers: ReturnType<typeof setInterval>[] = [];
+  #state: ClusterState = 'idle';
+  #shutdown: Promise<void> | undefined;
+
+  /**
+   * @param options - see {@link ClusterServerOptions}; defaults in `DEFAULT_CLUSTER_OPTIONS`.
+   * @throws {@link InvalidOptionError} for a bad option.
+   */
+  constructor(options: ClusterServerOptions) {
+    super();
+    const o = resolveClusterOptions(options);
+    this.options = o;
+    this.#placement = placementStrategy(o.placement);
+    this.#codec = new PayloadCodec(o.server.payloadLimits ?? {});
+    const owner = {
+      nodeId: this.nodeId,
+      options: o,
+      logger: o.logger,
+      direct: (_slot: WorkerSlot, m: DirectMessage) => this.#direct(m),
+      presence: (slot: WorkerSlot, m: PresenceMessage) => this.#presence(m, slot),
+      ready: (slot: WorkerSlot) => this.emit('worker-ready', info(slot)),
+      lost: (slot: WorkerSlot, reason: string) => this.#lost(slot, reason),
+      reported: () => {},
+    };
+    this.#slots = o.workerPorts.map((_, i) => new WorkerSlot(owner, i));
+    const s = o.server;
+    const d = DEFAULT_SERVER_OPTIONS;
+    const layer = (kind: LinkKind) =>
+      new SessionLayer({
+        clock: realClock,
+        codec: this.#codec,
+        events: new ManagerSessionEvents(
+          kind,
+          { place: (...a) => this.#place(...a), list: (name) => this.getAvailableRooms(name) },
+          this.#codec,
+          o.logger,
+        ),
+        logger: o.logger,
+        connection: s.connection,
+        secret: o.secret,
+        reconnectGraceMs: 1000,
+        idleTimeoutMs: s.idleTimeout ?? d.idleTimeout,
+        handshakeTimeoutMs: s.handshakeTimeout ?? d.handshakeTimeout,
+        drainTimeoutMs: s.shutdownTimeout ?? d.shutdownTimeout,
+        maxSessions: s.maxSessions ?? d.maxSessions,
+        maxSessionsPerAddress: s.maxSessionsPerAddress ?? d.maxSessionsPerAddress,
+      });
+    this.#sessions = { websocket: layer('websocket'), udp: layer('udp') };
+  }
+
+  /** Current lifecycle state. */
+  get state(): ClusterState {
+    return this.#state;
+  }
+
+  /** The manager's TCP port (the bound one when `port: 0`). */
+  get port(): number {
+    return this.#listeners?.port ?? this.options.port;
+  }
+
+  /** The manager's UDP port, or `undefined` when UDP is off. */
+  get udpPort(): number | undefined {
+    return this.#listeners?.udpPort ?? this.options.udpPort;
+  }
+
+  /** The workers, their state and load. */
+  get workers(): WorkerInfo[] {
+    return this.#slots.map(info);
+  }
+
+  /**
+   * Start every worker (in parallel), then listen on the manager's port(s).
+   * @throws {@link ClusterError} `WORKER_START_FAILED` (e.g. the rooms module is missing or defines
+   *   no room: the cause says which), `REGISTRY_ERROR`; a `LINK_ERROR` when the manager's port is
+   *   taken. Nothing is left running then.
+   */
+  async listen(): Promise<void> {
+    if (this.#state !== 'idle') throw new InvalidOptionError('listen', `cluster is ${this.#state}`);
+    this.#state = 'starting';
+    const o = this.options;
+    try {
+      this.#registry = o.registry ?? (o.redis !== undefined ? await connectRedis(o.redis) : new LocalRegistry());
+      this.#bus = new NodeBus(
+        this.#registry,
+        this.nodeId,
+        {
+          reserve: ({ worker, request, kind }) => this.#reserveLocal(worker, request, kind),
+          direct: (m) => this.#deliverLocal(m),
+        },
+        (m) => this.#presence(m, undefined),
+        o.ipcTimeout,
+      );
+      await this.#bus.start();
+      const started = await Promise.allSettled(this.#slots.map((slot) => slot.start()));
+      const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed !== undefined) throw failed.reason;
+      const s = o.server;
+      this.#listeners = await listenManager({
+        host: o.host,
+        port: o.port,
+        udpPort: o.udpPort,
+        path: s.path ?? '/',
+        maxPeers: (s.maxSessions ?? DEFAULT_SERVER_OPTIONS.maxSessions) + 1024,
+        onLink: (link, kind, address, port) => this.#sessions[kind].accept(link, kind, address, port),
+        health: () => ({ status: this.#state, nodeId: this.nodeId, workers: this.workers }),
+        rooms: (name) => this.getAvailableRooms(name),
+        onError: (error) => o.logger.error('netplay cluster: udp socket failed', error),
+      });
+    } catch (error) {
+      await this.#stopAll('failed to start');
+      this.#state = 'closed';
+      throw error;
+    }
+    this.#sessions.websocket.start();
+    this.#sessions.udp.start();
+    this.#timers.push(setInterval(() => this.#watchdog(), o.heartbeatInterval));
+    const publishEvery = Math.max(o.heartbeatInterval, Math.min(1000, o.registryTtl / 3));
+    this.#timers.push(setInterval(() => void this.#publish(), publishEvery));
+    await this.#publish();
+    this.#state = 'listening';
+  }
+
+  /**
+   * Public, unlocked rooms with a free seat, of type `name` (every type when empty), on every
+   * worker of every node sharing the registry.
+   */
+  async getAvailableRooms(name = ''): Promise<RoomListing[]> {
+    const rooms = await this.#allRooms();
+    return rooms.filter((r) => r.available && (name === '' || r.name === name)).map(listing);
+  }
+
+  /**
+   * Graceful shutdown: stop placing rooms and accepting joins, let every worker dispose its rooms
+   * (members get `leave` with `CloseCode.SHUTDOWN`) and flush, close the manager's sessions and
+   * listeners, leave the registry. Idempotent.
+   */
+  shutdown(reason = 'server shutting down'): Promise<void> {
+    this.#shutdown ??= this.#runShutdown(reason);
+    return this.#shutdown;
+  }
+
+  async #runShutdown(reason: string): Promise<void> {
+    if (this.#state === 'idle') {
+      this.#state = 'closed';
+      return;
+    }
+    this.#state = 'shutting-down';
+    await this.#stopAll(reason);
+    this.#state = 'closed';
+  }
+
+  async #stopAll(reason: string): Promise<void> {
+    for (const t of this.#timers.splice(0)) clearInterval(t);
+    this.#sessions.websocket.stopAccepting();
+    this.#sessions.udp.stopAccepting();
+    await Promise.all(this.#slots.map((slot) => slot.stop(reason)));
+    await Promise.all([
+      this.#sessions.websocket.closeAll(CloseCode.SHUTDOWN, reason),
+      this.#sessions.udp.closeAll(CloseCode.SHUTDOWN, reason),
+    ]);
+    await this.#listeners?.close();
+    await this.#bus?.stop();
+    const registry = this.#registry;
+    if (registry !== undefined) {
+      await registry.removeNode(this.nodeId).catch(() => {});
+      if (this.options.registry === undefined) await registry.close().catch(() => {});
+    }
+  }
+
+  // ---- placement and joins -------------------------------------------------------------------
+
+  async #place(
+    method: JoinMethod,
+    room: string,
+    options: Record<string, unknown>,
+    kind: LinkKind,
+    remoteAddress: string,
+  ): Promise<{ url: string; token: string }> {
+    if (this.#state !== 'listening') throw new SessionError(SessionErrorCode.SHUTTING_DOWN, 'server is shutting down');
+    if (method === 'joinById') {
+      const entry = (await this.#allRooms()).find((r) => r.roomId === room);
+      if (entry === undefined) throw new SessionError(SessionErrorCode.ROOM_NOT_FOUND, `no room with id ${room}`);
+      return this.#reserveOn(entry.nodeId, entry.worker, { method, room, options }, kind);
+    }
+    if (method === 'create') return this.#create(room, options, kind, remoteAddress);
+    // join / joinOrCreate: one at a time per room type on this manager, so two joinOrCreate never
+    // create two rooms where one would do.
+    const previous = this.#createLocks.get(room) ?? Promise.resolve();
+    const run = previous.then(
+      () => this.#joinExisting(method, room, options, kind, remoteAddress),
+      () => this.#joinExisting(method, room, options, kind, remoteAddress),
+    );
+    this.#createLocks.set(room, run);
+    void run
+      .finally(() => {
+        if (this.#createLocks.get(room) === run) this.#createLocks.delete(room);
+      })
+      .catch(() => {});
+    return run;
+  }
+
+  async #joinExisting(
+    method: JoinMethod,
+    room: string,
+    options: Record<string, unknown>,
+    kind: LinkKind,
+    remoteAddress: string,
+  ): Promise<{ url: string; token: string }> {
+    const candidates = (await this.#allRooms()).filter((r) => r.available && r.name === room);
+    // Our own node first (a shorter path), then the others.
+    candidates.sort((a, b) => Number(b.nodeId === this.nodeId) - Number(a.nodeId === this.nodeId));
+    for (const entry of candidates.slice(0, 4)) {
+      try {
+        return await this.#reserveOn(
+          entry.nodeId,
+          entry.worker,
+          { method: 'joinById', room: entry.roomId, options },
+          kind,
+        );
+      } catch (error) {
+        // The listing was stale (full, locked, gone): try the next room.
+        if (!(error instanceof SessionError) || error.code === SessionErrorCode.AUTH_FAILED) throw error;
+      }
+    }
+    if (method === 'join') throw new SessionError(SessionErrorCode.ROOM_NOT_FOUND, `no available ${room} room`);
+    return this.#create(room, options, kind, remoteAddress);
+  }
+
+  async #create(
+    room: string,
+    options: Record<string, unknown>,
+    kind: LinkKind,
+    remoteAddress: string,
+  ): Promise<{ url: string; token: string }> {
+    const live = this.#slots.filter((s) => s.state === 'ready');
+    if (live.length === 0) throw new SessionError(SessionErrorCode.UNAVAILABLE, 'no worker is available; retry later');
+    const chosen = this.#placement.choose(
+      live.map((s) => s.load()),
+      { roomName: room, remoteAddress },
+    );
+    return this.#reserveLocal(chosen.index, { method: 'create', room, options }, kind);
+  }
+
+  async #reserveOn(nodeId: string, worker: number, request: ReserveRequest, kind: LinkKind): Promise<RemoteSeat> {
+    if (nodeId === this.nodeId) return this.#reserveLocal(worker, request, kind);
+    const bus = this.#bus;
+    if (bus === undefined) throw new SessionError(SessionErrorCode.UNAVAILABLE, 'cluster is not running');
+    try {
+      return await bus.request(nodeId, 'reserve', { worker, request, kind });
+    } catch (error) {
+      if (error instanceof SessionError) throw error;
+      throw new SessionError(SessionErrorCode.UNAVAILABLE, `node ${nodeId} did not answer`, { cause: error });
+    }
+  }
+
+  async #reserveLocal(worker: number, request: ReserveRequest, kind: LinkKind): Promise<RemoteSeat> {
+    const slot = this.#slots[worker];
+    if (slot === undefined || slot.state !== 'ready') {
+      throw new SessionError(SessionErrorCode.ROOM_NOT_FOUND, `worker ${worker} is not running`);
+    }
+    try {
+      const reply = await slot.reserve(request);
+      return { url: slot.url(kind), token: reply.token, roomId: reply.roomId };
+    } catch (error) {
+      if (error instanceof SessionError) throw error;
+      throw new SessionError(SessionErrorCode.UNAVAILABLE, `worker ${worker} did not answer; retry`, { cause: error });
+    }
+  }
+
+  // ---- registry ------------------------------------------------------------------------------
+
+  #localRooms(): RoomEntry[] {
+    const out: RoomEntry[] = [];
+    for (const slot of this.#slots) {
+      const report = slot.state === 'ready' ? slot.report : undefined;
+      if (report === undefined) continue;
+      const available = new Set<string>();
+      for (const r of report.available) {
+        available.add(r.roomId);
+        out.push({ ...r, nodeId: this.nodeId, worker: slot.index, available: true });
+      }
+      for (const roomId of report.roomIds) {
+        if (available.has(roomId)) continue;
+        out.push({
+          roomId,
+          name: '',
+          clients: 0,
+          maxClients: 0,
+          locked: false,
+          metadata: {},
+          nodeId: this.nodeId,
+          worker: slot.index,
+          available: false,
+        });
+      }
+    }
+    return out;
+  }
+
+  async #allRooms(): Promise<RoomEntry[]> {
+    const local = this.#localRooms();
+    const registry = this.#registry;
+    if (registry === undefined || registry instanceof LocalRegistry) {
+      // In-process registry: other managers sharing it publish there too.
+      const others = registry === undefined ? [] : await registry.nodes();
+      return [...local, ...others.filter((n) => n.nodeId !== this.nodeId).flatMap((n) => n.rooms)];
+    }
+    let nodes: NodeEntry[];
+    try {
+      nodes = await registry.nodes();
+    } catch (error) {
+      this.options.logger.warn('netplay cluster: registry unavailable, listing this node only', error);
+      return local;
+    }
+    return [...local, ...nodes.filter((n) => n.nodeId !== this.nodeId).flatMap((n) => n.rooms)];
+  }
+
+  async #publish(): Promise<void> {
+    const registry = this.#registry;
+    if (registry === undefined || this.#state === 'shutting-down' || this.#state === 'closed') return;
+    try {
+      await registry.publishNode(
+        { nodeId: this.nodeId, rooms: this.#localRooms(), updatedAt: Date.now() },
+        this.options.registryTtl,
+      );
+    } catch (error) {
+      this.options.logger.warn('netplay cluster: registry update failed', error);
+    }
+  }
+
+  // ---- health --------------------------------------------------------------------------------
+
+  #watchdog(): void {
+    const now = Date.now();
+    for (const slot of this.#slots) slot.check(now);
+  }
+
+  #lost(slot: WorkerSlot, reason: string): void {
+    this.options.logger.warn(
+      `netplay cluster: worker ${slot.index} (port ${slot.port}, pid ${slot.pid ?? '?'}) lost: ${reason}; its rooms are gone, starting a replacement`,
+    );
+    void this.#publish();
+    this.emit('worker-lost', info(slot), reason);
+  }
+
+  // ---- relay ---------------------------------------------------------------------------------
+
+  /** A direct message from a worker to a session elsewhere: the session id says which node and worker. */
+  async #direct(m: DirectMessage): Promise<boolean> {
+    const [node] = m.to.split('.', 1);
+    if (node === this.nodeId) return this.#deliverLocal(m);
+    const bus = this.#bus;
+    if (bus === undefined || node === undefined || node.length === 0) return false;
+    try {
+      return await bus.request(node, 'direct', m);
+    } catch {
+      return false;
+    }
+  }
+
+  async #deliverLocal(m: DirectMessage): Promise<boolean> {
+    const [, index, incarnation] = m.to.split('.', 3);
+    const slot = this.#slots[Number(index)];
+    if (slot === undefined || slot.state !== 'ready' || slot.incarnation !== Number(incarnation)) return false;
+    try {
+      return await slot.deliver(m);
+    } catch {
+      return false;
+    }
+  }
+
+  /** A presence publish from a worker (`from`) or another node: every other local worker gets it. */
+  #presence(m: PresenceMessage, from: WorkerSlot | undefined): void {
+    for (const slot of this.#slots) if (slot !== from) slot.publish(m);
+    if (from !== undefined) this.#bus?.publishPresence(m);
+  }
+}
+
+function info(slot: WorkerSlot): WorkerInfo {
+  const r = slot.report;
+  return {
+    index: slot.index,
+    port: slot.port,
+    udpPort: slot.udpPort,
+    state: slot.state,
+    pid: slot.pid,
+    incarnation: slot.incarnation,
+    sessions: r?.sessions ?? 0,
+    rooms: r?.rooms ?? 0,
+    eventLoopLag: r?.eventLoopLag.mean ?? 0,
+  };
+}
+
+function listing(entry: RoomEntry): RoomListing {
+  return {
+    roomId: entry.roomId,
+    name: entry.name,
+    clients: entry.clients,
+    maxClients: entry.maxClients,
+    locked: entry.locked,
+    metadata: entry.metadata,
+  };
+}
+
+async function connectRedis(url: string): Promise<ClusterRegistry> {
+  try {
+    const { RedisRegistry } = await import('../presence/redis-registry.js');
+    return await RedisRegistry.connect(url);
+  } catch (cause) {
+    if (cause instanceof ClusterError) throw cause;
+    throw new ClusterError(ClusterErrorCode.REGISTRY_ERROR, `cannot use Redis at ${url}: ${String(cause)}`, { cause });
+  }
+}

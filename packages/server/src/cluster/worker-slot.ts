@@ -1,0 +1,294 @@
+/**
+ * The manager's handle of one worker port: forks the worker, sends `init`, watches its heartbeat
+ * and its exit, and replaces a dead or hung worker (a new incarnation on the same port) — at once
+ * after a long run, with a doubling backoff when it keeps crashing soon after start.
+ * @module
+ */
+import type { ChildProcess } from 'node:child_process';
+import type { RoomListing } from '@netplay/transport';
+import type { Logger } from '../options.js';
+import { ClusterError, ClusterErrorCode } from './errors.js';
+import { forkWorker } from './fork.js';
+import {
+  type DirectMessage,
+  IpcEndpoint,
+  type ManagerNotices,
+  type ManagerRequests,
+  type PresenceMessage,
+  type ReserveReply,
+  type ReserveRequest,
+  type WorkerNotices,
+  type WorkerReport,
+  type WorkerRequests,
+} from './ipc.js';
+import type { ResolvedClusterOptions } from './options.js';
+import type { WorkerLoad } from './placement.js';
+
+/** Lifecycle of a worker slot. */
+export type WorkerSlotState = 'idle' | 'starting' | 'ready' | 'restarting' | 'stopping' | 'stopped';
+
+/** What a slot needs from its manager. */
+export interface SlotOwner {
+  readonly nodeId: string;
+  readonly options: ResolvedClusterOptions;
+  readonly logger: Logger;
+  /** A worker asks to deliver a direct message elsewhere. */
+  direct(slot: WorkerSlot, message: DirectMessage): Promise<boolean>;
+  /** A worker published on presence. */
+  presence(slot: WorkerSlot, message: PresenceMessage): void;
+  /** A worker became ready (first start or replacement). */
+  ready(slot: WorkerSlot): void;
+  /** A worker died or hung: its rooms are gone. */
+  lost(slot: WorkerSlot, reason: string): void;
+  /** A heartbeat arrived. */
+  reported(slot: WorkerSlot): void;
+}
+
+type ManagerIpc = IpcEndpoint<WorkerRequests, WorkerNotices, ManagerRequests, ManagerNotices>;
+
+/** See the module description. */
+export class WorkerSlot {
+  /** Worker index (0-based). */
+  readonly index: number;
+  /** WebSocket port. */
+  readonly port: number;
+  /** UDP port, when UDP is on. */
+  readonly udpPort: number | undefined;
+  /** Incarnation of the current (or last) worker process; 1 for the first. */
+  incarnation = 0;
+  /** Latest heartbeat of the current worker. */
+  report: WorkerReport | undefined;
+  /** When the last heartbeat arrived (ms, `Date.now()`). */
+  lastHeartbeat = 0;
+  /** Restarts so far. */
+  restarts = 0;
+  #state: WorkerSlotState = 'idle';
+  readonly #owner: SlotOwner;
+  #child: ChildProcess | undefined;
+  #ipc: ManagerIpc | undefined;
+  #startedAt = 0;
+  #quickCrashes = 0;
+  #inflight = 0;
+  #restartTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(owner: SlotOwner, index: number) {
+    this.#owner = owner;
+    this.index = index;
+    this.port = owner.options.workerPorts[index]!;
+    this.udpPort = owner.options.workerUdpPorts?.[index];
+  }
+
+  /** Current state. */
+  get state(): WorkerSlotState {
+    return this.#state;
+  }
+
+  /** Process id of the current worker. */
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
+  /** The URL clients of transport `kind` connect to. */
+  url(kind: 'websocket' | 'udp'): string {
+    const host = this.#owner.options.publicHost;
+    return kind === 'udp' && this.udpPort !== undefined ? `udp://${host}:${this.udpPort}` : `ws://${host}:${this.port}`;
+  }
+
+  /** Load as placement sees it (reservations made since the last heartbeat included). */
+  load(): WorkerLoad {
+    const r = this.report;
+    return {
+      index: this.index,
+      connections: (r?.sessions ?? 0) + (r?.reservedSeats ?? 0) + this.#inflight,
+      rooms: r?.rooms ?? 0,
+      eventLoopLag: r?.eventLoopLag.mean ?? 0,
+    };
+  }
+
+  /** Rooms of this worker that take joins (from its heartbeat, patched by reservations since). */
+  available(): readonly RoomListing[] {
+    return this.report?.available ?? [];
+  }
+
+  /** `true` when a room with this id lives here. */
+  hasRoom(roomId: string): boolean {
+    return this.report?.roomIds.includes(roomId) ?? false;
+  }
+
+  /**
+   * Start the worker and wait until it listens.
+   * @throws {@link ClusterError} `WORKER_START_FAILED` (with the worker's error as cause).
+   */
+  async start(): Promise<void> {
+    const o = this.#owner.options;
+    this.#state = 'starting';
+    this.incarnation++;
+    this.#startedAt = Date.now();
+    const child = forkWorker(o.execArgv);
+    this.#child = child;
+    const ipc: ManagerIpc = new IpcEndpoint(
+      (frame) => {
+        if (child.connected) child.send(frame as object);
+      },
+      {
+        requests: { direct: (message) => this.#owner.direct(this, message) },
+        notices: {
+          heartbeat: (report) => {
+            if (this.#child !== child) return;
+            this.report = report;
+            this.#inflight = 0;
+            this.lastHeartbeat = Date.now();
+            this.#owner.reported(this);
+          },
+          presence: (message) => this.#owner.presence(this, message),
+        },
+      },
+      o.ipcTimeout,
+    );
+    this.#ipc = ipc;
+    child.on('message', (message) => ipc.receive(message));
+    const exited = new Promise<string>((resolve) => {
+      child.once('exit', (code, signal) =>
+        resolve(signal === null ? `exited with code ${code}` : `killed by ${signal}`),
+      );
+      child.once('error', (error) => resolve(`failed: ${error.message}`));
+    });
+    void exited.then((reason) => {
+      ipc.close(`worker ${this.index} ${reason}`);
+      if (this.#child === child) this.#lost(reason);
+    });
+    try {
+      const init = ipc.request(
+        'init',
+        {
+          nodeId: this.#owner.nodeId,
+          index: this.index,
+          incarnation: this.incarnation,
+          host: o.host,
+          port: this.port,
+          udpPort: this.udpPort,
+          rooms: o.rooms,
+          secret: o.secret,
+          heartbeatInterval: o.heartbeatInterval,
+          server: o.server,
+        },
+        o.workerStartTimeout,
+      );
+      await Promise.race([
+        init,
+        exited.then((reason) => {
+          throw new ClusterError(ClusterErrorCode.WORKER_START_FAILED, `worker ${this.index} ${reason} while starting`);
+        }),
+      ]);
+    } catch (cause) {
+      if (this.#child === child) this.#child = undefined;
+      if ((this.#state as WorkerSlotState) === 'starting') this.#state = 'restarting';
+      child.kill('SIGKILL');
+      if (cause instanceof ClusterError && cause.code === ClusterErrorCode.WORKER_START_FAILED) throw cause;
+      const why = cause instanceof Error ? cause.message : String(cause);
+      throw new ClusterError(
+        ClusterErrorCode.WORKER_START_FAILED,
+        `worker ${this.index} (port ${this.port}) did not start: ${why}`,
+        { cause },
+      );
+    }
+    this.lastHeartbeat = Date.now();
+    this.#state = 'ready';
+    this.#owner.ready(this);
+  }
+
+  /** Reserve a seat on this worker. Throws the worker's `SessionError` or a `ClusterError`. */
+  async reserve(request: ReserveRequest): Promise<ReserveReply> {
+    const ipc = this.#ipc;
+    if (this.#state !== 'ready' || ipc === undefined) {
+      throw new ClusterError(ClusterErrorCode.IPC_CLOSED, `worker ${this.index} is ${this.#state}`);
+    }
+    const reply = await ipc.request('reserve', request);
+    this.#inflight++;
+    return reply;
+  }
+
+  /** Deliver a direct message to a session of this worker; `false` when it is not here. */
+  async deliver(message: DirectMessage): Promise<boolean> {
+    if (this.#state !== 'ready' || this.#ipc === undefined) return false;
+    return this.#ipc.request('deliver', message);
+  }
+
+  /** Forward a presence publish to this worker. */
+  publish(message: PresenceMessage): void {
+    if (this.#state === 'ready') this.#ipc?.notify('presence', message);
+  }
+
+  /** Called on the manager's watchdog tick: kill a worker whose heartbeat stopped. */
+  check(now: number): void {
+    if (this.#state !== 'ready') return;
+    const silent = now - this.lastHeartbeat;
+    if (silent > this.#owner.options.heartbeatTimeout) {
+      const child = this.#child;
+      this.#lost(`no heartbeat for ${silent} ms`);
+      child?.kill('SIGKILL');
+    }
+  }
+
+  /** Graceful stop: the worker disposes its rooms (members get `leave` with `reason`) and exits. */
+  async stop(reason: string): Promise<void> {
+    const previous = this.#state;
+    this.#state = 'stopping';
+    if (this.#restartTimer !== undefined) clearTimeout(this.#restartTimer);
+    const child = this.#child;
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) {
+      this.#state = 'stopped';
+      return;
+    }
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const timeout = this.#owner.options.shutdownTimeout;
+    const killer = setTimeout(() => child.kill('SIGKILL'), timeout);
+    if (previous === 'ready') {
+      await this.#ipc?.request('shutdown', { reason }, timeout).catch(() => child.kill('SIGTERM'));
+    } else {
+      child.kill('SIGTERM');
+    }
+    await exited;
+    clearTimeout(killer);
+    this.#state = 'stopped';
+  }
+
+  #lost(reason: string): void {
+    // Only a running worker is lost; a failed start is handled by start()'s caller.
+    if (this.#state !== 'ready') return;
+    this.#child = undefined;
+    this.#ipc?.close(reason);
+    this.#ipc = undefined;
+    this.report = undefined;
+    this.#inflight = 0;
+    this.#state = 'restarting';
+    this.#owner.lost(this, reason);
+    this.#scheduleRestart();
+  }
+
+  #scheduleRestart(): void {
+    const b = this.#owner.options.restartBackoff;
+    const ranFor = Date.now() - this.#startedAt;
+    let delay = 0;
+    if (ranFor >= b.stableAfter) {
+      this.#quickCrashes = 0;
+    } else {
+      this.#quickCrashes++;
+      delay = Math.min(b.maxDelay, b.initialDelay * 2 ** (this.#quickCrashes - 1));
+    }
+    if (delay > 0) {
+      this.#owner.logger.warn(
+        `netplay cluster: worker ${this.index} crashed ${this.#quickCrashes} time(s) in a row; restarting in ${delay} ms`,
+      );
+    }
+    this.#restartTimer = setTimeout(() => {
+      this.#restartTimer = undefined;
+      if (this.#state !== 'restarting') return;
+      this.restarts++;
+      this.start().catch((error: unknown) => {
+        this.#owner.logger.error(`netplay cluster: worker ${this.index} failed to restart`, error);
+        if (this.#state === 'restarting') this.#scheduleRestart();
+      });
+    }, delay);
+  }
+}

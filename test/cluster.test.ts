@@ -1,0 +1,162 @@
+/**
+ * Cluster mode on one machine, real processes on 127.0.0.1: a manager and two workers. Placement
+ * spreads rooms over the workers and the client ends up on the port the manager chose; direct
+ * messages and presence cross workers; listing and joinById work across workers; forged, expired
+ * and wrong-worker seat tokens are refused.
+ */
+import type { Room as ClientRoom } from '@netplay/client';
+import { type ClusterServer, SessionErrorCode } from '@netplay/server';
+import { decodeHandshake, encodeHandshake, HandshakeType } from '@netplay/transport';
+import { connectWebSocket } from '@netplay/transport/node';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { signSeatToken } from '../packages/server/src/cluster/seat-token.js';
+import { next, nextMessage, recordingClient, startCluster } from './helpers/cluster.js';
+
+const SECRET = new Uint8Array(32).fill(7);
+
+describe('cluster on one machine (2 workers)', () => {
+  let cluster: ClusterServer;
+  let url: string;
+  const rooms: ClientRoom[] = [];
+
+  beforeAll(async () => {
+    cluster = await startCluster({ secret: SECRET });
+    url = `ws://127.0.0.1:${cluster.port}`;
+  }, 60_000);
+
+  afterEach(async () => {
+    await Promise.all(rooms.splice(0).map((r) => r.leave().catch(() => {})));
+  });
+
+  afterAll(async () => {
+    await cluster?.shutdown();
+  }, 30_000);
+
+  async function join(method: 'create' | 'joinOrCreate' | 'joinById' | 'join', name: string) {
+    const { client, opened } = recordingClient(url);
+    const room = await client[method](name);
+    rooms.push(room);
+    return { room, opened, client };
+  }
+
+  it('spreads new rooms over every worker (least connections) and the client lands on the chosen port', async () => {
+    const joined = [];
+    for (let i = 0; i < 4; i++) joined.push(await join('create', 'arena'));
+    const byPid = new Map(cluster.workers.map((w) => [w.pid, w]));
+    const used = new Map<number, number>();
+    for (const { room, opened } of joined) {
+      const where = nextMessage<{ pid: number }>(room, 'where');
+      room.send('where');
+      const worker = byPid.get((await where).pid);
+      expect(worker).toBeDefined();
+      // First the manager, then exactly the worker the room lives on.
+      expect(opened).toEqual([url, `ws://127.0.0.1:${worker!.port}`]);
+      used.set(worker!.index, (used.get(worker!.index) ?? 0) + 1);
+    }
+    expect([...used.values()].sort()).toEqual([2, 2]);
+    expect(new Set(joined.map((j) => j.room.sessionId.split('.')[1])).size).toBe(2);
+  });
+
+  it('delivers direct messages both ways between sessions on different workers', async () => {
+    const a = await join('create', 'arena');
+    const b = await join('create', 'arena');
+    expect(a.opened[1]).not.toBe(b.opened[1]);
+    const atB = next<[unknown, string]>(b.room, 'direct');
+    a.room.message(b.room.sessionId, { hello: 'b' });
+    expect(await atB).toEqual([{ hello: 'b' }, a.room.sessionId]);
+    const atA = next<[unknown, string]>(a.room, 'direct');
+    b.room.message(a.room.sessionId, new Uint8Array([1, 2, 3]), { reliable: false });
+    const [payload, from] = await atA;
+    expect(from).toBe(b.room.sessionId);
+    expect(new Uint8Array(payload as Uint8Array)).toEqual(new Uint8Array([1, 2, 3]));
+    // A session that exists nowhere: the sender hears about it.
+    const error = next<[Error & { code: string }]>(a.room, 'error');
+    a.room.message(`${cluster.nodeId}.1.1.nobody`, 'hi');
+    expect((await error)[0].code).toBe(SessionErrorCode.INVALID_REQUEST);
+  });
+
+  it('publishes presence from a room on one worker to rooms on the other', async () => {
+    const a = await join('create', 'news');
+    const b = await join('create', 'news');
+    expect(a.opened[1]).not.toBe(b.opened[1]);
+    const atA = nextMessage(a.room, 'news');
+    const atB = nextMessage(b.room, 'news');
+    a.room.send('publish', { headline: 'cluster' });
+    expect(await atB).toEqual({ headline: 'cluster' });
+    expect(await atA).toEqual({ headline: 'cluster' });
+  });
+
+  it('lists rooms of every worker and joins by id across workers', async () => {
+    const a = await join('create', 'arena');
+    const b = await join('create', 'arena');
+    const { client } = recordingClient(url);
+    const ids = [a.room.roomId, b.room.roomId];
+    let listed: string[] = [];
+    // The listing follows the workers' heartbeats (250 ms).
+    for (let i = 0; i < 50 && !ids.every((id) => listed.includes(id)); i++) {
+      listed = (await client.getAvailableRooms('arena')).map((r) => r.roomId);
+    }
+    expect(listed).toEqual(expect.arrayContaining(ids));
+    for (const { room, opened } of [a, b]) {
+      const other = await join('joinById', room.roomId);
+      expect(other.room.roomId).toBe(room.roomId);
+      expect(other.opened[1]).toBe(opened[1]);
+      expect(other.room.peers).toContain(room.sessionId);
+    }
+    await expect(recordingClient(url).client.joinById('no-such-room')).rejects.toMatchObject({
+      code: SessionErrorCode.ROOM_NOT_FOUND,
+    });
+  });
+
+  describe('seat tokens', () => {
+    async function presentSeat(port: number, seat: string) {
+      const link = await connectWebSocket(`ws://127.0.0.1:${port}`);
+      const answer = new Promise<ReturnType<typeof decodeHandshake>>((resolve) => {
+        link.setHandlers({ onDatagram: (d) => resolve(decodeHandshake(d)), onClose: () => resolve(undefined) });
+      });
+      link.send(encodeHandshake({ type: HandshakeType.Connect, body: { seat } }));
+      const reply = await answer;
+      link.close('done');
+      return reply;
+    }
+
+    const claims = (over: Record<string, unknown> = {}) => ({
+      v: 1 as const,
+      n: cluster.nodeId,
+      w: 0,
+      i: cluster.workers[0]!.incarnation,
+      r: 'room',
+      s: 'seat',
+      e: Date.now() + 10_000,
+      ...over,
+    });
+
+    it('refuses a forged token (wrong secret, tampered claims, garbage) with INVALID_TOKEN', async () => {
+      const port = cluster.workers[0]!.port;
+      const forged = signSeatToken(new Uint8Array(32).fill(9), claims());
+      const genuine = signSeatToken(SECRET, claims());
+      const tampered = `${Buffer.from(JSON.stringify(claims({ r: 'other' }))).toString('base64url')}.${genuine.split('.')[1]}`;
+      for (const seat of [forged, tampered, 'garbage', `${'x'.repeat(1500)}.y`]) {
+        expect(await presentSeat(port, seat)).toMatchObject({
+          type: HandshakeType.Deny,
+          code: SessionErrorCode.INVALID_TOKEN,
+        });
+      }
+    });
+
+    it('refuses an expired token, a token for another worker or incarnation, and an unreserved seat', async () => {
+      const port = cluster.workers[0]!.port;
+      for (const seat of [
+        signSeatToken(SECRET, claims({ e: Date.now() - 1 })),
+        signSeatToken(SECRET, claims({ w: 1 })),
+        signSeatToken(SECRET, claims({ i: 99 })),
+        signSeatToken(SECRET, claims()), // well signed, but no such reservation
+      ]) {
+        expect(await presentSeat(port, seat)).toMatchObject({
+          type: HandshakeType.Deny,
+          code: SessionErrorCode.INVALID_TOKEN,
+        });
+      }
+    });
+  });
+});
