@@ -13,7 +13,17 @@
  */
 
 // Types of the session contract that appear in this API.
-export type { JoinedInfo, MessageType, RelayTarget, RoomListing } from '@netplay/transport';
+export type {
+  EntityId,
+  EntityState,
+  FieldSpec,
+  FieldValue,
+  JoinedInfo,
+  MessageType,
+  RelayTarget,
+  RoomListing,
+} from '@netplay/transport';
+export { SnapshotSchema } from '@netplay/transport';
 export { Client, type JoinOptions } from './client.js';
 export * from './errors.js';
 export {
@@ -26,6 +36,32 @@ export {
   type ResolvedReconnectOptions,
   resolveClientOptions,
 } from './options.js';
+// Game feel (optional helpers, docs/game-feel.md): delta-snapshot decoding, interpolation, prediction.
+export {
+  DEFAULT_SNAPSHOT_DECODER_OPTIONS,
+  type DecodedSnapshot,
+  receiveSnapshots,
+  SnapshotDecoder,
+  type SnapshotDecoderOptions,
+  type SnapshotDecoderStats,
+} from './feel/delta-decoder.js';
+export {
+  type ApplyInput,
+  type CorrectionSmoothing,
+  DEFAULT_PREDICTION_OPTIONS,
+  type PendingInput,
+  type PredictionOptions,
+  type PredictionStats,
+  Predictor,
+} from './feel/prediction.js';
+export {
+  DEFAULT_INTERPOLATION_OPTIONS,
+  type InterpolationOptions,
+  type InterpolationStats,
+  type Lerp,
+  lerpFields,
+  SnapshotInterpolator,
+} from './feel/snapshot-interpolation.js';
 export { backoffDelay } from './reconnect.js';
 export { Room } from './room.js';
 export type {
