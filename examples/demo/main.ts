@@ -4,6 +4,7 @@
  * Ctrl-C (SIGINT) or SIGTERM shuts it down gracefully: members get `leave` with code 4000.
  * @module
  */
+import { randomBytes } from 'node:crypto';
 import { createDemoServer } from './server.js';
 
 function envPort(name: string, fallback: number): number {
@@ -17,10 +18,17 @@ function envPort(name: string, fallback: number): number {
   return port;
 }
 
+// /monitor and /metrics need a token unless the server is bound to loopback only: bound to every
+// interface (the default here), use MONITOR_TOKEN or a random one printed below.
+const host = process.env.HOST || '0.0.0.0';
+const loopback = host === 'localhost' || host === '::1' || host.startsWith('127.');
+const monitorToken = process.env.MONITOR_TOKEN || (loopback ? undefined : randomBytes(12).toString('base64url'));
+
 const server = createDemoServer({
   port: envPort('PORT', 2567),
   udpPort: envPort('UDP_PORT', 2568),
-  ...(process.env.HOST ? { host: process.env.HOST } : {}),
+  host,
+  monitor: monitorToken === undefined ? {} : { token: monitorToken },
 });
 
 try {
@@ -32,11 +40,15 @@ try {
 }
 
 const ws = `ws://127.0.0.1:${server.port}`;
+const http = `http://127.0.0.1:${server.port}`;
+const tokenQuery = monitorToken === undefined ? '' : `?token=${encodeURIComponent(monitorToken)}`;
 const udp = `udp://127.0.0.1:${server.udpPort}`;
 console.log(`Netplay demo server listening (${server.options.host})
   WebSocket  ${ws}
   UDP        ${udp}
-  health     http://127.0.0.1:${server.port}/health   rooms: http://127.0.0.1:${server.port}/rooms
+  play       ${http}/arena/   (the arena in your browser: open it in two tabs)
+  monitor    ${http}/monitor${tokenQuery}   metrics: ${http}/metrics${tokenQuery}
+  health     ${http}/health   rooms: ${http}/rooms
 rooms: chat (relay with history), arena (authoritative movement, 20 Hz snapshots)
 
 try it, each in its own terminal:

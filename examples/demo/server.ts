@@ -5,6 +5,7 @@
  */
 import { Server, type ServerOptions } from '@netplay/server';
 import { type ArenaConfig, ArenaRoom } from '../arena/room.js';
+import { mountArenaPage } from '../arena/web/serve.js';
 import { ChatRoom } from '../chat/room.js';
 
 /** Options of {@link createDemoServer}. */
@@ -13,13 +14,19 @@ export interface DemoServerOptions extends ServerOptions {
   arena?: Partial<ArenaConfig>;
   /** Lines of chat history kept for late joiners. Defaults to 20. */
   chatHistory?: number;
+  /**
+   * Serve the browser arena at `/arena/` (and redirect `/` there), bundled by esbuild on first
+   * request (see `examples/arena/web`). Defaults to `true`.
+   */
+  web?: boolean;
 }
 
 /** A server (not listening yet) with `chat` and `arena` defined. */
 export function createDemoServer(options: DemoServerOptions = {}): Server {
-  const { arena, chatHistory, ...serverOptions } = options;
+  const { arena, chatHistory, web, ...serverOptions } = options;
   const server = new Server(serverOptions);
   server.define('chat', ChatRoom, chatHistory === undefined ? {} : { defaultOptions: { historySize: chatHistory } });
   server.define('arena', ArenaRoom, { maxClients: 32, defaultOptions: { ...arena } });
+  if (web !== false) mountArenaPage(server);
   return server;
 }
