@@ -273,7 +273,6 @@ describe('rooms and matchmaking', () => {
     const a = new WireClient(server, clock);
     await a.handshake();
     await joined(a, 'create', 'ticker');
-    const start = clock.now();
     await advance(clock, 1000);
     expect(ticks.length).toBeGreaterThanOrEqual(19);
     expect(ticks.length).toBeLessThanOrEqual(21);

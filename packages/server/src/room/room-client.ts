@@ -49,7 +49,7 @@ export class RoomClient<TUserData = unknown, TAuth = unknown> {
   readonly #owner: RoomClientOwner;
   #left = false;
 
-  /** @param session - the member's session. @param owner - its room. */
+  /** @internal Created by the room layer when a join succeeds. */
   constructor(session: SessionPort, owner: RoomClientOwner) {
     this.#session = session;
     this.#owner = owner;
@@ -80,7 +80,7 @@ export class RoomClient<TUserData = unknown, TAuth = unknown> {
     return this.#left;
   }
 
-  /** The underlying session (for the room layer). */
+  /** @internal The underlying session (for the room layer). */
   get session(): SessionPort {
     return this.#session;
   }
@@ -117,7 +117,7 @@ export class RoomClient<TUserData = unknown, TAuth = unknown> {
     return session.sendTracked(channel, bytes, onDelivery);
   }
 
-  /**
+  /** @internal
    * Send pre-encoded room-protocol bytes (shared between recipients; never modified).
    * For the room layer's fan-out; ignored after the member left.
    */
@@ -135,7 +135,7 @@ export class RoomClient<TUserData = unknown, TAuth = unknown> {
     if (!this.#left) this.#owner.kick(this, code, reason);
   }
 
-  /** Mark this member as gone (called by the room layer when it removes the member). */
+  /** @internal Mark this member as gone (called by the room layer when it removes the member). */
   markLeft(): void {
     this.#left = true;
   }
