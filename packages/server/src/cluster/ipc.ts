@@ -67,6 +67,10 @@ export interface ReserveRequest {
 export interface ReserveReply {
   readonly roomId: string;
   readonly token: string;
+  /** The room as listed right after the reservation (the manager's view until the next heartbeat). */
+  readonly listing: RoomListing;
+  /** Whether it still takes joins by `join` / `joinOrCreate`. */
+  readonly available: boolean;
 }
 
 /** Requests (`[body, reply]`) the manager sends a worker. */

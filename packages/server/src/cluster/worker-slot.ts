@@ -205,6 +205,14 @@ export class WorkerSlot {
     }
     const reply = await ipc.request('reserve', request);
     this.#inflight++;
+    // Until the next heartbeat, the manager sees the room as the reservation left it.
+    const r = this.report;
+    if (r !== undefined) {
+      const available = r.available.filter((room) => room.roomId !== reply.roomId);
+      if (reply.available) available.push(reply.listing);
+      const roomIds = r.roomIds.includes(reply.roomId) ? r.roomIds : [...r.roomIds, reply.roomId];
+      this.report = { ...r, available, roomIds };
+    }
     return reply;
   }
 

@@ -121,7 +121,12 @@ export class ClusterWorker {
     });
     this.#reservations.set(seatId, { seat, options: request.options });
     void seat.expired.then(() => this.#reservations.delete(seatId));
-    return { roomId: seat.runtime.roomId, token };
+    return {
+      roomId: seat.runtime.roomId,
+      token,
+      listing: seat.runtime.listing(),
+      available: seat.runtime.seatRefusal(false) === undefined,
+    };
   }
 
   /** Deliver a direct message to a session of this worker; `false` when it is not here. */
