@@ -26,16 +26,6 @@ export type {
 export { SnapshotSchema } from '@netplay/transport';
 export { Client, type JoinOptions } from './client.js';
 export * from './errors.js';
-export {
-  type ClientNetworkOptions,
-  type ClientOptions,
-  DEFAULT_CLIENT_OPTIONS,
-  type Logger,
-  type ReconnectOptions,
-  type ResolvedClientOptions,
-  type ResolvedReconnectOptions,
-  resolveClientOptions,
-} from './options.js';
 // Game feel (optional helpers, docs/game-feel.md): delta-snapshot decoding, interpolation, prediction.
 export {
   DEFAULT_SNAPSHOT_DECODER_OPTIONS,
@@ -62,6 +52,16 @@ export {
   lerpFields,
   SnapshotInterpolator,
 } from './feel/snapshot-interpolation.js';
+export {
+  type ClientNetworkOptions,
+  type ClientOptions,
+  DEFAULT_CLIENT_OPTIONS,
+  type Logger,
+  type ReconnectOptions,
+  type ResolvedClientOptions,
+  type ResolvedReconnectOptions,
+  resolveClientOptions,
+} from './options.js';
 export { backoffDelay } from './reconnect.js';
 export { Room } from './room.js';
 export type {
