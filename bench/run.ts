@@ -6,8 +6,11 @@
  *   3 s window, 400 idle clients).
  * - `--json`: also write machine-readable results to `bench/results.json` (or `--json=path`).
  * - relay only: `--rooms=R`, `--clients=N`, `--hz=H`, `--seconds=S` (window), `--idle=K` (idle
- *   clients), `--bots=1|2`, `--unreliable` (relay on the unreliable channel), `--cpu-prof=dir`
- *   (V8 CPU profiles of the server processes), `--targets=bare-ws,netplay-ws,netplay-udp`.
+ *   clients), `--bots=1|2`, `--unreliable` (relay on the unreliable channel), `--aligned` (all
+ *   clients send in the same turn instead of at random phases), `--cpu-prof=dir`
+ *   (V8 CPU profiles of the server processes), `--targets=bare-ws,netplay-ws,netplay-udp`,
+ *   `--server-send-delay=ms` (experiment: a Nagle-style send delay on the Netplay server's peers),
+ *   `--client-ack-delay=ms` (experiment: the Netplay clients' `connection.ackDelay`, default 5).
  *
  * The codec benchmark runs on two connections in memory, the latency benchmark on the simulator and
  * a virtual clock; the relay benchmark (`bench/relay/`) on real sockets on 127.0.0.1 with the
@@ -170,13 +173,21 @@ if (selected('relay')) {
     idleClients: numberOption('idle') ?? base.idleClients,
     botProcesses: numberOption('bots') ?? base.botProcesses,
     reliable: !args.includes('--unreliable'),
+    aligned: args.includes('--aligned'),
     cpuProfileDir: option('cpu-prof'),
   };
+  const serverSendDelay = option('server-send-delay');
+  if (serverSendDelay !== undefined) process.env.NETPLAY_BENCH_SERVER_SEND_DELAY = serverSendDelay;
+  const clientAckDelay = option('client-ack-delay');
+  if (clientAckDelay !== undefined) process.env.NETPLAY_BENCH_CLIENT_ACK_DELAY = clientAckDelay;
   const targets = (option('targets')?.split(',') ?? RELAY_TARGETS) as RelayTarget[];
   console.log(
-    `## relay: ${o.rooms} rooms × ${o.clientsPerRoom} clients at ${o.hz} Hz, ${o.reliable ? 'reliable' : 'unreliable'} ` +
+    `## relay: ${o.rooms} rooms × ${o.clientsPerRoom} clients at ${o.hz} Hz${o.aligned ? ' (tick-aligned)' : ' (random phases)'}, ` +
+      `${o.reliable ? 'reliable' : 'unreliable'} ` +
       `51-byte msgpack payload, ${o.durationMs / 1000} s window after ${o.warmupMs / 1000} s warm-up, ` +
-      `${o.botProcesses} bot process(es); idle phase: ${o.idleClients} clients\n`,
+      `${o.botProcesses} bot process(es); idle phase: ${o.idleClients} clients` +
+      `${serverSendDelay === undefined ? '' : `; EXPERIMENT: server send delay ${serverSendDelay} ms`}` +
+      `${clientAckDelay === undefined ? '' : `; EXPERIMENT: client ackDelay ${clientAckDelay} ms`}\n`,
   );
   const rows: RelayResult[] = [];
   for (const target of targets) rows.push(await measureRelay(target, o));
@@ -193,7 +204,9 @@ if (selected('relay')) {
         'p99 ms',
         'max ms',
         'server CPU',
+        'bots CPU',
         'CPU µs/delivery',
+        'frames out, in /delivery',
         '× bare',
         'heap/session',
         'RSS/session',
@@ -208,7 +221,9 @@ if (selected('relay')) {
         fmt(r.p99, 2),
         fmt(r.max, 1),
         `${fmt(r.serverCpuShare * 100)} %`,
+        `${fmt(r.botCpuShare * 100)} %`,
         fmt(r.cpuUsPerDelivery, 2),
+        `${fmt(r.framesOutPerDelivery, 2)}, ${fmt(r.framesInPerDelivery, 2)}`,
         ratio(r.cpuUsPerDelivery, bare?.cpuUsPerDelivery),
         KiB(r.heapPerSession),
         KiB(r.rssPerSession),

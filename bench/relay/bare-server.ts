@@ -6,7 +6,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { serveControl } from './server-control.js';
+import { frames, serveControl } from './server-control.js';
 
 const rooms = new Map<string, Set<WebSocket>>();
 const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false, clientTracking: false });
@@ -22,7 +22,12 @@ wss.on('connection', (ws, request) => {
   const room = members;
   room.add(ws);
   ws.on('message', (data, isBinary) => {
-    for (const other of room) if (other !== ws) other.send(data, { binary: isBinary });
+    frames.in++;
+    for (const other of room) {
+      if (other === ws) continue;
+      other.send(data, { binary: isBinary });
+      frames.out++;
+    }
   });
   ws.on('close', () => {
     room.delete(ws);

@@ -27,6 +27,7 @@ let sent = 0;
 let seq = 0;
 let errors = 0;
 let clients: BotClient[] = [];
+let cpuStart: NodeJS.CpuUsage | undefined;
 const timers: NodeJS.Timeout[] = [];
 
 function received(payload: unknown): void {
@@ -48,7 +49,13 @@ const silent = {
 };
 
 async function connectNetplay(url: string, rooms: number[], perRoom: number, reliable: boolean): Promise<BotClient[]> {
-  const client = new Client(url, { reconnect: { enabled: false }, logger: silent });
+  // Experiment only (`--client-ack-delay=ms`): the clients' ack delay (public `connection` option).
+  const ackDelay = process.env.NETPLAY_BENCH_CLIENT_ACK_DELAY;
+  const client = new Client(url, {
+    reconnect: { enabled: false },
+    logger: silent,
+    ...(ackDelay ? { connection: { ackDelay: Number(ackDelay) } } : {}),
+  });
   const wrap = (room: Room): BotClient => {
     room.on('relay', received);
     room.on('error', () => {
@@ -88,21 +95,24 @@ function connectBare(url: string, rooms: number[], perRoom: number): Promise<Bot
   return Promise.all(rooms.flatMap((room) => Array.from({ length: perRoom }, () => open(room))));
 }
 
-function start(hz: number): void {
+function start(hz: number, aligned: boolean): void {
   const period = 1000 / hz;
   for (const client of clients) {
-    const phase = setTimeout(() => {
-      const tick = () => {
-        try {
-          client.send(seq++);
-          if (measuring) sent++;
-        } catch {
-          errors++;
-        }
-      };
-      tick();
-      timers.push(setInterval(tick, period));
-    }, Math.random() * period);
+    const phase = setTimeout(
+      () => {
+        const tick = () => {
+          try {
+            client.send(seq++);
+            if (measuring) sent++;
+          } catch {
+            errors++;
+          }
+        };
+        tick();
+        timers.push(setInterval(tick, period));
+      },
+      aligned ? 0 : Math.random() * period,
+    );
     timers.push(phase);
   }
 }
@@ -133,7 +143,7 @@ process.on('message', (m: BotCommand) => {
       return;
     }
     case 'start':
-      start(m.hz);
+      start(m.hz, m.aligned);
       reply({ type: 'started' });
       return;
     case 'measure-start':
@@ -142,11 +152,16 @@ process.on('message', (m: BotCommand) => {
       sent = 0;
       errors = 0;
       measuring = true;
+      cpuStart = process.cpuUsage();
       reply({ type: 'measure-started' });
       return;
     case 'measure-stop':
       measuring = false;
-      reply({ type: 'measured', sent, deliveries, errors, latencies: Float64Array.from(latencies) });
+      {
+        const cpu = process.cpuUsage(cpuStart);
+        const cpuUs = cpu.user + cpu.system;
+        reply({ type: 'measured', sent, deliveries, errors, cpuUs, latencies: Float64Array.from(latencies) });
+      }
       latencies = [];
       return;
     case 'stop':

@@ -36,6 +36,11 @@ export interface RelayOptions {
   botProcesses: number;
   /** Relay on the reliable-ordered channel (Netplay's default; the baseline is TCP-reliable anyway). */
   reliable: boolean;
+  /**
+   * Every client of a bot sends in the same timer turn (tick-aligned clients), so the server reads
+   * a room's messages together and can coalesce them per recipient. Default: random phase per client.
+   */
+  aligned: boolean;
   /** Write a V8 CPU profile of the server child (`--cpu-prof`) into this directory. */
   cpuProfileDir?: string | undefined;
 }
@@ -49,6 +54,7 @@ export const DEFAULT_RELAY_OPTIONS: RelayOptions = {
   idleClients: 1000,
   botProcesses: 2,
   reliable: true,
+  aligned: false,
 };
 
 export const QUICK_RELAY_OPTIONS: RelayOptions = {
@@ -78,6 +84,12 @@ export interface RelayResult {
   cpuUsPerDelivery: number;
   /** Server CPU over the window as a share of one core. */
   serverCpuShare: number;
+  /** Frames (ws) or datagrams (Netplay) the server sent, per delivery: < 1 means coalescing. */
+  framesOutPerDelivery: number;
+  /** Frames or datagrams the server received, per delivery (relays in, plus acks for Netplay). */
+  framesInPerDelivery: number;
+  /** CPU of all bot processes over the window as a share of one core (they share the machine). */
+  botCpuShare: number;
   idleClients: number;
   /** Wall time for `idleClients` clients to connect and join, ms. */
   joinMs: number;
@@ -177,7 +189,8 @@ type BotChild = Child<BotCommand, BotReply>;
 function startServer(target: RelayTarget, o: RelayOptions, profileName: string): ServerChild {
   const execArgv = ['--expose-gc'];
   if (o.cpuProfileDir !== undefined) {
-    execArgv.push('--cpu-prof', `--cpu-prof-dir=${o.cpuProfileDir}`, `--cpu-prof-name=${profileName}.cpuprofile`);
+    // One directory per server: the loader thread writes its own profile next to the main thread's.
+    execArgv.push('--cpu-prof', `--cpu-prof-dir=${o.cpuProfileDir}/${profileName}`);
   }
   return target === 'bare-ws'
     ? new Child('./bare-server.ts', [], execArgv)
@@ -262,7 +275,7 @@ async function measureLoad(
     const { url } = await server.next('ready', 20_000);
     const started = await startBots(target, url, o.rooms, o);
     bots = started.bots;
-    await Promise.all(bots.map((b) => b.request({ cmd: 'start', hz: o.hz }, 'started', 10_000)));
+    await Promise.all(bots.map((b) => b.request({ cmd: 'start', hz: o.hz, aligned: o.aligned }, 'started', 10_000)));
     await sleep(o.warmupMs);
     await Promise.all(bots.map((b) => b.request({ cmd: 'measure-start' }, 'measure-started', 10_000)));
     server.send({ cmd: 'cpu-start' });
@@ -294,6 +307,9 @@ async function measureLoad(
       max: sorted.at(-1) ?? Number.NaN,
       cpuUsPerDelivery: cpuUs / deliveries,
       serverCpuShare: cpuUs / 1000 / cpu.wallMs,
+      framesOutPerDelivery: cpu.framesOut / deliveries,
+      framesInPerDelivery: cpu.framesIn / deliveries,
+      botCpuShare: measured.reduce((s, m) => s + m.cpuUs, 0) / 1000 / cpu.wallMs,
       errors: measured.reduce((s, m) => s + m.errors, 0),
     };
   } finally {

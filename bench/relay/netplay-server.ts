@@ -4,9 +4,36 @@
  * @module
  */
 import { Room, Server } from '@netplay/server';
-import { serveControl } from './server-control.js';
+import { Connection, Peer } from '@netplay/transport';
+import { frames, serveControl } from './server-control.js';
+
+/**
+ * Experiment only (`--server-send-delay=ms`): give every server-side Peer a Nagle-style send delay,
+ * which the server has no option for yet, to see what more coalescing would buy.
+ */
+const sendDelay = Number(process.env.NETPLAY_BENCH_SERVER_SEND_DELAY ?? 0);
+if (sendDelay > 0) {
+  const send = Peer.prototype.send;
+  Peer.prototype.send = function (this: Peer, channel: number, payload: Uint8Array): number {
+    (this as unknown as { sendDelay: number }).sendDelay = sendDelay;
+    return send.call(this, channel, payload);
+  };
+}
 
 class RelayRoom extends Room {}
+
+/** Count datagrams in and out of every session (one extra call per flush and per datagram). */
+const flush = Connection.prototype.flush;
+Connection.prototype.flush = function (this: Connection, now: number): Uint8Array[] {
+  const d = flush.call(this, now);
+  frames.out += d.length;
+  return d;
+};
+const receive = Connection.prototype.receive;
+Connection.prototype.receive = function (this: Connection, datagram: Uint8Array, now: number): void {
+  frames.in++;
+  receive.call(this, datagram, now);
+};
 
 const transport = process.argv[2] === 'udp' ? 'udp' : 'ws';
 const clientsPerRoom = Number(process.argv[3] ?? 8);

@@ -14,7 +14,15 @@ export type ServerCommand = { cmd: 'mem' } | { cmd: 'cpu-start' } | { cmd: 'cpu-
 export type ServerReply =
   | { type: 'ready'; url: string }
   | { type: 'mem'; heapUsed: number; rss: number; external: number; arrayBuffers: number }
-  | { type: 'cpu'; userUs: number; systemUs: number; wallMs: number };
+  | {
+      type: 'cpu';
+      userUs: number;
+      systemUs: number;
+      wallMs: number;
+      /** Frames (ws) or datagrams (Netplay) the server sent and received in the window. */
+      framesOut: number;
+      framesIn: number;
+    };
 
 /** Harness → bot child. */
 export type BotCommand =
@@ -28,7 +36,12 @@ export type BotCommand =
       /** Relay on the reliable-ordered channel (Netplay's default) or the unreliable one. */
       reliable: boolean;
     }
-  | { cmd: 'start'; hz: number }
+  | {
+      cmd: 'start';
+      hz: number;
+      /** All clients send in the same timer turn (tick-aligned) instead of at random phases. */
+      aligned: boolean;
+    }
   | { cmd: 'measure-start' }
   | { cmd: 'measure-stop' }
   | { cmd: 'stop' }
@@ -45,6 +58,8 @@ export type BotReply =
       sent: number;
       deliveries: number;
       errors: number;
+      /** CPU (user + system) of this bot over the window, µs. */
+      cpuUs: number;
       /** One relay latency per delivery in the window, ms. */
       latencies: Float64Array;
     }

@@ -19,6 +19,9 @@ async function settleHeap(): Promise<void> {
   }
 }
 
+/** Frames or datagrams a server sent and received; reset when the measured window starts. */
+export const frames = { out: 0, in: 0 };
+
 /** Serve the harness's commands; `close` runs before exiting. */
 export function serveControl(url: string, close: () => Promise<void>): void {
   let cpuStart: NodeJS.CpuUsage | undefined;
@@ -32,12 +35,21 @@ export function serveControl(url: string, close: () => Promise<void>): void {
         });
         return;
       case 'cpu-start':
+        frames.out = 0;
+        frames.in = 0;
         cpuStart = process.cpuUsage();
         wallStart = performance.now();
         return;
       case 'cpu-stop': {
         const d = process.cpuUsage(cpuStart);
-        reply({ type: 'cpu', userUs: d.user, systemUs: d.system, wallMs: performance.now() - wallStart });
+        reply({
+          type: 'cpu',
+          userUs: d.user,
+          systemUs: d.system,
+          wallMs: performance.now() - wallStart,
+          framesOut: frames.out,
+          framesIn: frames.in,
+        });
         return;
       }
       case 'exit': {
