@@ -225,4 +225,35 @@ describe('RealClock', () => {
     expect(calls).toEqual([25]);
     expect(cleared).toBe(42);
   });
+
+  it('never fires before its delay by performance.now(), even when the host timer wakes early', async () => {
+    const original = globalThis.setTimeout;
+    let wakes = 0;
+    // A host timer that always wakes 3 ms early (Node may wake up to 1 ms early on its own).
+    globalThis.setTimeout = ((fn: () => void, ms: number) => {
+      wakes++;
+      return original(fn, Math.max(0, ms - 3));
+    }) as typeof globalThis.setTimeout;
+    try {
+      const start = performance.now();
+      const firedAt = await new Promise<number>((resolve) => {
+        new RealClock().setTimeout(() => resolve(performance.now()), 20);
+      });
+      expect(firedAt - start).toBeGreaterThanOrEqual(20);
+      expect(wakes).toBeGreaterThan(1);
+    } finally {
+      globalThis.setTimeout = original;
+    }
+  });
+
+  it('runs a zero delay at the end of the turn (setImmediate), after promise callbacks, and cancels it', async () => {
+    const order: string[] = [];
+    const clock = new RealClock();
+    clock.setTimeout(() => order.push('timer'), 0);
+    const cancelled = clock.setTimeout(() => order.push('cancelled'), 0);
+    cancelled.cancel();
+    void Promise.resolve().then(() => order.push('microtask'));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(order).toEqual(['microtask', 'timer']);
+  });
 });

@@ -21,14 +21,49 @@ export interface Clock {
   setTimeout(fn: () => void, delayMs: number): TimerHandle;
 }
 
-/** Timer of a {@link RealClock}. */
+/** `setImmediate` / `clearImmediate` where the host has them (Node), else `undefined` (browsers). */
+const host = globalThis as {
+  setImmediate?: (fn: () => void) => unknown;
+  clearImmediate?: (id: unknown) => void;
+};
+
+/**
+ * Timer of a {@link RealClock}. It never fires early: host timers may run up to a millisecond
+ * before their delay by `performance.now()` (Node rounds to its loop's cached millisecond clock),
+ * so a timer that wakes early waits out the rest. A delay of 0 uses `setImmediate` where the host
+ * has it: it runs after the I/O callbacks of the current event-loop turn instead of a timer clamped
+ * to 1 ms, so a `Peer` flush coalesces everything of that turn and adds no millisecond of latency.
+ */
 class RealTimer implements TimerHandle {
-  readonly #id: ReturnType<typeof globalThis.setTimeout>;
+  #id: unknown;
+  #immediate = false;
+  #cancelled = false;
+
   constructor(fn: () => void, delayMs: number) {
-    this.#id = globalThis.setTimeout(fn, delayMs);
+    if (delayMs <= 0 && host.setImmediate !== undefined && host.clearImmediate !== undefined) {
+      this.#immediate = true;
+      this.#id = host.setImmediate(() => {
+        if (!this.#cancelled) fn();
+      });
+      return;
+    }
+    const due = performance.now() + delayMs;
+    const fire = (): void => {
+      if (this.#cancelled) return;
+      const left = due - performance.now();
+      if (left > 0) {
+        this.#id = globalThis.setTimeout(fire, left);
+        return;
+      }
+      fn();
+    };
+    this.#id = globalThis.setTimeout(fire, delayMs);
   }
+
   cancel(): void {
-    globalThis.clearTimeout(this.#id);
+    this.#cancelled = true;
+    if (this.#immediate) host.clearImmediate!(this.#id);
+    else globalThis.clearTimeout(this.#id as ReturnType<typeof globalThis.setTimeout>);
   }
 }
 
@@ -42,7 +77,11 @@ export class RealClock implements Clock {
     return performance.now();
   }
 
-  /** Schedule `fn` with the global `setTimeout` (so the host may clamp small delays, e.g. to 1 ms). */
+  /**
+   * Schedule `fn` after `delayMs` by `performance.now()`, never earlier (the host may fire later, e.g.
+   * clamp small delays to 1 ms); a delay of 0 (or less) runs at the end of the current event-loop
+   * turn (`setImmediate`) where the host has it.
+   */
   setTimeout(fn: () => void, delayMs: number): TimerHandle {
     return new RealTimer(fn, delayMs);
   }
