@@ -39,6 +39,7 @@ function makeArena(log: Log) {
     }
     override onRelay(_client: RoomClient, relay: RelayRequest) {
       if (relay.payload === 'forbidden') return false;
+      if (relay.payload === 'rude') return 'no rudeness here';
       if (relay.payload === 'rewrite-me') relay.payload = 'rewritten';
       return true;
     }
@@ -238,6 +239,13 @@ describe('rooms and matchmaking', () => {
     expect(relays(c)).toContain('rewritten');
     expect(c.of(Op.Relayed).every((m) => m.from === ia.sessionId)).toBe(true);
     expect((await a.waitFor(isOp(Op.Error))).code).toBe(SessionErrorCode.INVALID_REQUEST);
+    a.received.length = 0;
+    a.send({ op: Op.Relay, payload: 'rude', target: 'others' });
+    expect(await a.waitFor(isOp(Op.Error))).toMatchObject({
+      code: SessionErrorCode.INVALID_REQUEST,
+      message: 'no rudeness here',
+    });
+    expect(relays(b)).not.toContain('rude');
   });
 
   it('leaves with consent, tells the others, and disposes the empty room', async () => {

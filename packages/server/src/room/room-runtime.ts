@@ -386,9 +386,12 @@ export class RoomRuntime implements RoomControl, RoomClientOwner {
           this.handlerFailed(client, error, 'onRelay');
         },
       );
-      if (failed || verdict === false) {
+      if (failed || verdict === false || typeof verdict === 'string') {
         this.stats.relaysRefused++;
-        if (!failed) this.sendError(client, SessionErrorCode.INVALID_REQUEST, 'relay refused by the room');
+        if (!failed) {
+          const reason = typeof verdict === 'string' ? verdict : 'relay refused by the room';
+          this.sendError(client, SessionErrorCode.INVALID_REQUEST, reason);
+        }
         return;
       }
       payload = request.payload;

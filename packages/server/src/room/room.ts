@@ -102,11 +102,12 @@ export abstract class Room<TClient extends RoomClient = RoomClient> {
   onReconnect?(client: TClient): void;
 
   /**
-   * Inspect, rewrite or refuse a relay before the server forwards it. Return `false` to refuse
-   * (the sender gets a `RELAY_REFUSED`-style `INVALID_REQUEST` error); assign to `relay.payload` or
-   * `relay.to` to rewrite. Without this hook every relay is forwarded as asked.
+   * Inspect, rewrite or refuse a relay before the server forwards it. Return `false` to refuse it,
+   * or a string to refuse it with that reason (the sender gets an `INVALID_REQUEST` error carrying
+   * it); assign to `relay.payload` or `relay.to` to rewrite. Without this hook every relay is
+   * forwarded as asked.
    */
-  onRelay?(client: TClient, relay: RelayRequest): boolean | undefined | void;
+  onRelay?(client: TClient, relay: RelayRequest): boolean | string | undefined | void;
 
   /** The room is going away (empty with `autoDispose`, `disconnect()`, or server shutdown). */
   onDispose?(): void | Promise<void>;
