@@ -115,6 +115,19 @@ describe('monitor and metrics', () => {
     }
     const other = await (await fetch(`http://127.0.0.1:${two.port}/metrics`)).text();
     expect(other).toMatch(/^netplay_ccu 0$/m);
+    // Traffic of a room that is gone before the next scrape still counts (from its final figures).
+    const gone = await join(two);
+    await pingPong(gone, 1);
+    expect(await (await fetch(`http://127.0.0.1:${two.port}/metrics`)).text()).toMatch(
+      /^netplay_messages_received_total 1$/m,
+    );
+    await pingPong(gone, 1);
+    await gone.leave();
+    const after = await until(
+      async () => (await fetch(`http://127.0.0.1:${two.port}/metrics`)).text(),
+      (t) => !/^netplay_rooms\{/m.test(t),
+    );
+    expect(after).toMatch(/^netplay_messages_received_total 2$/m);
     expect(one.metricsRegistry).not.toBe(two.metricsRegistry);
   });
 

@@ -3,8 +3,9 @@
  * session or room goes away (deltas are summed while it lives), per-session rates, histogram
  * observations and the chart history, once per sample interval.
  *
- * A session's or room's traffic after its last sync and before it was released is not counted
- * (at most one sample interval, or less when `/metrics` was scraped in between).
+ * Sessions and rooms seen at the last sync are held until the next one, so the traffic of one that
+ * went away in between is still counted from its final stats. One that came and went between two
+ * syncs (less than a sample interval) is not counted.
  * @module
  */
 import type { ServerMetrics } from './metrics.js';
@@ -62,8 +63,8 @@ export class MonitorSampler {
   readonly history: MonitorHistoryPoint[] = [];
   /** Rates of each session over the last sample interval. */
   readonly sessionRates = new Map<string, SessionRates>();
-  #sessionMarks = new WeakMap<MonitorSessionView, SessionMark>();
-  #roomMarks = new WeakMap<MonitorRoomView, RoomMark>();
+  #sessionMarks = new Map<MonitorSessionView, SessionMark>();
+  #roomMarks = new Map<MonitorRoomView, RoomMark>();
   #rateMarks = new Map<string, { bytesIn: number; bytesOut: number }>();
   #lastSampleAt: number | undefined;
   #lastTotals: MonitorTotals = { ...this.totals };
@@ -82,27 +83,45 @@ export class MonitorSampler {
     const m = this.metrics;
     let ccu = 0;
     let sessions = 0;
-    for (const session of this.source.sessions()) {
-      sessions++;
-      if (session.state === 'connected') ccu++;
+    const gone = new Set(this.#sessionMarks.keys());
+    const syncSession = (session: MonitorSessionView): void => {
       const s = session.stats;
       const mark = this.#sessionMarks.get(session) ?? { bytesIn: 0, bytesOut: 0, resends: 0 };
       this.#add('bytesIn', s.bytesReceived - mark.bytesIn, m.bytesIn);
       this.#add('bytesOut', s.bytesSent - mark.bytesOut, m.bytesOut);
       this.#add('resends', s.messagesResent - mark.resends, m.resends);
       this.#sessionMarks.set(session, { bytesIn: s.bytesReceived, bytesOut: s.bytesSent, resends: s.messagesResent });
+    };
+    for (const session of this.source.sessions()) {
+      sessions++;
+      if (session.state === 'connected') ccu++;
+      gone.delete(session);
+      syncSession(session);
+    }
+    for (const session of gone) {
+      syncSession(session); // its final figures
+      this.#sessionMarks.delete(session);
     }
     m.ccu.set(ccu);
     m.sessions.set(sessions);
     const roomsByType = new Map<string, number>();
-    for (const room of this.source.rooms()) {
-      roomsByType.set(room.roomName, (roomsByType.get(room.roomName) ?? 0) + 1);
+    const goneRooms = new Set(this.#roomMarks.keys());
+    const syncRoom = (room: MonitorRoomView): void => {
       const mark = this.#roomMark(room);
       const messagesIn = room.stats.messagesIn + room.stats.relaysIn;
       this.#add('messagesIn', messagesIn - mark.messagesIn, m.messagesIn);
       this.#add('messagesOut', room.stats.deliveriesOut - mark.messagesOut, m.messagesOut);
       mark.messagesIn = messagesIn;
       mark.messagesOut = room.stats.deliveriesOut;
+    };
+    for (const room of this.source.rooms()) {
+      roomsByType.set(room.roomName, (roomsByType.get(room.roomName) ?? 0) + 1);
+      goneRooms.delete(room);
+      syncRoom(room);
+    }
+    for (const room of goneRooms) {
+      syncRoom(room);
+      this.#roomMarks.delete(room);
     }
     m.rooms.reset();
     for (const [type, count] of roomsByType) m.rooms.set({ type }, count);
