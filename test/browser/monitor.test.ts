@@ -53,7 +53,7 @@ describe('browser monitor', () => {
     page.on('pageerror', (error) => errors.push(error.message));
     await page.goto(`http://127.0.0.1:${server.port}/monitor`);
     await page.locator('#rooms tbody tr', { hasText: roomId }).waitFor({ timeout: 10_000 });
-    const row = await page.locator('#rooms tbody tr', { hasText: roomId }).innerText();
+    const row = await page.locator('#rooms tbody tr', { hasText: roomId }).textContent();
     expect(row).toContain('arena');
     expect(row).toContain('2 / 32');
     await expect.poll(() => page?.locator('#sessions tbody tr').count(), { timeout: 10_000 }).toBe(2);
@@ -71,7 +71,7 @@ describe('browser monitor', () => {
       undefined,
       { timeout: 10_000 },
     );
-    expect(await page.locator('#v-ccu').innerText()).toBe('2');
+    expect(await page.locator('#v-ccu').textContent()).toBe('2');
     expect(errors).toEqual([]);
   });
 });
