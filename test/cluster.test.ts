@@ -20,7 +20,7 @@ describe('cluster on one machine (2 workers)', () => {
   const rooms: ClientRoom[] = [];
 
   beforeAll(async () => {
-    cluster = await startCluster({ secret: SECRET });
+    cluster = await startCluster({ secret: SECRET, udpPort: 0 });
     url = `ws://127.0.0.1:${cluster.port}`;
   }, 60_000);
 
@@ -106,6 +106,39 @@ describe('cluster on one machine (2 workers)', () => {
     await expect(recordingClient(url).client.joinById('no-such-room')).rejects.toMatchObject({
       code: SessionErrorCode.ROOM_NOT_FOUND,
     });
+  });
+
+  it('redirects a UDP client to the worker over UDP', async () => {
+    const { client, opened } = recordingClient(`udp://127.0.0.1:${cluster.udpPort}`);
+    const room = await client.joinOrCreate('arena');
+    rooms.push(room);
+    const worker = cluster.workers.find((w) => `udp://127.0.0.1:${w.udpPort}` === opened[1]);
+    expect(worker).toBeDefined();
+    expect(worker!.udpPort).toBe(worker!.port); // same numbers as the WebSocket ports by default
+    const echo = nextMessage(room, 'echo');
+    room.send('echo', 'over udp');
+    expect(await echo).toBe('over udp');
+  });
+
+  it('measures the join latency the redirect adds (manager then worker, against the worker directly)', async () => {
+    const time = async (target: string, n: number) => {
+      const samples: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const { client } = recordingClient(target);
+        const started = performance.now();
+        const room = await client.create('arena');
+        samples.push(performance.now() - started);
+        await room.leave();
+      }
+      samples.sort((a, b) => a - b);
+      return samples[Math.floor(n / 2)]!;
+    };
+    const viaManager = await time(url, 7);
+    const direct = await time(`ws://127.0.0.1:${cluster.workers[0]!.port}`, 7);
+    console.log(
+      `join (create) median: ${viaManager.toFixed(1)} ms through the manager's redirect, ${direct.toFixed(1)} ms straight to a worker: the redirect adds ${(viaManager - direct).toFixed(1)} ms on 127.0.0.1`,
+    );
+    expect(viaManager).toBeGreaterThan(0);
   });
 
   describe('seat tokens', () => {

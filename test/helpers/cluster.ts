@@ -6,7 +6,7 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Client, type Room as ClientRoom } from '@netplay/client';
 import { ClusterServer, type ClusterServerOptions } from '@netplay/server';
-import { connectWebSocket } from '@netplay/transport/node';
+import { connectUdp, connectWebSocket } from '@netplay/transport/node';
 
 export const quiet = { info() {}, warn() {}, error() {} };
 export const ROOMS = fileURLToPath(new URL('../fixtures/cluster-rooms.ts', import.meta.url));
@@ -52,7 +52,9 @@ export function recordingClient(url: string, opened: string[] = []): { client: C
     reconnect: { initialDelay: 100, maxDelay: 400 },
     connect: async (target) => {
       opened.push(target);
-      return connectWebSocket(target);
+      if (!target.startsWith('udp://')) return connectWebSocket(target);
+      const { hostname, port } = new URL(target.replace('udp://', 'http://'));
+      return connectUdp({ host: hostname, port: Number(port) });
     },
   });
   return { client, opened };

@@ -53,6 +53,7 @@ export {
   type WorkerLoad,
 } from './cluster/placement.js';
 export type { DefineRooms, RoomRegistrar } from './cluster/rooms-module.js';
+export type { WorkerSlotState } from './cluster/worker-slot.js';
 // Game feel (optional helpers, docs/game-feel.md): delta snapshots against acked state, lag compensation.
 export {
   DEFAULT_DELTA_SNAPSHOT_OPTIONS,

@@ -104,6 +104,9 @@ export class Server {
    * @param options - see {@link ServerOptions}; every default is in `DEFAULT_SERVER_OPTIONS`.
    * @throws {@link InvalidOptionError} for a bad option.
    */
+  constructor(options?: ServerOptions);
+  /** @internal A cluster worker's server (seat tokens, id prefix, presence, remote direct messages). */
+  constructor(options: ServerOptions, internals: ServerInternals);
   constructor(options: ServerOptions = {}, internals: ServerInternals = {}) {
     const o = resolveServerOptions(options);
     this.options = o;

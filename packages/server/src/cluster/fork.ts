@@ -17,7 +17,11 @@ export function workerEntry(): { path: string; typescript: boolean } {
 /** Fork a worker process with an IPC channel using structured-clone serialization. */
 export function forkWorker(execArgv: readonly string[]): ChildProcess {
   const entry = workerEntry();
+  // The secret reaches the worker over IPC (init); keep it out of the worker's environment.
+  const env = { ...process.env };
+  delete env.NETPLAY_CLUSTER_SECRET;
   return fork(entry.path, [], {
+    env,
     execArgv: [...(entry.typescript ? ['--import', 'tsx'] : []), ...execArgv],
     serialization: 'advanced',
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

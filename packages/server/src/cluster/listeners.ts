@@ -32,7 +32,7 @@ export interface ManagerListeners {
 
 /**
  * Bind the manager's port(s).
- * @throws a `LinkError`-coded {@link NetplayError} when a port cannot be bound (nothing stays bound).
+ * @throws a `LinkError`-coded `NetplayError` when a port cannot be bound (nothing stays bound).
  */
 export async function listenManager(s: ListenerSettings): Promise<ManagerListeners> {
   const http = createServer((req, res) => onHttp(s, req, res));

@@ -13,6 +13,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { access } from 'node:fs/promises';
 import {
   CloseCode,
   InvalidOptionError,
@@ -82,7 +83,7 @@ export class ClusterServer extends EventEmitter<ClusterEvents> {
 
   /**
    * @param options - see {@link ClusterServerOptions}; defaults in `DEFAULT_CLUSTER_OPTIONS`.
-   * @throws {@link InvalidOptionError} for a bad option.
+   * @throws `InvalidOptionError` for a bad option.
    */
   constructor(options: ClusterServerOptions) {
     super();
@@ -148,15 +149,21 @@ export class ClusterServer extends EventEmitter<ClusterEvents> {
 
   /**
    * Start every worker (in parallel), then listen on the manager's port(s).
-   * @throws {@link ClusterError} `WORKER_START_FAILED` (e.g. the rooms module is missing or defines
-   *   no room: the cause says which), `REGISTRY_ERROR`; a `LINK_ERROR` when the manager's port is
-   *   taken. Nothing is left running then.
+   * @throws {@link ClusterError} `ROOMS_MODULE_NOT_FOUND` (missing or failing to import),
+   *   `ROOMS_MODULE_EMPTY` (defines no room), `WORKER_START_FAILED` (e.g. a worker port is taken),
+   *   `REGISTRY_ERROR` (Redis unreachable); a `LINK_ERROR` when the manager's port is taken.
+   *   Nothing is left running then.
    */
   async listen(): Promise<void> {
     if (this.#state !== 'idle') throw new InvalidOptionError('listen', `cluster is ${this.#state}`);
     this.#state = 'starting';
     const o = this.options;
     try {
+      await access(o.rooms).catch((cause: unknown) => {
+        throw new ClusterError(ClusterErrorCode.ROOMS_MODULE_NOT_FOUND, `rooms module not found: ${o.rooms}`, {
+          cause,
+        });
+      });
       this.#registry = o.registry ?? (o.redis !== undefined ? await connectRedis(o.redis) : new LocalRegistry());
       this.#bus = new NodeBus(
         this.#registry,

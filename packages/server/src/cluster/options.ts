@@ -184,7 +184,7 @@ function ports(name: string, range: PortRange, workers: number): number[] {
 
 /**
  * Fill in defaults and validate.
- * @throws {@link InvalidOptionError} naming the first bad option.
+ * @throws `InvalidOptionError` naming the first bad option.
  */
 export function resolveClusterOptions(options: ClusterServerOptions): ResolvedClusterOptions {
   const d = DEFAULT_CLUSTER_OPTIONS;

@@ -184,7 +184,14 @@ export class WorkerSlot {
       if (this.#child === child) this.#child = undefined;
       if ((this.#state as WorkerSlotState) === 'starting') this.#state = 'restarting';
       child.kill('SIGKILL');
-      if (cause instanceof ClusterError && cause.code === ClusterErrorCode.WORKER_START_FAILED) throw cause;
+      if (
+        cause instanceof ClusterError &&
+        (cause.code === ClusterErrorCode.WORKER_START_FAILED ||
+          cause.code === ClusterErrorCode.ROOMS_MODULE_NOT_FOUND ||
+          cause.code === ClusterErrorCode.ROOMS_MODULE_EMPTY)
+      ) {
+        throw cause;
+      }
       const why = cause instanceof Error ? cause.message : String(cause);
       throw new ClusterError(
         ClusterErrorCode.WORKER_START_FAILED,
