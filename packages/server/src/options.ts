@@ -63,6 +63,19 @@ export interface ServerOptions {
   maxSessions?: number;
   /** Most sessions from one address. Defaults to 256. */
   maxSessionsPerAddress?: number;
+  /**
+   * Most links still in their handshake at once (a new link beyond it is closed without an answer).
+   * Defaults to 1024.
+   */
+  maxPendingHandshakes?: number;
+  /** Most links still in their handshake from one address. Defaults to 32. */
+  maxPendingHandshakesPerAddress?: number;
+  /**
+   * Seconds an address is refused new sessions (Deny `RATE_LIMITED`) after one of its sessions was
+   * disconnected for flooding, so a flooder cannot rejoin at once with a fresh rate-limit bucket.
+   * Resumes of other sessions from that address are not affected. `0` turns it off. Defaults to 10.
+   */
+  floodBanSeconds?: number;
   /** Most rooms at once. Defaults to 10000. */
   maxRooms?: number;
   /** Per-session rate limits. */
@@ -111,6 +124,9 @@ export const DEFAULT_SERVER_OPTIONS = {
   handshakeTimeout: 5_000,
   maxSessions: 10_000,
   maxSessionsPerAddress: 256,
+  maxPendingHandshakes: 1024,
+  maxPendingHandshakesPerAddress: 32,
+  floodBanSeconds: 10,
   maxRooms: 10_000,
   seatReservationTime: 15,
   shutdownTimeout: 2_000,
@@ -137,6 +153,9 @@ export interface ResolvedServerOptions {
   handshakeTimeout: number;
   maxSessions: number;
   maxSessionsPerAddress: number;
+  maxPendingHandshakes: number;
+  maxPendingHandshakesPerAddress: number;
+  floodBanSeconds: number;
   maxRooms: number;
   rateLimit: Required<RateLimitOptions>;
   seatReservationTime: number;
@@ -150,6 +169,12 @@ const positive = (name: string, value: number, integer = false): number => {
   if (!(typeof value === 'number' && value > 0 && (!integer || Number.isInteger(value)))) {
     throw new InvalidOptionError(name, integer ? 'must be a positive integer' : 'must be a positive number');
   }
+  return value;
+};
+
+const nonNegative = (name: string, value: number): number => {
+  if (!(typeof value === 'number' && value >= 0 && Number.isFinite(value)))
+    throw new InvalidOptionError(name, 'must be a number ≥ 0');
   return value;
 };
 
@@ -190,6 +215,17 @@ export function resolveServerOptions(options: ServerOptions = {}): ResolvedServe
       options.maxSessionsPerAddress ?? d.maxSessionsPerAddress,
       true,
     ),
+    maxPendingHandshakes: positive(
+      'maxPendingHandshakes',
+      options.maxPendingHandshakes ?? d.maxPendingHandshakes,
+      true,
+    ),
+    maxPendingHandshakesPerAddress: positive(
+      'maxPendingHandshakesPerAddress',
+      options.maxPendingHandshakesPerAddress ?? d.maxPendingHandshakesPerAddress,
+      true,
+    ),
+    floodBanSeconds: nonNegative('floodBanSeconds', options.floodBanSeconds ?? d.floodBanSeconds),
     maxRooms: positive('maxRooms', options.maxRooms ?? d.maxRooms, true),
     rateLimit,
     seatReservationTime: positive('seatReservationTime', options.seatReservationTime ?? d.seatReservationTime),

@@ -41,6 +41,8 @@ export interface SessionHost {
   readonly drainTimeoutMs: number;
   /** The session is gone: forget it. */
   release(session: ServerSession): void;
+  /** The session starts ending with `code` (e.g. `FLOODING`: the host may penalise its address). */
+  ending?(session: ServerSession, code: number): void;
 }
 
 /** Lifecycle of a {@link ServerSession}. */
@@ -149,6 +151,7 @@ export class ServerSession implements SessionPort {
     if (this._state === 'ending' || this._state === 'closed') return;
     this.endCode = code;
     this.endReason = reason;
+    this.host.ending?.(this, code);
     if (this._state === 'disconnected') {
       this.finish(); // nobody to tell
       return;
@@ -170,6 +173,14 @@ export class ServerSession implements SessionPort {
    */
   close(code: number, reason: string): void {
     if (this._state === 'closed') return;
+    if (code === CloseCode.SLOW_CONSUMER && this._state !== 'ending') {
+      // It does not read: waiting for its queue to drain would only hold the memory longer.
+      this.endCode = code;
+      this.endReason = reason;
+      this.host.ending?.(this, code);
+      this.finish();
+      return;
+    }
     this.end(code, reason);
   }
 

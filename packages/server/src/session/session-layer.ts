@@ -12,6 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   type Clock,
+  CloseCode,
   type ConnectBody,
   type ConnectionOptions,
   decodeHandshake,
@@ -23,7 +24,7 @@ import {
   SessionErrorCode,
   type TimerHandle,
 } from '@netplay/transport';
-import type { Logger } from '../options.js';
+import { DEFAULT_SERVER_OPTIONS, type Logger } from '../options.js';
 import { ServerSession, type SessionHost } from './server-session.js';
 import type { SessionEvents } from './session-port.js';
 import { makeCookie, verifyCookie } from './udp-cookie.js';
@@ -42,6 +43,12 @@ export interface SessionLayerSettings {
   drainTimeoutMs: number;
   maxSessions: number;
   maxSessionsPerAddress: number;
+  /** Most links in their handshake at once; more are closed without an answer. Defaults to the server's default. */
+  maxPendingHandshakes?: number;
+  /** Most links in their handshake from one address. Defaults to the server's default. */
+  maxPendingHandshakesPerAddress?: number;
+  /** Milliseconds an address is refused new sessions after one of its sessions flooded (0: off). Defaults to the server's default. */
+  floodBanMs?: number;
   /**
    * Seat tokens (`Connect{seat}`, cluster mode): return a refusal code for a bad seat, or
    * `undefined` to accept it; `seated` is then called with the new session. Without it every seat
@@ -77,7 +84,18 @@ export interface SessionLayerStats {
   handshakeDatagramsDropped: number;
   /** UDP challenges sent. */
   challengesSent: number;
+  /** New links closed unanswered because too many handshakes were in flight (in total or from their address). */
+  handshakesOverLimit: number;
+  /** Addresses banned for a while after a session of theirs flooded. */
+  floodBans: number;
+  /** New sessions refused (`RATE_LIMITED`) because their address was banned for flooding. */
+  bannedRefusals: number;
+  /** Sessions closed with `SLOW_CONSUMER` (their send queue overflowed). */
+  slowConsumers: number;
 }
+
+/** Most addresses remembered as flood-banned at once (the oldest ban is forgotten first). */
+const MAX_FLOOD_BANS = 65_536;
 
 /** How a link reached the server. */
 export type LinkKind = 'websocket' | 'udp';
@@ -91,6 +109,10 @@ export class SessionLayer implements SessionHost {
     handshakeTimeouts: 0,
     handshakeDatagramsDropped: 0,
     challengesSent: 0,
+    handshakesOverLimit: 0,
+    floodBans: 0,
+    bannedRefusals: 0,
+    slowConsumers: 0,
   };
   readonly clock: Clock;
   readonly codec: PayloadCodec;
@@ -104,6 +126,9 @@ export class SessionLayer implements SessionHost {
   private readonly byResumeToken = new Map<string, ServerSession>();
   private readonly perAddress = new Map<string, number>();
   private readonly pendingLinks = new Set<Link>();
+  private readonly pendingPerAddress = new Map<string, number>();
+  /** Address → time (host clock) until which new sessions from it are refused. Insertion-ordered. */
+  private readonly floodBans = new Map<string, number>();
   private sweepTimer: TimerHandle | undefined;
   private accepting = true;
 
@@ -140,14 +165,33 @@ export class SessionLayer implements SessionHost {
 
   /** A new link arrived: run its handshake. `remotePort` is needed for UDP cookies. */
   accept(link: Link, kind: LinkKind, remoteAddress: string, remotePort: number): void {
+    const fromAddress = this.pendingPerAddress.get(remoteAddress) ?? 0;
+    const d = DEFAULT_SERVER_OPTIONS;
+    if (
+      this.pendingLinks.size >= (this.s.maxPendingHandshakes ?? d.maxPendingHandshakes) ||
+      fromAddress >= (this.s.maxPendingHandshakesPerAddress ?? d.maxPendingHandshakesPerAddress)
+    ) {
+      // No answer: a flood of new links costs us a counter, never a reply or a timer.
+      this.stats.handshakesOverLimit++;
+      link.close('too many handshakes in flight');
+      return;
+    }
     this.pendingLinks.add(link);
+    this.pendingPerAddress.set(remoteAddress, fromAddress + 1);
+    const forget = (): boolean => {
+      if (!this.pendingLinks.delete(link)) return false;
+      const n = (this.pendingPerAddress.get(remoteAddress) ?? 1) - 1;
+      if (n <= 0) this.pendingPerAddress.delete(remoteAddress);
+      else this.pendingPerAddress.set(remoteAddress, n);
+      return true;
+    };
     const timer = this.clock.setTimeout(() => {
-      if (!this.pendingLinks.delete(link)) return;
+      if (!forget()) return;
       this.stats.handshakeTimeouts++;
       link.close('handshake timeout');
     }, this.s.handshakeTimeoutMs);
     const done = () => {
-      this.pendingLinks.delete(link);
+      forget();
       timer.cancel();
     };
     link.setHandlers({
@@ -202,8 +246,9 @@ export class SessionLayer implements SessionHost {
   /** Stop accepting handshakes (shutdown). Existing sessions carry on until ended. */
   stopAccepting(): void {
     this.accepting = false;
-    for (const link of this.pendingLinks) link.close('shutting down');
+    for (const link of [...this.pendingLinks]) link.close('shutting down');
     this.pendingLinks.clear();
+    this.pendingPerAddress.clear();
   }
 
   /** Close every remaining session now (after the room layer ended what it could) and stop timers. */
@@ -227,6 +272,29 @@ export class SessionLayer implements SessionHost {
     else this.perAddress.set(session.remoteAddress, n);
   }
 
+  ending(session: ServerSession, code: number): void {
+    if (code === CloseCode.SLOW_CONSUMER) this.stats.slowConsumers++;
+    const banMs = this.s.floodBanMs ?? DEFAULT_SERVER_OPTIONS.floodBanSeconds * 1000;
+    if (code !== CloseCode.FLOODING || banMs <= 0) return;
+    const address = session.remoteAddress;
+    this.floodBans.delete(address); // re-insert: the map stays ordered by ban time
+    if (this.floodBans.size >= MAX_FLOOD_BANS) {
+      const oldest = this.floodBans.keys().next();
+      if (!oldest.done) this.floodBans.delete(oldest.value);
+    }
+    this.floodBans.set(address, this.clock.now() + banMs);
+    this.stats.floodBans++;
+  }
+
+  /** `true` while `address` is banned for flooding (expired bans are forgotten on the way). */
+  private banned(address: string): boolean {
+    const until = this.floodBans.get(address);
+    if (until === undefined) return false;
+    if (this.clock.now() < until) return true;
+    this.floodBans.delete(address);
+    return false;
+  }
+
   private open(link: Link, body: ConnectBody, remoteAddress: string): void {
     if (body.resume !== undefined) {
       const session = this.byResumeToken.get(body.resume);
@@ -244,6 +312,11 @@ export class SessionLayer implements SessionHost {
     }
     if (this.sessions.size >= this.s.maxSessions) {
       this.deny(link, SessionErrorCode.LIMIT_REACHED, 'too many sessions');
+      return;
+    }
+    if (this.banned(remoteAddress)) {
+      this.stats.bannedRefusals++;
+      this.deny(link, SessionErrorCode.RATE_LIMITED, 'this address flooded: try again later');
       return;
     }
     const fromAddress = this.perAddress.get(remoteAddress) ?? 0;
@@ -279,6 +352,10 @@ export class SessionLayer implements SessionHost {
     this.sweepTimer = this.clock.setTimeout(() => {
       const now = this.clock.now();
       for (const session of this.sessions.values()) session.checkIdle(now, this.s.idleTimeoutMs);
+      for (const [address, until] of this.floodBans) {
+        if (until > now) break; // ordered by ban time, and every ban lasts the same
+        this.floodBans.delete(address);
+      }
       this.scheduleSweep();
     }, every);
   }
