@@ -244,7 +244,7 @@ async function measureIdle(
   let server: ServerChild | undefined;
   let bots: BotChild[] = [];
   try {
-    server = startServer(target, { ...o, cpuProfileDir: undefined }, `${target}-idle`);
+    server = startServer(target, o, `${target}-idle`);
     const { url } = await server.next('ready', 20_000);
     await sleep(500);
     const before = await server.request({ cmd: 'mem' }, 'mem', 20_000);
