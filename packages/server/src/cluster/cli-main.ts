@@ -1,15 +1,19 @@
 #!/usr/bin/env node
 /**
- * The `netplay` executable: `netplay serve <rooms module> [options]` (see {@link USAGE}). Exit
+ * The `netplay` executable: `netplay serve <rooms module> [options]` (see {@link USAGE}), and
+ * `netplay loadtest [options]` (see `../cli/loadtest.ts`). Exit
  * codes: 0 after a clean shutdown or `--help`, 1 when the cluster fails to start, 2 for a bad
  * command line.
  * @module
  */
+import { runLoadtest } from '../cli/loadtest.js';
 import { VERSION } from '../index.js';
 import { parseServeArgs, USAGE, UsageError } from './cli.js';
 import { ClusterServer } from './manager.js';
 
 async function main(): Promise<number> {
+  // `netplay loadtest …` (src/cli/loadtest.ts); everything else is `serve`.
+  if (process.argv[2] === 'loadtest') return runLoadtest(process.argv.slice(3));
   let command: ReturnType<typeof parseServeArgs>;
   try {
     command = parseServeArgs(process.argv.slice(2), process.env);
@@ -20,6 +24,7 @@ async function main(): Promise<number> {
   }
   if (command.kind === 'help') {
     process.stdout.write(USAGE);
+    process.stdout.write('\nAlso: netplay loadtest [options]   load test a running server (netplay loadtest --help)\n');
     return 0;
   }
   if (command.kind === 'version') {
