@@ -10,7 +10,7 @@ import { decodeHandshake, encodeHandshake, HandshakeType } from '@netplay/transp
 import { connectWebSocket } from '@netplay/transport/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { signSeatToken } from '../packages/server/src/cluster/seat-token.js';
-import { next, nextMessage, recordingClient, startCluster } from './helpers/cluster.js';
+import { next, nextMessage, recordingClient, startCluster, until } from './helpers/cluster.js';
 
 const SECRET = new Uint8Array(32).fill(7);
 
@@ -26,6 +26,8 @@ describe('cluster on one machine (2 workers)', () => {
 
   afterEach(async () => {
     await Promise.all(rooms.splice(0).map((r) => r.leave().catch(() => {})));
+    // Placement depends on load: start each test from idle workers (as their heartbeats report).
+    await until(() => cluster.workers.every((w) => w.sessions === 0 && w.rooms === 0), 10_000, 'idle workers');
   });
 
   afterAll(async () => {

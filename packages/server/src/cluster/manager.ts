@@ -37,6 +37,12 @@ import { type ClusterServerOptions, type ResolvedClusterOptions, resolveClusterO
 import { type PlacementStrategy, placementStrategy } from './placement.js';
 import { WorkerSlot, type WorkerSlotState } from './worker-slot.js';
 
+/**
+ * Grace of a manager session whose link drops: it only carries a join or a listing, so a client
+ * that lost it simply asks again.
+ */
+const MANAGER_SESSION_GRACE_MS = 1000;
+
 /** Lifecycle of a {@link ClusterServer}. */
 export type ClusterState = 'idle' | 'starting' | 'listening' | 'shutting-down' | 'closed';
 
@@ -117,7 +123,7 @@ export class ClusterServer extends EventEmitter<ClusterEvents> {
         logger: o.logger,
         connection: s.connection,
         secret: o.secret,
-        reconnectGraceMs: 1000,
+        reconnectGraceMs: MANAGER_SESSION_GRACE_MS,
         idleTimeoutMs: s.idleTimeout ?? d.idleTimeout,
         handshakeTimeoutMs: s.handshakeTimeout ?? d.handshakeTimeout,
         drainTimeoutMs: s.shutdownTimeout ?? d.shutdownTimeout,
