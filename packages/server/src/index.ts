@@ -18,10 +18,13 @@
 
 export {
   CloseCode,
+  CodecError,
   type EntityId,
   type EntityState,
   type FieldSpec,
   type FieldValue,
+  InvalidOptionError,
+  NetplayError,
   type RoomListing,
   SessionError,
   SessionErrorCode,
