@@ -366,7 +366,7 @@ export function relayVerdicts(results: readonly RelayResult[]): RelayVerdict[] {
     }
     verdicts.push({
       target: `${r.target}: 1,000 clients connect and join in < 1 s`,
-      detail: `${r.idleClients} clients in ${f(r.joinMs, 0)} ms${r.idleClients < 1000 ? ' (fewer than 1,000: --quick)' : ''}`,
+      detail: `${r.idleClients} clients in ${f(r.joinMs, 0)} ms${r.idleClients < 1000 ? ' (fewer than 1,000: not a test of this target)' : ''}`,
       met: r.idleClients >= 1000 && r.joinMs < 1000,
     });
   }
