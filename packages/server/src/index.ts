@@ -91,7 +91,7 @@ export {
 } from './options.js';
 export { LocalRegistry } from './presence/local-registry.js';
 export { LocalPresence, type Presence, type PresenceListener } from './presence/presence.js';
-export type { BusHandler, ClusterRegistry, NodeEntry, RoomEntry } from './presence/registry.js';
+export type { BusHandler, ClusterRegistry, NodeEntry, RoomEntry, WorkerEntry } from './presence/registry.js';
 export {
   type MessageHandler,
   type PayloadValidator,

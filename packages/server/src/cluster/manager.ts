@@ -26,7 +26,7 @@ import {
 } from '@netplay/transport';
 import { DEFAULT_SERVER_OPTIONS } from '../options.js';
 import { LocalRegistry } from '../presence/local-registry.js';
-import type { ClusterRegistry, NodeEntry, RoomEntry } from '../presence/registry.js';
+import type { ClusterRegistry, NodeEntry, RoomEntry, WorkerEntry } from '../presence/registry.js';
 import { type LinkKind, SessionLayer } from '../session/session-layer.js';
 import { ClusterError, ClusterErrorCode } from './errors.js';
 import type { DirectMessage, PresenceMessage, ReserveRequest } from './ipc.js';
@@ -85,6 +85,8 @@ export class ClusterServer extends EventEmitter<ClusterEvents> {
   #listeners: ManagerListeners | undefined;
   #timers: ReturnType<typeof setInterval>[] = [];
   #state: ClusterState = 'idle';
+  /** Node ids seen in the registry at the last refresh. */
+  #knownNodes = new Set<string>();
   #shutdown: Promise<void> | undefined;
 
   /**
@@ -411,12 +413,26 @@ export class ClusterServer extends EventEmitter<ClusterEvents> {
     if (registry === undefined || this.#state === 'shutting-down' || this.#state === 'closed') return;
     try {
       await registry.publishNode(
-        { nodeId: this.nodeId, rooms: this.#localRooms(), updatedAt: Date.now() },
+        { nodeId: this.nodeId, workers: this.#workerEntries(), rooms: this.#localRooms(), updatedAt: Date.now() },
         this.options.registryTtl,
       );
+      this.#knownNodes = new Set((await registry.nodes()).map((n) => n.nodeId));
     } catch (error) {
       this.options.logger.warn('netplay cluster: registry update failed', error);
     }
+  }
+
+  #workerEntries(): WorkerEntry[] {
+    return this.#slots
+      .filter((slot) => slot.state === 'ready')
+      .map((slot) => ({
+        index: slot.index,
+        url: slot.url('websocket'),
+        udpUrl: slot.udpPort === undefined ? undefined : slot.url('udp'),
+        incarnation: slot.incarnation,
+        sessions: slot.report?.sessions ?? 0,
+        rooms: slot.report?.rooms ?? 0,
+      }));
   }
 
   // ---- health --------------------------------------------------------------------------------
@@ -441,7 +457,8 @@ export class ClusterServer extends EventEmitter<ClusterEvents> {
     const [node] = m.to.split('.', 1);
     if (node === this.nodeId) return this.#deliverLocal(m);
     const bus = this.#bus;
-    if (bus === undefined || node === undefined || node.length === 0) return false;
+    // Only live nodes are asked: an id naming no node must not leave a request waiting for a timeout.
+    if (bus === undefined || node === undefined || !this.#knownNodes.has(node)) return false;
     try {
       return await bus.request(node, 'direct', m);
     } catch {

@@ -17,10 +17,28 @@ export interface RoomEntry extends RoomListing {
   readonly available: boolean;
 }
 
+/** A worker as the registry lists it. */
+export interface WorkerEntry {
+  /** Worker index on its node. */
+  readonly index: number;
+  /** Where clients reach it over WebSocket (`ws://publicHost:port`). */
+  readonly url: string;
+  /** Where clients reach it over UDP, when UDP is on. */
+  readonly udpUrl: string | undefined;
+  /** Incarnation of the process on that port. */
+  readonly incarnation: number;
+  /** Sessions, from its last heartbeat. */
+  readonly sessions: number;
+  /** Rooms, from its last heartbeat. */
+  readonly rooms: number;
+}
+
 /** What one node (manager) publishes about itself. */
 export interface NodeEntry {
   /** Node id (random per manager start). */
   readonly nodeId: string;
+  /** Its live workers. */
+  readonly workers: readonly WorkerEntry[];
   /** Every room of the node's live workers. */
   readonly rooms: readonly RoomEntry[];
   /** When it was published (ms since the epoch). */
