@@ -29,6 +29,8 @@ export interface RoomClientOwner {
   readonly codec: PayloadCodec;
   /** Remove `client` from the room (not consented), tell the others, then end its session. */
   kick(client: RoomClient, code: number, reason: string): void;
+  /** Count one message sent to one member (for the room's statistics and metrics). */
+  countDelivery(): void;
 }
 
 /**
@@ -93,6 +95,7 @@ export class RoomClient<TUserData = unknown, TAuth = unknown> {
     if (this.#left) return;
     const bytes = encodeServerMessage(this.#owner.codec, { op: Op.Message, type, payload: payload ?? null });
     this.#session.send(channelFor('message', options?.reliable ?? true), bytes);
+    this.#owner.countDelivery();
   }
 
   /**
@@ -114,11 +117,12 @@ export class RoomClient<TUserData = unknown, TAuth = unknown> {
     if (this.#left || session.sendTracked === undefined) return false;
     const bytes = encodeServerMessage(this.#owner.codec, { op: Op.Message, type, payload: payload ?? null });
     const channel = options?.reliable === true ? DefaultChannel.Reliable : DefaultChannel.Unreliable;
+    this.#owner.countDelivery();
     return session.sendTracked(channel, bytes, onDelivery);
   }
 
-  /** @internal
-   * Send pre-encoded room-protocol bytes (shared between recipients; never modified).
+  /**
+   * @internal Send pre-encoded room-protocol bytes (shared between recipients; never modified).
    * For the room layer's fan-out; ignored after the member left.
    */
   sendEncoded(channel: number, bytes: Uint8Array): void {

@@ -308,6 +308,11 @@ export class RoomRuntime implements RoomControl, RoomClientOwner {
     this.maybeAutoDispose();
   }
 
+  /** {@link RoomClientOwner.countDelivery}: a message to one member (`client.send`). */
+  countDelivery(): void {
+    this.stats.deliveriesOut++;
+  }
+
   /** {@link RoomClientOwner.kick}: the room's code removed a member. */
   kick(client: RoomClient, code: number, reason: string): void {
     this.removeClient(client, false, { code, reason });
