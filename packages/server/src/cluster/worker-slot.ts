@@ -70,6 +70,8 @@ export class WorkerSlot {
   #quickCrashes = 0;
   #inflight = 0;
   #restartTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Resolves when the latest worker process has exited (a replacement waits for its port). */
+  #exited: Promise<unknown> = Promise.resolve();
 
   constructor(owner: SlotOwner, index: number) {
     this.#owner = owner;
@@ -153,6 +155,7 @@ export class WorkerSlot {
       );
       child.once('error', (error) => resolve(`failed: ${error.message}`));
     });
+    this.#exited = exited;
     void exited.then((reason) => {
       ipc.close(`worker ${this.index} ${reason}`);
       if (this.#child === child) this.#lost(reason);
@@ -298,11 +301,14 @@ export class WorkerSlot {
     }
     this.#restartTimer = setTimeout(() => {
       this.#restartTimer = undefined;
-      if (this.#state !== 'restarting') return;
-      this.restarts++;
-      this.start().catch((error: unknown) => {
-        this.#owner.logger.error(`netplay cluster: worker ${this.index} failed to restart`, error);
-        if (this.#state === 'restarting') this.#scheduleRestart();
+      // A killed (hung) worker may still hold the port for a moment: start once it is gone.
+      void this.#exited.then(() => {
+        if (this.#state !== 'restarting') return;
+        this.restarts++;
+        this.start().catch((error: unknown) => {
+          this.#owner.logger.error(`netplay cluster: worker ${this.index} failed to restart`, error);
+          if (this.#state === 'restarting') this.#scheduleRestart();
+        });
       });
     }, delay);
   }
