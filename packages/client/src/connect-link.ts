@@ -4,9 +4,15 @@
  * client has `network` conditions, the link is wrapped in the transport's `SimulatedLink`.
  * @module
  */
-import { connectBrowserWebSocket, type Link, type NetworkConditions, SimulatedLink } from '@netplay/transport';
-import { UnsupportedUrlError } from './errors.js';
-import { loadNodeLinks } from './node-links.js';
+import {
+  type ConnectToken,
+  connectBrowserWebSocket,
+  type Link,
+  type NetworkConditions,
+  SimulatedLink,
+} from '@netplay/transport';
+import { ConnectTokenError, UnsupportedUrlError } from './errors.js';
+import { loadNodeLinks, type NodeLinks, type SecureSession } from './node-links.js';
 import type { ResolvedClientOptions } from './options.js';
 
 /** A freshly opened link and how its handshake must run. */
@@ -18,6 +24,8 @@ export interface OpenedLink {
    * to `HANDSHAKE_PADDED_SIZE` and resent until answered.
    */
   readonly datagram: boolean;
+  /** The connect token's keys and counters when the link is encrypted (reuse them to resume). */
+  readonly secure: SecureSession | undefined;
 }
 
 /** Opens links for one client (counts them, for the simulator's per-link seed). */
@@ -33,10 +41,22 @@ export class LinkOpener {
   /**
    * Open a link to `url`.
    * @throws {@link UnsupportedUrlError} for a scheme this runtime cannot open; {@link LinkError} when
-   * the socket cannot be opened.
+   * the socket cannot be opened; {@link ConnectTokenError} when a `udp://` link needs a token and
+   * the token source fails.
+   * @param secure - the keys of the session being resumed (encrypted UDP): reused, not fetched again.
    */
-  async open(url: string): Promise<OpenedLink> {
+  async open(url: string, secure?: SecureSession): Promise<OpenedLink> {
     const scheme = schemeOf(url);
+    let session = secure;
+    let node: NodeLinks | undefined;
+    if (scheme === 'udp' && this.options.connectToken !== undefined) {
+      node = await loadNodeLinks();
+      if (node === undefined)
+        throw new UnsupportedUrlError(url, 'udp:// needs Node (use ws:// or wss:// in a browser)');
+      session ??= await this.secureSession(node, url);
+    } else {
+      session = undefined;
+    }
     let inner: Link;
     if (this.options.connect !== undefined) {
       inner = await this.options.connect(url);
@@ -48,12 +68,35 @@ export class LinkOpener {
       if (node === undefined)
         throw new UnsupportedUrlError(url, 'udp:// needs Node (use ws:// or wss:// in a browser)');
       const { host, port } = parseUdpUrl(url);
-      inner = await node.connectUdp({ host, port });
+      inner = await node.connectUdp({
+        host,
+        port,
+        // Room for the encryption overhead on top of a full-size packet.
+        ...(session === undefined ? {} : { maxDatagramSize: node.udpMaxDatagramSize + node.encryptionOverhead }),
+      });
     } else {
       throw new UnsupportedUrlError(url, 'expected a ws://, wss:// or udp:// URL');
     }
-    const link = this.simulate(inner);
-    return { link, datagram: scheme === 'udp' || !link.reliable };
+    const simulated = this.simulate(inner);
+    // Encryption sits above the (simulated) network: the simulator drops and delays sealed datagrams.
+    const link = session !== undefined && node !== undefined ? node.encrypt(simulated, session) : simulated;
+    return { link, datagram: scheme === 'udp' || !link.reliable, secure: session };
+  }
+
+  private async secureSession(node: NodeLinks, url: string): Promise<SecureSession> {
+    let token: ConnectToken;
+    try {
+      token = await this.options.connectToken!(url);
+    } catch (error) {
+      throw new ConnectTokenError(`the token source failed for ${url}: ${(error as Error).message}`, { cause: error });
+    }
+    try {
+      return node.secureSession(token);
+    } catch (error) {
+      throw new ConnectTokenError(`the token source answered an invalid token: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
   }
 
   private simulate(inner: Link): Link {

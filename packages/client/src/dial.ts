@@ -6,6 +6,7 @@
 import type { ConnectBody } from '@netplay/transport';
 import type { LinkOpener } from './connect-link.js';
 import { handshake } from './handshake.js';
+import type { SecureSession } from './node-links.js';
 import type { ResolvedClientOptions } from './options.js';
 import { SessionLink } from './session-link.js';
 
@@ -16,14 +17,17 @@ export interface DialedLink {
   readonly resumed: boolean;
 }
 
-/** Opens links and handshakes on them for one client. */
-export type Dialer = (url: string, body: ConnectBody) => Promise<DialedLink>;
+/**
+ * Opens links and handshakes on them for one client. `secure`: the connect token keys of the
+ * session being resumed over encrypted UDP (the link's `secure`), reused instead of a new token.
+ */
+export type Dialer = (url: string, body: ConnectBody, secure?: SecureSession) => Promise<DialedLink>;
 
 /** A {@link Dialer} over `opener` with the client's handshake options. */
 export function createDialer(opener: LinkOpener, options: ResolvedClientOptions): Dialer {
-  return async (url, body) => {
-    const opened = await opener.open(url);
-    const link = new SessionLink(opened.link);
+  return async (url, body, secure) => {
+    const opened = await opener.open(url, secure);
+    const link = new SessionLink(opened.link, opened.secure);
     const { resumed } = await handshake(link, {
       clock: options.clock,
       body,

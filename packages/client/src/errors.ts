@@ -11,6 +11,7 @@
  * | `LINK_ERROR` | {@link LinkError} | the socket could not be opened or failed |
  * | `INVALID_OPTION` | {@link InvalidOptionError} | a bad client option |
  * | `UNSUPPORTED_URL` | {@link UnsupportedUrlError} | a URL scheme this runtime cannot open (`udp://` in a browser, `http://`, …) |
+ * | `TOKEN_UNAVAILABLE` | {@link ConnectTokenError} | the `connectToken` / `tokenUrl` source failed or gave no valid token |
  * @module
  */
 import { NetplayError } from '@netplay/transport';
@@ -35,6 +36,8 @@ export {
 export const ClientErrorCode = {
   /** The URL's scheme cannot be opened in this runtime (`udp://` in a browser) or is not a Netplay scheme. */
   UNSUPPORTED_URL: 'UNSUPPORTED_URL',
+  /** No connect token for an encrypted UDP session: the token source failed or answered something else. */
+  TOKEN_UNAVAILABLE: 'TOKEN_UNAVAILABLE',
 } as const;
 
 /** One of the {@link ClientErrorCode} values. */
@@ -47,5 +50,12 @@ export class UnsupportedUrlError extends NetplayError {
   constructor(url: string, reason: string) {
     super(ClientErrorCode.UNSUPPORTED_URL, `cannot open ${url}: ${reason}`);
     this.url = url;
+  }
+}
+
+/** No connect token for an encrypted UDP session (the token source failed, or its answer is not a token). */
+export class ConnectTokenError extends NetplayError {
+  constructor(reason: string, options?: { cause?: unknown }) {
+    super(ClientErrorCode.TOKEN_UNAVAILABLE, `no connect token: ${reason}`, options);
   }
 }

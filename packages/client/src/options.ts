@@ -6,6 +6,7 @@
 import {
   type Clock,
   type ConnectionOptions,
+  type ConnectToken,
   InvalidOptionError,
   type Link,
   type NetworkConditions,
@@ -90,6 +91,19 @@ export interface ClientOptions {
    * simulator pair in tests, or over your own transport. Defaults to none (built-in connectors).
    */
   connect?: (url: string) => Promise<Link>;
+  /**
+   * Encrypted UDP: the connect token for a `udp://` URL (called with that URL, including a cluster
+   * redirect's), e.g. fetched from your own backend over HTTPS. With a token source every `udp://`
+   * session is encrypted and authenticated (ChaCha20-Poly1305, see docs/security.md); a resume
+   * reuses the session's token. Defaults to none (plain UDP).
+   */
+  connectToken?: (url: string) => Promise<ConnectToken>;
+  /**
+   * Encrypted UDP, shortcut for {@link ClientOptions.connectToken}: `POST` this URL (a Netplay
+   * server's `/netplay/token`, over `https://` in production) and use the token it answers.
+   * Ignored when `connectToken` is given. Defaults to none.
+   */
+  tokenUrl?: string;
 }
 
 /** Defaults of {@link ClientOptions}. */
@@ -113,6 +127,8 @@ export const DEFAULT_CLIENT_OPTIONS = {
   payloadLimits: undefined,
   logger: console,
   connect: undefined,
+  connectToken: undefined,
+  tokenUrl: undefined,
 } as const satisfies ClientOptions;
 
 /** {@link ReconnectOptions} with every default filled in. */
@@ -132,6 +148,8 @@ export interface ResolvedClientOptions {
   readonly payloadLimits: Partial<PayloadLimits> | undefined;
   readonly logger: Logger;
   readonly connect: ((url: string) => Promise<Link>) | undefined;
+  /** The token source (`connectToken`, or a fetch of `tokenUrl`), or `undefined` for plain UDP. */
+  readonly connectToken: ((url: string) => Promise<ConnectToken>) | undefined;
 }
 
 function positive(name: string, value: number): number {
@@ -173,6 +191,14 @@ export function resolveClientOptions(options: ClientOptions = {}): ResolvedClien
   if (options.connect !== undefined && typeof options.connect !== 'function') {
     throw new InvalidOptionError('connect', 'must be a function (url) => Promise<Link>');
   }
+  if (options.connectToken !== undefined && typeof options.connectToken !== 'function') {
+    throw new InvalidOptionError('connectToken', 'must be a function (url) => Promise<ConnectToken>');
+  }
+  if (options.tokenUrl !== undefined && !/^https?:\/\//i.test(String(options.tokenUrl))) {
+    throw new InvalidOptionError('tokenUrl', 'must be an http:// or https:// URL');
+  }
+  const connectToken =
+    options.connectToken ?? (options.tokenUrl === undefined ? undefined : fetchToken(options.tokenUrl));
   const network = options.network;
   if (network !== undefined && (network === null || typeof network !== 'object')) {
     throw new InvalidOptionError('network', 'must be an object of network conditions');
@@ -196,6 +222,16 @@ export function resolveClientOptions(options: ClientOptions = {}): ResolvedClien
     payloadLimits: options.payloadLimits,
     logger,
     connect: options.connect,
+    connectToken,
+  };
+}
+
+/** A token source that `POST`s `tokenUrl` (global `fetch`) and returns the JSON answer. */
+function fetchToken(tokenUrl: string): (url: string) => Promise<ConnectToken> {
+  return async () => {
+    const response = await fetch(tokenUrl, { method: 'POST', headers: { Accept: 'application/json' } });
+    if (!response.ok) throw new Error(`${tokenUrl} answered ${response.status}`);
+    return (await response.json()) as ConnectToken;
   };
 }
 

@@ -454,7 +454,7 @@ export class Room extends EventEmitter<RoomEvents> {
 
   private attempt(): void {
     const id = ++this.attemptId;
-    this.ctx.dial(this.ctx.url, { resume: this.info.resumeToken }).then(
+    this.ctx.dial(this.ctx.url, { resume: this.info.resumeToken }, this.session.currentLink.secure).then(
       ({ link, resumed }) => {
         if (id !== this.attemptId || this._state !== 'reconnecting') {
           link.close('obsolete');

@@ -5,6 +5,7 @@
  * that arrive before the `Peer` installs its handlers (right after Accept) are queued, not lost.
  * @module
  */
+
 import {
   decodeHandshake,
   type HandshakePacket,
@@ -13,6 +14,7 @@ import {
   type LinkCloseInfo,
   type LinkHandlers,
 } from '@netplay/transport';
+import type { SecureSession } from './node-links.js';
 
 /** Protocol datagrams kept while no handlers are installed; more are dropped. */
 const MAX_QUEUED = 256;
@@ -32,8 +34,12 @@ export class SessionLink implements Link {
   private closeInfo: LinkCloseInfo | undefined;
   private readonly closeListeners: ((info: LinkCloseInfo) => void)[] = [];
 
-  constructor(inner: Link) {
+  /** The connect token's keys when this link is encrypted UDP (a resume reuses them). */
+  readonly secure: SecureSession | undefined;
+
+  constructor(inner: Link, secure?: SecureSession) {
     this.inner = inner;
+    this.secure = secure;
     inner.setHandlers({
       onDatagram: (datagram) => this.onDatagram(datagram),
       onClose: (info) => this.onInnerClose(info),

@@ -30,6 +30,13 @@ export {
   SessionErrorCode,
   SnapshotSchema,
 } from '@netplay/transport';
+// Connect tokens for encrypted UDP, for a backend that issues them itself (same secret or key).
+export {
+  type ConnectToken,
+  deriveTokenKey,
+  type IssueConnectTokenOptions,
+  issueConnectToken,
+} from '@netplay/transport/node';
 export { ClusterError, ClusterErrorCode } from './cluster/errors.js';
 export {
   type ClusterEvents,
@@ -79,14 +86,18 @@ export { DEFAULT_MONITOR_OPTIONS, type MonitorOptions, type ResolvedMonitorOptio
 export type { MonitorHistoryPoint, MonitorTotals } from './monitor/sampler.js';
 export type { MonitorData, MonitorRoom, MonitorSession, MonitorWorker } from './monitor/snapshot.js';
 export {
+  type ConnectTokenOptions,
+  DEFAULT_CONNECT_TOKEN_OPTIONS,
   DEFAULT_RATE_LIMIT,
   DEFAULT_ROOM_OPTIONS,
   DEFAULT_SERVER_OPTIONS,
   type Logger,
   type RateLimitOptions,
+  type ResolvedConnectTokenOptions,
   type ResolvedServerOptions,
   type RoomDefinitionOptions,
   resolveServerOptions,
+  type SecureUdpMode,
   type ServerOptions,
 } from './options.js';
 export { LocalRegistry } from './presence/local-registry.js';
@@ -103,6 +114,7 @@ export { RoomClient, type SendOptions } from './room/room-client.js';
 export type { BroadcastOptions } from './room/room-control.js';
 export type { TickStats } from './room/tick-loop.js';
 export { type AcceptLinkInfo, Server, type ServerState, type ServerStats } from './server.js';
+export type { ConnectTokenStats } from './session/connect-tokens.js';
 export type { LinkKind, SessionLayerStats } from './session/session-layer.js';
 export type { DeliveryCallback } from './session/session-port.js';
 

@@ -3,7 +3,8 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
-import type { Server as HttpServer } from 'node:http';
+import type { Server as HttpServer, IncomingMessage } from 'node:http';
+import type { Server as HttpsServer, ServerOptions as HttpsServerOptions } from 'node:https';
 import {
   type Clock,
   type ConnectionOptions,
@@ -11,6 +12,7 @@ import {
   type PayloadLimits,
   realClock,
 } from '@netplay/transport';
+import { DEFAULT_TOKEN_LIFETIME_MS, deriveTokenKey, TOKEN_KEY_SIZE } from '@netplay/transport/node';
 import { type MonitorOptions, type ResolvedMonitorOptions, resolveMonitorOptions } from './monitor/options.js';
 
 /** Per-session rate limits (token buckets refilled continuously). */
@@ -28,6 +30,35 @@ export interface RateLimitOptions {
   floodFactor?: number;
 }
 
+/**
+ * How UDP sessions are secured. `'allow'` (default): a client that presents a connect token gets an
+ * encrypted, authenticated session (ChaCha20-Poly1305), others a plain one. `'require'`: UDP
+ * datagrams without a valid token are dropped (plain UDP refused). `'off'`: plain UDP only.
+ * WebSocket sessions are not affected (use `wss`: the `tls` or `server` option, or a TLS proxy).
+ */
+export type SecureUdpMode = 'allow' | 'require' | 'off';
+
+/** Connect tokens for encrypted UDP (see docs/security.md). */
+export interface ConnectTokenOptions {
+  /**
+   * 32-byte key that seals tokens. Defaults to one derived from `secret` (`deriveTokenKey(secret)`),
+   * so a backend or cluster worker sharing the secret issues and accepts the same tokens.
+   */
+  key?: Uint8Array;
+  /** Seconds a token may be used to open a session (the session outlives it). Defaults to 30. */
+  lifetime?: number;
+  /**
+   * Path of the issuing endpoint on the server's own HTTP server (`POST` → a `ConnectToken` as
+   * JSON), or `false` for none. Serve it over HTTPS (`tls` option or a TLS proxy): whoever reads the
+   * token can read the session. Defaults to `'/netplay/token'`.
+   */
+  endpoint?: string | false;
+  /** Decide whether a request to the endpoint gets a token (e.g. check a session cookie). Defaults to everyone. */
+  authorize?(request: IncomingMessage): boolean | Promise<boolean>;
+  /** Most tokens remembered at once (their counters and replay windows). Defaults to 2 × `maxSessions`. */
+  maxTokens?: number;
+}
+
 /** Where a logger is used; `console` fits. */
 export interface Logger {
   info(message: string, ...details: unknown[]): void;
@@ -43,8 +74,28 @@ export interface ServerOptions {
   host?: string;
   /** UDP port for UDP sessions; UDP is off when absent. 0 picks a free port. */
   udpPort?: number;
-  /** Attach to an existing HTTP server instead of creating one (`port` is then ignored). */
-  server?: HttpServer;
+  /**
+   * Attach to an existing HTTP or HTTPS server instead of creating one (`port` is then ignored; the
+   * built-in HTTP endpoints are not served on it, only WebSocket upgrades).
+   */
+  server?: HttpServer | HttpsServer;
+  /**
+   * TLS options (`key`, `cert`, …) of `node:https`: the server's own HTTP server becomes HTTPS and
+   * WebSocket becomes `wss`. Defaults to none (plain HTTP / `ws`; put a TLS proxy in front in production).
+   */
+  tls?: HttpsServerOptions;
+  /**
+   * Browser origins allowed to open a WebSocket (`Origin` header, e.g. `'https://game.example'`);
+   * others get `403`. Requests without `Origin` (non-browser clients) are not affected. Defaults to
+   * none (every origin allowed).
+   */
+  allowedOrigins?: readonly string[];
+  /** Largest WebSocket message accepted, in bytes (a larger one closes the socket, code 1009). Defaults to 65536. */
+  maxPayload?: number;
+  /** Encrypted UDP: see {@link SecureUdpMode}. Defaults to `'allow'`. */
+  secureUdp?: SecureUdpMode;
+  /** Connect tokens for encrypted UDP. */
+  connectTokens?: ConnectTokenOptions;
   /** URL path of the WebSocket endpoint. Defaults to `'/'` (any path). */
   path?: string;
   /** Time source for ticks, timeouts and grace periods. Defaults to the real clock. */
@@ -128,9 +179,26 @@ export const DEFAULT_SERVER_OPTIONS = {
   maxPendingHandshakesPerAddress: 32,
   floodBanSeconds: 10,
   maxRooms: 10_000,
+  maxPayload: 65_536,
+  secureUdp: 'allow',
   seatReservationTime: 15,
   shutdownTimeout: 2_000,
 } as const;
+
+/** Defaults of {@link ConnectTokenOptions} (`key` is derived from the server's secret; `maxTokens` is 2 × `maxSessions`). */
+export const DEFAULT_CONNECT_TOKEN_OPTIONS = {
+  lifetime: DEFAULT_TOKEN_LIFETIME_MS / 1000,
+  endpoint: '/netplay/token',
+} as const;
+
+/** {@link ConnectTokenOptions} with every default filled in. */
+export interface ResolvedConnectTokenOptions {
+  key: Uint8Array;
+  lifetime: number;
+  endpoint: string | false;
+  authorize: ((request: IncomingMessage) => boolean | Promise<boolean>) | undefined;
+  maxTokens: number;
+}
 
 /** Defaults of {@link RoomDefinitionOptions}. */
 export const DEFAULT_ROOM_OPTIONS = {
@@ -143,7 +211,12 @@ export interface ResolvedServerOptions {
   port: number;
   host: string;
   udpPort: number | undefined;
-  server: HttpServer | undefined;
+  server: HttpServer | HttpsServer | undefined;
+  tls: HttpsServerOptions | undefined;
+  allowedOrigins: readonly string[] | undefined;
+  maxPayload: number;
+  secureUdp: SecureUdpMode;
+  connectTokens: ResolvedConnectTokenOptions;
   path: string;
   clock: Clock;
   connection: ConnectionOptions | undefined;
@@ -197,11 +270,42 @@ export function resolveServerOptions(options: ServerOptions = {}): ResolvedServe
   const secret = options.secret ?? new Uint8Array(randomBytes(32));
   if (secret.length < 16) throw new InvalidOptionError('secret', 'must be at least 16 bytes (32 recommended)');
   const d = DEFAULT_SERVER_OPTIONS;
+  const secureUdp = options.secureUdp ?? d.secureUdp;
+  if (secureUdp !== 'allow' && secureUdp !== 'require' && secureUdp !== 'off') {
+    throw new InvalidOptionError('secureUdp', "must be 'allow', 'require' or 'off'");
+  }
+  const maxSessions = positive('maxSessions', options.maxSessions ?? d.maxSessions, true);
+  const t = options.connectTokens ?? {};
+  const tokenKey = t.key ?? deriveTokenKey(secret);
+  if (!(tokenKey instanceof Uint8Array) || tokenKey.length !== TOKEN_KEY_SIZE) {
+    throw new InvalidOptionError('connectTokens.key', `must be ${TOKEN_KEY_SIZE} bytes`);
+  }
+  const endpoint = t.endpoint ?? DEFAULT_CONNECT_TOKEN_OPTIONS.endpoint;
+  if (endpoint !== false && !(typeof endpoint === 'string' && endpoint.startsWith('/'))) {
+    throw new InvalidOptionError('connectTokens.endpoint', "must be a path starting with '/', or false");
+  }
+  if (t.authorize !== undefined && typeof t.authorize !== 'function') {
+    throw new InvalidOptionError('connectTokens.authorize', 'must be a function');
+  }
+  if (options.allowedOrigins !== undefined && !Array.isArray(options.allowedOrigins)) {
+    throw new InvalidOptionError('allowedOrigins', 'must be an array of origins');
+  }
   return {
     port: portNumber('port', options.port ?? d.port),
     host: options.host ?? d.host,
     udpPort: options.udpPort === undefined ? undefined : portNumber('udpPort', options.udpPort),
     server: options.server,
+    tls: options.tls,
+    allowedOrigins: options.allowedOrigins,
+    maxPayload: positive('maxPayload', options.maxPayload ?? d.maxPayload, true),
+    secureUdp,
+    connectTokens: {
+      key: tokenKey,
+      lifetime: positive('connectTokens.lifetime', t.lifetime ?? DEFAULT_CONNECT_TOKEN_OPTIONS.lifetime),
+      endpoint,
+      authorize: t.authorize,
+      maxTokens: positive('connectTokens.maxTokens', t.maxTokens ?? 2 * maxSessions, true),
+    },
     path: options.path ?? d.path,
     clock: options.clock ?? realClock,
     connection: options.connection,
@@ -209,7 +313,7 @@ export function resolveServerOptions(options: ServerOptions = {}): ResolvedServe
     reconnectGrace: positive('reconnectGrace', options.reconnectGrace ?? d.reconnectGrace),
     idleTimeout: positive('idleTimeout', options.idleTimeout ?? d.idleTimeout),
     handshakeTimeout: positive('handshakeTimeout', options.handshakeTimeout ?? d.handshakeTimeout),
-    maxSessions: positive('maxSessions', options.maxSessions ?? d.maxSessions, true),
+    maxSessions,
     maxSessionsPerAddress: positive(
       'maxSessionsPerAddress',
       options.maxSessionsPerAddress ?? d.maxSessionsPerAddress,

@@ -13,6 +13,7 @@
  * @module
  */
 import { createServer, type Server as HttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import {
   CloseCode,
@@ -23,7 +24,15 @@ import {
   type RoomListing,
   TransportErrorCode,
 } from '@netplay/transport';
-import { UdpLinkServer, WebSocketLinkServer } from '@netplay/transport/node';
+import {
+  type ConnectToken,
+  ENCRYPTION_OVERHEAD,
+  EncryptedLink,
+  issueConnectToken,
+  UDP_LINK_DEFAULTS,
+  UdpLinkServer,
+  WebSocketLinkServer,
+} from '@netplay/transport/node';
 import type { Registry } from 'prom-client';
 import { type HttpHandler, type HttpMethod, HttpRoutes } from './http/routes.js';
 import { Matchmaker, type MatchmakerStats } from './matchmaker/matchmaker.js';
@@ -39,6 +48,7 @@ import type { Presence } from './presence/presence.js';
 import type { Room } from './room/room.js';
 import type { RoomClient } from './room/room-client.js';
 import type { RoomClass } from './room/room-runtime.js';
+import { ConnectTokenRegistry, type ConnectTokenStats } from './session/connect-tokens.js';
 import {
   type LinkKind,
   SessionLayer,
@@ -72,6 +82,8 @@ export interface ServerStats {
   readonly rooms: number;
   readonly session: Readonly<SessionLayerStats>;
   readonly matchmaker: Readonly<MatchmakerStats>;
+  /** Connect tokens presented over UDP (`undefined` when `secureUdp` is `'off'`). */
+  readonly tokens: Readonly<ConnectTokenStats> | undefined;
 }
 
 /** Where a link given to {@link Server.acceptLink} comes from. */
@@ -91,6 +103,7 @@ export class Server {
   readonly #codec: PayloadCodec;
   readonly #matchmaker: Matchmaker;
   readonly #sessions: SessionLayer;
+  readonly #tokens: ConnectTokenRegistry | undefined;
   #http: HttpServer | undefined;
   #ws: WebSocketLinkServer | undefined;
   #udp: UdpLinkServer | undefined;
@@ -142,6 +155,12 @@ export class Server {
       ...(internals.idPrefix === undefined ? {} : { idPrefix: internals.idPrefix }),
       ...(internals.unknownResume === undefined ? {} : { unknownResume: internals.unknownResume }),
     });
+    this.#tokens =
+      o.secureUdp === 'off'
+        ? undefined
+        : new ConnectTokenRegistry(o.connectTokens.key, o.connectTokens.maxTokens, (id) =>
+            this.#sessions.tokenInUse(id),
+          );
   }
 
   /** @internal The room and session layers (for the cluster worker). */
@@ -192,10 +211,13 @@ export class Server {
     const o = this.options;
     this.#start();
     try {
-      const http = o.server ?? createServer((req, res) => this.#onHttpRequest(req, res));
-      this.#http = http;
+      const handler = (req: IncomingMessage, res: ServerResponse): void => this.#onHttpRequest(req, res);
+      const http = o.server ?? (o.tls === undefined ? createServer(handler) : createHttpsServer(o.tls, handler));
+      this.#http = http as HttpServer;
       this.#ws = await WebSocketLinkServer.listen({
         server: http,
+        maxPayload: o.maxPayload,
+        ...(o.allowedOrigins === undefined ? {} : { allowedOrigins: o.allowedOrigins }),
         ...(o.path === '/' ? {} : { path: o.path }),
         onLink: (link, request) =>
           this.acceptLink(link, {
@@ -204,12 +226,16 @@ export class Server {
             remotePort: request.remotePort,
           }),
       });
-      if (o.server === undefined) await listenHttp(http, o.port, o.host);
+      if (o.server === undefined) await listenHttp(http as HttpServer, o.port, o.host);
       if (o.udpPort !== undefined) {
         this.#udp = await UdpLinkServer.listen({
           port: o.udpPort,
           host: o.host,
           maxPeers: o.maxSessions + 1024,
+          // Room for the encryption overhead on top of a full-size packet.
+          ...(o.secureUdp === 'off'
+            ? {}
+            : { maxDatagramSize: UDP_LINK_DEFAULTS.maxDatagramSize + ENCRYPTION_OVERHEAD }),
           onLink: (link, remote) =>
             this.acceptLink(link, { kind: 'udp', remoteAddress: remote.address, remotePort: remote.port }),
           onError: (error) => o.logger.error('udp socket failed', error),
@@ -244,7 +270,34 @@ export class Server {
       return;
     }
     this.#start();
-    this.#sessions.accept(link, info.kind ?? 'websocket', info.remoteAddress ?? 'local', info.remotePort ?? 0);
+    const kind = info.kind ?? 'websocket';
+    const tokens = this.#tokens;
+    const accepted =
+      kind === 'udp' && tokens !== undefined
+        ? new EncryptedLink(link, {
+            role: 'server',
+            resolve: (sealed) => tokens.resolve(sealed),
+            plainFallback: this.options.secureUdp === 'allow',
+            onDrop: (reason) => tokens.stats.dropped[reason]++,
+          })
+        : link;
+    this.#sessions.accept(accepted, kind, info.remoteAddress ?? 'local', info.remotePort ?? 0);
+  }
+
+  /**
+   * Issue a connect token for an encrypted UDP session on this server (what `POST /netplay/token`
+   * answers). Hand it to the client over a secure channel only (HTTPS, `wss`). A backend that shares
+   * this server's `secret` (or `connectTokens.key`) can issue the same with `issueConnectToken` from
+   * `@netplay/transport/node`.
+   * @param url - the URL to put in the token (e.g. `udp://game.example:2568`).
+   * @throws {@link InvalidOptionError} when `secureUdp` is `'off'`.
+   */
+  issueConnectToken(url?: string): ConnectToken {
+    if (this.#tokens === undefined) throw new InvalidOptionError('secureUdp', "is 'off': no connect tokens");
+    return issueConnectToken(this.options.connectTokens.key, {
+      lifetimeMs: this.options.connectTokens.lifetime * 1000,
+      ...(url === undefined ? {} : { url }),
+    });
   }
 
   /** Public, unlocked rooms of type `name` with a free seat (all types when omitted). */
@@ -286,6 +339,7 @@ export class Server {
       rooms: this.#matchmaker.roomCount,
       session: this.#sessions.stats,
       matchmaker: this.#matchmaker.stats,
+      tokens: this.#tokens?.stats,
     };
   }
 
@@ -339,6 +393,11 @@ export class Server {
       json(res, 200, this.getAvailableRooms(url.searchParams.get('name') ?? ''));
       return;
     }
+    const endpoint = this.#tokens === undefined ? false : this.options.connectTokens.endpoint;
+    if (endpoint !== false && url.pathname === endpoint) {
+      this.#onTokenRequest(req, res);
+      return;
+    }
     if (this.#getMonitor()?.handle(req, res, url)) return;
     const route = this.#routes.match(req.method ?? 'GET', url.pathname);
     if (route !== undefined) {
@@ -359,6 +418,44 @@ export class Server {
       return;
     }
     json(res, 404, { error: 'not found' });
+  }
+
+  /** `POST <connectTokens.endpoint>`: a connect token for the UDP port, if `authorize` agrees. */
+  #onTokenRequest(req: IncomingMessage, res: ServerResponse): void {
+    req.resume(); // the body is not used: never buffer it
+    if (req.method !== 'POST') {
+      res.setHeader('Allow', 'POST');
+      json(res, 405, { error: 'method not allowed' });
+      return;
+    }
+    const udpPort = this.udpPort;
+    if (udpPort === undefined) {
+      json(res, 404, { error: 'no UDP port on this server' });
+      return;
+    }
+    const authorize = this.options.connectTokens.authorize;
+    const answer = (allowed: boolean): void => {
+      if (!allowed) {
+        json(res, 403, { error: 'forbidden' });
+        return;
+      }
+      const host = hostOf(req.headers.host) ?? this.options.host;
+      res.setHeader('Cache-Control', 'no-store');
+      json(res, 200, this.issueConnectToken(`udp://${host}:${udpPort}`));
+    };
+    if (authorize === undefined) {
+      answer(true);
+      return;
+    }
+    Promise.resolve()
+      .then(() => authorize(req))
+      .then(
+        (allowed) => answer(allowed === true),
+        (error: unknown) => {
+          this.options.logger.error('connectTokens.authorize failed', error);
+          if (!res.headersSent) json(res, 500, { error: 'internal error' });
+        },
+      );
   }
 
   /** The monitor (created on first use), or `undefined` when the `monitor` option is `false`. */
@@ -383,6 +480,13 @@ function json(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
   res.end(text);
+}
+
+/** The host name of a `Host` header (without port; IPv6 keeps its brackets), or `undefined` when absent or odd. */
+function hostOf(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]{1,253})(?::\d{1,5})?$/.exec(header.trim());
+  return m === null ? undefined : m[1];
 }
 
 function listenHttp(http: HttpServer, port: number, host: string): Promise<void> {

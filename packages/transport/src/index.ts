@@ -31,6 +31,9 @@ export {
 } from './connection-options.js';
 export type { ConnectionStats } from './connection-stats.js';
 export * from './errors.js';
+// The public part of a connect token for encrypted UDP (issuing and the EncryptedLink are Node-only:
+// `@netplay/transport/node`).
+export type { ConnectToken } from './link/connect-token-types.js';
 export type { Link, LinkCloseInfo, LinkHandlers } from './link/link.js';
 export {
   createMemoryLinkPair,

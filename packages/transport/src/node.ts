@@ -5,6 +5,34 @@
  */
 
 export {
+  CONNECT_TOKEN_VERSION,
+  type ConnectToken,
+  DEFAULT_TOKEN_LIFETIME_MS,
+  deriveTokenKey,
+  type IssueConnectTokenOptions,
+  issueConnectToken,
+  type OpenedConnectToken,
+  openConnectToken,
+  SEALED_TOKEN_SIZE,
+  TOKEN_KEY_SIZE,
+} from './link/connect-token.js';
+export {
+  type ClientEncryptionOptions,
+  ENCRYPTION_OVERHEAD,
+  type EncryptedDropReason,
+  EncryptedLink,
+  type EncryptedLinkStats,
+  type OpenFailure,
+  PacketOpener,
+  PacketSealer,
+  REPLAY_WINDOW,
+  SEALED_HEADER_SIZE,
+  SEALED_TYPE,
+  SecureChannel,
+  type ServerEncryptionOptions,
+  TOKEN_CONNECT_TYPE,
+} from './link/encrypted.js';
+export {
   connectUdp,
   UDP_LINK_DEFAULTS,
   type UdpConnectOptions,

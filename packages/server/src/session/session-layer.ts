@@ -127,6 +127,9 @@ export class SessionLayer implements SessionHost {
   private readonly perAddress = new Map<string, number>();
   private readonly pendingLinks = new Set<Link>();
   private readonly pendingPerAddress = new Map<string, number>();
+  /** Sessions by the connect token (encrypted UDP) they were opened with. */
+  private readonly tokenSessions = new Map<string, ServerSession>();
+  private readonly sessionTokens = new WeakMap<ServerSession, string>();
   /** Address → time (host clock) until which new sessions from it are refused. Insertion-ordered. */
   private readonly floodBans = new Map<string, number>();
   private sweepTimer: TimerHandle | undefined;
@@ -263,9 +266,16 @@ export class SessionLayer implements SessionHost {
     this.sweepTimer = undefined;
   }
 
+  /** `true` while a session opened with connect token `tokenId` is alive. */
+  tokenInUse(tokenId: string): boolean {
+    return this.tokenSessions.has(tokenId);
+  }
+
   release(session: ServerSession): void {
     if (this.sessions.get(session.id) !== session) return;
     this.sessions.delete(session.id);
+    const tokenId = this.sessionTokens.get(session);
+    if (tokenId !== undefined && this.tokenSessions.get(tokenId) === session) this.tokenSessions.delete(tokenId);
     this.byResumeToken.delete(session.resumeToken);
     const n = (this.perAddress.get(session.remoteAddress) ?? 1) - 1;
     if (n <= 0) this.perAddress.delete(session.remoteAddress);
@@ -296,8 +306,14 @@ export class SessionLayer implements SessionHost {
   }
 
   private open(link: Link, body: ConnectBody, remoteAddress: string): void {
+    const tokenId = tokenOf(link);
     if (body.resume !== undefined) {
       const session = this.byResumeToken.get(body.resume);
+      if (session !== undefined && this.sessionTokens.get(session) !== tokenId) {
+        // An encrypted session resumes only under its own connect token (proof of key possession).
+        this.deny(link, SessionErrorCode.INVALID_TOKEN, 'resume with the connect token of the session');
+        return;
+      }
       if (session === undefined || !session.resume(link)) {
         const code = session === undefined ? this.s.unknownResume?.(body.resume) : undefined;
         this.deny(link, code ?? SessionErrorCode.INVALID_TOKEN, 'unknown or expired resume token');
@@ -324,6 +340,10 @@ export class SessionLayer implements SessionHost {
       this.deny(link, SessionErrorCode.LIMIT_REACHED, 'too many sessions from this address');
       return;
     }
+    if (tokenId !== undefined && this.tokenSessions.has(tokenId)) {
+      this.deny(link, SessionErrorCode.INVALID_TOKEN, 'connect token already in use by another session');
+      return;
+    }
     if (body.seat !== undefined) {
       const refusal = this.s.seats ? this.s.seats.check(body.seat) : SessionErrorCode.INVALID_TOKEN;
       if (refusal !== undefined) {
@@ -337,6 +357,10 @@ export class SessionLayer implements SessionHost {
     this.sessions.set(session.id, session);
     this.byResumeToken.set(session.resumeToken, session);
     this.perAddress.set(remoteAddress, fromAddress + 1);
+    if (tokenId !== undefined) {
+      this.tokenSessions.set(tokenId, session);
+      this.sessionTokens.set(session, tokenId);
+    }
     this.stats.sessionsOpened++;
     if (body.seat !== undefined) this.s.seats?.seated(body.seat, session);
   }
@@ -359,6 +383,12 @@ export class SessionLayer implements SessionHost {
       this.scheduleSweep();
     }, every);
   }
+}
+
+/** The connect token an encrypted link is bound to (`EncryptedLink.tokenId`), if any. */
+function tokenOf(link: Link): string | undefined {
+  const id = (link as { readonly tokenId?: unknown }).tokenId;
+  return typeof id === 'string' ? id : undefined;
 }
 
 /** A random url-safe id of `bytes` random bytes. */

@@ -135,6 +135,13 @@ export interface WebSocketLinkServerCommonOptions extends WebSocketLinkOptions {
   maxPayload?: number;
   /** Most simultaneous links; further upgrade requests are answered `503`. Defaults to `10000`. */
   maxLinks?: number;
+  /**
+   * Origins (`scheme://host[:port]`, as browsers send them in the `Origin` header) allowed to open a
+   * link; an upgrade request from any other origin is answered `403`. Requests without an `Origin`
+   * header (non-browser clients, which could send any header anyway) are not affected. Defaults to
+   * none (every origin allowed).
+   */
+  allowedOrigins?: readonly string[];
 }
 
 /** Options of {@link WebSocketLinkServer.listen}: its own port, or attached to an HTTP(S) server. */
@@ -161,6 +168,8 @@ export interface WebSocketLinkServerStats {
   readonly linksAccepted: number;
   /** Upgrade requests refused because `maxLinks` links were open. */
   readonly refusedMaxLinks: number;
+  /** Upgrade requests refused (`403`) because their `Origin` is not in `allowedOrigins`. */
+  readonly refusedOrigin: number;
 }
 
 /**
@@ -178,7 +187,8 @@ export class WebSocketLinkServer {
   readonly #options: WebSocketLinkServerCommonOptions;
   readonly #maxLinks: number;
   readonly #linkOptions: WebSocketLinkOptions;
-  readonly #stats = { linksAccepted: 0, refusedMaxLinks: 0 };
+  readonly #stats = { linksAccepted: 0, refusedMaxLinks: 0, refusedOrigin: 0 };
+  readonly #allowedOrigins: ReadonlySet<string> | undefined;
   #closing: Promise<void> | undefined;
 
   private constructor(
@@ -191,6 +201,8 @@ export class WebSocketLinkServer {
     this.#options = options;
     this.#maxLinks = positiveInteger('maxLinks', options.maxLinks ?? WS_NODE_DEFAULTS.maxLinks);
     this.#linkOptions = { maxDatagramSize: validateMaxDatagramSize(options.maxDatagramSize) };
+    this.#allowedOrigins =
+      options.allowedOrigins === undefined ? undefined : new Set(options.allowedOrigins.map(normalizeOrigin));
     this.stats = this.#stats;
     this.#wss = new WebSocketServer({
       noServer: true,
@@ -278,6 +290,16 @@ export class WebSocketLinkServer {
       refuse(socket, 503, 'Service Unavailable');
       return;
     }
+    const origin = request.headers.origin;
+    if (
+      this.#allowedOrigins !== undefined &&
+      origin !== undefined &&
+      !this.#allowedOrigins.has(normalizeOrigin(origin))
+    ) {
+      this.#stats.refusedOrigin++;
+      refuse(socket, 403, 'Forbidden');
+      return;
+    }
     if (this.#links.size >= this.#maxLinks) {
       this.#stats.refusedMaxLinks++;
       refuse(socket, 503, 'Service Unavailable');
@@ -304,6 +326,11 @@ export class WebSocketLinkServer {
       request,
     });
   }
+}
+
+/** Origins compare case-insensitively and without a trailing slash. */
+function normalizeOrigin(origin: string): string {
+  return origin.trim().replace(/\/+$/, '').toLowerCase();
 }
 
 function pathOf(url: string | undefined): string {
