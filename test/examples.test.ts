@@ -2,12 +2,40 @@
  * The examples against real sockets on 127.0.0.1: the demo server (chat + arena) in-process on port
  * 0, real clients over WebSocket and over UDP. Tests wait on messages and events, never on sleeps.
  */
-import { Client, type Room, SessionError, SessionErrorCode } from '@netplay/client';
+import {
+  Client,
+  type DecodedSnapshot,
+  type EntityId,
+  type Room,
+  receiveSnapshots,
+  SessionError,
+  SessionErrorCode,
+  SnapshotDecoder,
+  SnapshotSchema,
+} from '@netplay/client';
 import { type RoomClient, Server, Room as ServerRoom } from '@netplay/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Bots, parseNetwork, startBots } from '../examples/arena/bots.js';
-import type { ArenaState, ArenaWelcome } from '../examples/arena/game.js';
-import { clampInput, DEFAULT_ARENA_CONFIG, movePlayer } from '../examples/arena/game.js';
+import {
+  ARENA_FIELDS,
+  type ArenaEntity,
+  type ArenaField,
+  type ArenaMeta,
+  type ArenaPlayer,
+  type ArenaTag,
+  type ArenaTagResult,
+  type ArenaWelcome,
+  clampInput,
+  DEFAULT_ARENA_CONFIG,
+  isArenaInputs,
+  MAX_INPUT_AHEAD,
+  movePlayer,
+  parseArenaMeta,
+  tagTarget,
+  toArenaPlayer,
+} from '../examples/arena/game.js';
+import { Pilot } from '../examples/arena/pilot.js';
+import type { ArenaRoom } from '../examples/arena/room.js';
 import { type ChatLine, type ChatRefusal, type ChatRelay, MAX_CHAT_LENGTH } from '../examples/chat/room.js';
 import { createDemoServer, type DemoServerOptions } from '../examples/demo/server.js';
 
@@ -52,6 +80,73 @@ function nextMessage<T>(room: Room, type: string, accept: (payload: T) => boolea
       resolve(payload);
     });
   });
+}
+
+/** A decoded arena snapshot with its players and meta parsed. */
+interface ArenaSnapshot extends DecodedSnapshot<ArenaField> {
+  players: ArenaPlayer[];
+  meta: ArenaMeta | undefined;
+}
+
+/** An arena member in a test: its room, its snapshot decoder, and waits on decoded snapshots. */
+interface ArenaMemberHandle {
+  room: Room;
+  decoder: SnapshotDecoder<ArenaField>;
+  /** The next decoded snapshot that `accept`s (stale ones are skipped). */
+  next(accept: (s: ArenaSnapshot) => boolean): Promise<ArenaSnapshot>;
+  onSnapshot(handler: (s: ArenaSnapshot) => void): void;
+}
+
+async function joinArena(url: string, options: Record<string, unknown>): Promise<ArenaMemberHandle> {
+  const room = await join(url, 'arena', options);
+  const decoder = new SnapshotDecoder<ArenaField>(ARENA_FIELDS);
+  const handlers = new Set<(s: ArenaSnapshot) => void>();
+  receiveSnapshots(room, decoder, (s) => {
+    if (s.stale) return;
+    const players: ArenaPlayer[] = [];
+    for (const [id, e] of s.entities) {
+      const p = toArenaPlayer(id, e);
+      if (p !== undefined) players.push(p);
+    }
+    const snapshot: ArenaSnapshot = { ...s, players, meta: parseArenaMeta(s.meta) };
+    for (const h of [...handlers]) h(snapshot);
+  });
+  return {
+    room,
+    decoder,
+    onSnapshot: (h) => handlers.add(h),
+    next: (accept) =>
+      new Promise((resolve) => {
+        const h = (s: ArenaSnapshot): void => {
+          if (!accept(s)) return;
+          handlers.delete(h);
+          resolve(s);
+        };
+        handlers.add(h);
+      }),
+  };
+}
+
+/** Resolves once `check()` holds (polled every 20 ms); rejects after `timeout` ms. */
+function until(check: () => boolean, timeout = 5000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const poll = setInterval(() => {
+      if (check()) {
+        clearInterval(poll);
+        resolve();
+      } else if (performance.now() - started > timeout) {
+        clearInterval(poll);
+        reject(new Error('condition not met in time'));
+      }
+    }, 20);
+  });
+}
+
+function sameEntities(a: ReadonlyMap<EntityId, unknown>, b: ReadonlyMap<EntityId, unknown>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [id, e] of a) if (JSON.stringify(e) !== JSON.stringify(b.get(id))) return false;
+  return true;
 }
 
 const nextRelay = (room: Room): Promise<{ payload: unknown; from: string }> =>
@@ -125,40 +220,64 @@ describe.each<Transport>(['websocket', 'udp'])('examples over %s', (transport) =
   });
 
   describe('arena', () => {
-    it('welcomes the player and an input moves it in the next snapshots', async () => {
+    it('welcomes the player; sequenced inputs move it once each, in order; snapshots carry the last one', async () => {
       const server = await startDemo();
-      const ana = await join(urlOf(server, transport), 'arena', { name: 'ana', color: '#FF0000' });
-      const welcome = await nextMessage<ArenaWelcome>(ana, 'welcome');
-      expect(welcome).toEqual({ id: ana.sessionId, config: DEFAULT_ARENA_CONFIG });
-      const first = await nextMessage<ArenaState>(ana, 'state', (s) => s.players.length === 1);
+      const ana = await joinArena(urlOf(server, transport), { name: 'ana', color: '#FF0000' });
+      const welcome = await nextMessage<ArenaWelcome>(ana.room, 'welcome');
+      expect(welcome).toEqual({ id: ana.room.sessionId, config: DEFAULT_ARENA_CONFIG });
+      const first = await ana.next((s) => s.players.length === 1);
       const start = first.players[0]!;
-      expect(start).toMatchObject({ id: ana.sessionId, name: 'ana', color: '#ff0000' });
+      expect(start).toMatchObject({ id: ana.room.sessionId, name: 'ana', color: '#ff0000', score: 0 });
+      expect(first.meta).toEqual([0, expect.any(Number), expect.any(Number)]);
 
-      const sentAt = performance.now();
-      ana.send('input', { dx: 1, dy: 0 });
-      const moved = await nextMessage<ArenaState>(ana, 'state', (s) => s.players[0]!.x > start.x);
-      const elapsed = (performance.now() - sentAt) / 1000;
-      expect(moved.tick).toBeGreaterThan(first.tick);
-      expect(moved.players[0]!.y).toBe(start.y);
-      // Fixed speed: no farther than `speed` × the time since the input was sent (plus the first
-      // tick's dt, which may start before the input arrived).
-      const { speed, tickRate } = DEFAULT_ARENA_CONFIG;
-      expect(moved.players[0]!.x - start.x).toBeLessThanOrEqual(speed * (elapsed + 2 / tickRate));
+      const config = DEFAULT_ARENA_CONFIG;
+      const step = 1 / config.inputRate;
+      let expected = { x: first.meta![1], y: first.meta![2] };
+      const right = (from: number, to: number): number[] => {
+        const m: number[] = [];
+        for (let seq = from; seq <= to; seq++) m.push(seq, 1, 0);
+        return m;
+      };
+      ana.room.send('input', right(1, 6), { reliable: false });
+      for (let i = 0; i < 6; i++) expected = movePlayer(expected, { dx: 1, dy: 0 }, step, config);
+      const moved = await ana.next((s) => s.meta?.[0] === 6);
+      expect(moved.meta).toEqual([6, expected.x, expected.y]);
+      // The entity is quantized to 0.1 on the wire; the meta is exact.
+      expect(Math.abs(moved.players[0]!.x - expected.x)).toBeLessThanOrEqual(0.05);
+      expect(moved.players[0]!.y).toBeCloseTo(start.y, 1);
+
+      // Copies of processed inputs are skipped; new ones apply once.
+      ana.room.send('input', right(3, 8), { reliable: false });
+      for (let i = 0; i < 2; i++) expected = movePlayer(expected, { dx: 1, dy: 0 }, step, config);
+      const again = await ana.next((s) => s.meta?.[0] === 8);
+      expect(again.meta).toEqual([8, expected.x, expected.y]);
     });
 
-    it('keeps players inside the bounds and clamps oversized inputs', async () => {
+    it('keeps players inside the bounds, clamps oversized inputs and bounds how far inputs run ahead', async () => {
       const server = await startDemo({ arena: { width: 200, height: 100, speed: 2000 } });
-      const ana = await join(urlOf(server, transport), 'arena', { name: 'ana' });
+      const ana = await joinArena(urlOf(server, transport), { name: 'ana' });
       const seen: { x: number; y: number }[] = [];
-      ana.onMessage<ArenaState>('state', (s) => {
+      await ana.next((s) => s.players.length === 1);
+      ana.onSnapshot((s) => {
         for (const p of s.players) seen.push({ x: p.x, y: p.y });
       });
-      await nextMessage<ArenaState>(ana, 'state', (s) => s.players.length === 1);
-      ana.send('input', { dx: 50, dy: -50 });
-      const corner = await nextMessage<ArenaState>(ana, 'state', (s) => s.players[0]!.x === 200);
-      await nextMessage<ArenaState>(ana, 'state', (s) => s.tick > corner.tick); // and stays there
-      ana.send('input', { dx: -1e9, dy: 1e9 });
-      await nextMessage<ArenaState>(ana, 'state', (s) => s.players[0]!.x === 0 && s.players[0]!.y === 100);
+      const many = (from: number, count: number, dx: number, dy: number): number[] => {
+        const m: number[] = [];
+        for (let seq = from; seq < from + count; seq++) m.push(seq, dx, dy);
+        return m;
+      };
+      // 32 inputs at once: only MAX_INPUT_AHEAD seconds of them apply now (the rest would need a resend).
+      ana.room.send('input', many(1, 32, 50, -50), { reliable: false });
+      const corner = await ana.next((s) => s.players[0]!.x === 200 && s.players[0]!.y === 0);
+      expect(corner.meta![0]).toBeLessThanOrEqual(Math.ceil(MAX_INPUT_AHEAD * DEFAULT_ARENA_CONFIG.inputRate) + 1);
+      await ana.next((s) => s.id > corner.id); // and stays there
+      // Like a real client, repeat the inputs not yet processed until they are.
+      const back = many(40, 30, -1e9, 1e9);
+      for (;;) {
+        ana.room.send('input', back, { reliable: false });
+        const s = await ana.next(() => true);
+        if (s.players[0]!.x === 0 && s.players[0]!.y === 100) break;
+      }
       expect(seen.length).toBeGreaterThan(3);
       for (const p of seen) {
         expect(p.x).toBeGreaterThanOrEqual(0);
@@ -170,17 +289,87 @@ describe.each<Transport>(['websocket', 'udp'])('examples over %s', (transport) =
 
     it('refuses a malformed input with INVALID_REQUEST and removes a player who leaves', async () => {
       const server = await startDemo();
-      const ana = await join(urlOf(server, transport), 'arena', { name: 'ana' });
-      const bob = await join(urlOf(server, transport), 'arena', { name: 'bob' });
-      await nextMessage<ArenaState>(ana, 'state', (s) => s.players.some((p) => p.id === bob.sessionId));
+      const ana = await joinArena(urlOf(server, transport), { name: 'ana' });
+      const bob = await joinArena(urlOf(server, transport), { name: 'bob' });
+      await ana.next((s) => s.players.some((p) => p.id === bob.room.sessionId));
 
-      const error = nextError(bob);
-      bob.send('input', { dx: 'left', dy: 0 });
+      const error = nextError(bob.room);
+      bob.room.send('input', { dx: 'left', dy: 0 });
       expect(await error).toMatchObject({ code: SessionErrorCode.INVALID_REQUEST });
+      const error2 = nextError(bob.room);
+      bob.room.send('input', [0, 1, 0]); // sequence numbers start at 1
+      expect(await error2).toMatchObject({ code: SessionErrorCode.INVALID_REQUEST });
 
-      await bob.leave();
-      const after = await nextMessage<ArenaState>(ana, 'state', (s) => s.players.length === 1);
-      expect(after.players[0]!.id).toBe(ana.sessionId);
+      await bob.room.leave();
+      const after = await ana.next((s) => s.players.length === 1);
+      expect(after.players[0]!.id).toBe(ana.room.sessionId);
+    });
+
+    it('sends delta snapshots by default, full ones on request (feel) or with the room option deltas: false', async () => {
+      const server = await startDemo();
+      const ana = await joinArena(urlOf(server, transport), { name: 'ana' });
+      await ana.next((s) => s.baselineId !== -1);
+      ana.room.send('feel', { deltas: false });
+      const full = await ana.next((s) => s.baselineId === -1);
+      // From then on every snapshot is full (a delta already in flight may still arrive first).
+      const after = await ana.next((s) => s.id > full.id + 1);
+      expect(after.baselineId).toBe(-1);
+      ana.room.send('feel', { deltas: true });
+      await ana.next((s) => s.baselineId !== -1);
+
+      const fullOnly = await startDemo({ arena: { deltas: false } });
+      const bob = await joinArena(urlOf(fullOnly, transport), { name: 'bob' });
+      bob.room.send('feel', { deltas: true });
+      await bob.next((s) => s.id >= 6);
+      expect(bob.decoder.stats.decodedDelta).toBe(0);
+      expect(bob.decoder.stats.decodedFull).toBeGreaterThan(3);
+    });
+
+    it('judges a tag with lag compensation at the time the tagger saw the target (a miss without)', async () => {
+      // A small arena: everyone is within TAG_RANGE of everyone.
+      const server = await startDemo({ arena: { width: 200, height: 150 } });
+      const url = urlOf(server, transport);
+      const ana = await joinArena(url, { name: 'ana' });
+      const bob = await joinArena(url, { name: 'bob' });
+      const bobId = bob.room.sessionId;
+      const start = (await ana.next((s) => s.players.some((p) => p.id === bobId))).players.find((p) => p.id === bobId)!;
+      // Bob runs across the arena (200 units/s, away from the nearer wall), inputs at 60 Hz.
+      const direction = { dx: start.x < 100 ? 1 : -1, dy: 0 };
+      const pilot = new Pilot(DEFAULT_ARENA_CONFIG);
+      bob.onSnapshot((s) => {
+        if (s.meta !== undefined) pilot.reconcile(s.meta, performance.now());
+      });
+      const run = setInterval(() => {
+        const m = pilot.update(performance.now(), direction);
+        if (m !== undefined) bob.room.send('input', m, { reliable: false });
+      }, 16);
+      try {
+        await bob.next((s) => s.meta !== undefined && s.meta[0] > 6); // moving
+        const seen = await ana.next(() => true);
+        const target = seen.players.find((p) => p.id === bobId)!;
+        await ana.next((s) => s.id >= seen.id + 4); // 200 ms later bob is ~40 units further
+        const tag = (compensate: boolean): Promise<ArenaTagResult> => {
+          const result = nextMessage<ArenaTagResult>(ana.room, 'tagged');
+          ana.room.send('tag', {
+            x: target.x,
+            y: target.y,
+            renderTime: seen.serverTime,
+            compensate,
+          } satisfies ArenaTag);
+          return result;
+        };
+        const hit = await tag(true);
+        expect(hit).toMatchObject({ by: ana.room.sessionId, target: bobId });
+        expect(hit.rewind).toBeGreaterThanOrEqual(150);
+        expect(hit.rewind).toBeLessThanOrEqual(500);
+        await ana.next((s) => s.id >= seen.id + 10); // past the tag cooldown
+        const miss = await tag(false);
+        expect(miss).toMatchObject({ target: null, rewind: 0 });
+        const scored = await ana.next((s) => s.players.some((p) => p.id === ana.room.sessionId && p.score === 1));
+        expect(scored.players.find((p) => p.id === bobId)?.score).toBe(0);
+      } finally {
+        clearInterval(run);
+      }
     });
 
     it('bots join, get snapshots and report stats', async () => {
@@ -192,14 +381,53 @@ describe.each<Transport>(['websocket', 'udp'])('examples over %s', (transport) =
         network: { latency: 5 },
       });
       botGroups.push(bots);
-      await Promise.all(bots.bots.map((b) => nextMessage<ArenaState>(b.room, 'state', (s) => s.players.length === 2)));
+      const arena = server.getRoom(bots.bots[0]!.room.roomId) as ArenaRoom;
       expect(new Set(bots.bots.map((b) => b.room.roomId)).size).toBe(1);
-      await Promise.all(bots.bots.map((b) => nextMessage<ArenaState>(b.room, 'state')));
+      await until(() => bots.bots.every((b) => b.decoder.latest?.entities.size === 2 && b.snapshots > 3));
       for (const b of bots.bots) {
-        expect(b.snapshots).toBeGreaterThan(0);
+        expect(b.snapshotBytes).toBeGreaterThan(0);
         expect(b.room.stats.rtt).toBeGreaterThan(0);
+        expect(arena.players.get(b.room.sessionId)!.lastInput).toBeGreaterThan(0);
       }
     });
+
+    it("a bot's delta snapshots and prediction converge to the room's state under 10 % simulated loss", async () => {
+      const server = await startDemo();
+      const bots = await startBots({
+        url: urlOf(server, transport),
+        count: 2,
+        wander: { min: 100, max: 300 },
+        network: { latency: 20, loss: 0.1, seed: 7 },
+      });
+      botGroups.push(bots);
+      const arena = server.getRoom(bots.bots[0]!.room.roomId) as ArenaRoom;
+      const bot = bots.bots[0]!;
+      await until(() => bot.snapshots >= 30); // ~1.5 s of wandering
+      for (const b of bots.bots) b.halt();
+      // Once every input is in, the room's world stands still: the bot's newest decoded snapshot
+      // must equal it exactly (quantized as on the wire), and its prediction the room's position.
+      const schema = new SnapshotSchema(ARENA_FIELDS);
+      const quantized = (): Map<EntityId, unknown> => {
+        const entities = new Map<string, ArenaEntity>();
+        for (const [id, m] of arena.players) entities.set(id, { ...m.player });
+        return schema.applyBody(schema.fullBody(schema.toWire(entities)));
+      };
+      await until(() => {
+        const latest = bot.decoder.latest;
+        const own = arena.players.get(bot.room.sessionId)!;
+        const predicted = bot.pilot.predicted;
+        return (
+          latest !== undefined &&
+          sameEntities(latest.entities, quantized()) &&
+          predicted !== undefined &&
+          predicted.x === own.player.x &&
+          predicted.y === own.player.y
+        );
+      }, 10_000);
+      expect(bot.decoder.stats.decodedDelta).toBeGreaterThan(10);
+      expect(arena.deltaSnapshots.stats.deltaSent).toBeGreaterThan(10);
+      if (transport === 'udp') expect(arena.deltaSnapshots.stats.lost).toBeGreaterThan(0);
+    }, 20_000);
   });
 });
 
@@ -211,6 +439,27 @@ describe('arena rules (pure)', () => {
     const config = { width: 100, height: 50, speed: 10 };
     expect(movePlayer({ x: 50, y: 25 }, { dx: 1, dy: 0 }, 0.5, config)).toEqual({ x: 55, y: 25 });
     expect(movePlayer({ x: 99, y: 1 }, { dx: 1, dy: -1 }, 10, config)).toEqual({ x: 100, y: 0 });
+  });
+
+  it('validates input messages and snapshot meta, and picks the tag target', () => {
+    expect(isArenaInputs([1, 1, 0, 2, -1, 0.5])).toBe(true);
+    expect(isArenaInputs([])).toBe(false);
+    expect(isArenaInputs([1, 1])).toBe(false);
+    expect(isArenaInputs([0, 1, 0])).toBe(false);
+    expect(isArenaInputs([1.5, 1, 0])).toBe(false);
+    expect(isArenaInputs([1, Number.NaN, 0])).toBe(false);
+    expect(isArenaInputs(new Array(33 * 3).fill(1))).toBe(false);
+    expect(parseArenaMeta([3, 1.5, 2])).toEqual([3, 1.5, 2]);
+    expect(parseArenaMeta([3, 'x', 2])).toBeUndefined();
+    expect(parseArenaMeta(null)).toBeUndefined();
+    const players = new Map([
+      ['me', { x: 0, y: 0 }],
+      ['near', { x: 10, y: 0 }],
+      ['nearer', { x: 5, y: 5 }],
+      ['far', { x: 100, y: 0 }],
+    ]);
+    expect(tagTarget(4, 4, players, 'me')).toBe('nearer');
+    expect(tagTarget(60, 0, players, 'me')).toBeUndefined();
   });
 
   it('parses the bots --network flag', () => {
@@ -282,8 +531,8 @@ describe('README', () => {
     const client = new Client(url, { network: { latency: 75, loss: 0.05, seed: 1 }, logger: quiet });
     const room = await client.joinOrCreate('arena', { name: 'laggy' });
     rooms.push(room);
-    await nextMessage<ArenaState>(room, 'state');
-    await nextMessage<ArenaState>(room, 'state');
+    await nextMessage(room, 'snapshot');
+    await nextMessage(room, 'snapshot');
     // ~150 ms (loopback adds ~0; the estimate may sit a fraction of a ms under, from ack-delay accounting).
     expect(room.stats.rtt).toBeGreaterThan(140);
   });

@@ -4,14 +4,14 @@
  * @module
  */
 import { Server, type ServerOptions } from '@netplay/server';
-import { type ArenaConfig, ArenaRoom } from '../arena/room.js';
+import { ArenaRoom, type ArenaRoomOptions } from '../arena/room.js';
 import { mountArenaPage } from '../arena/web/serve.js';
 import { ChatRoom } from '../chat/room.js';
 
 /** Options of {@link createDemoServer}. */
 export interface DemoServerOptions extends ServerOptions {
   /** Room options of `arena` rooms (size, speed, tick rate). Defaults to `DEFAULT_ARENA_CONFIG`. */
-  arena?: Partial<ArenaConfig>;
+  arena?: ArenaRoomOptions;
   /** Lines of chat history kept for late joiners. Defaults to 20. */
   chatHistory?: number;
   /**

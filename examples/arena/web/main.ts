@@ -1,26 +1,42 @@
 /**
- * The arena in a browser: a canvas, your player moved with the arrow keys or WASD, everyone else
- * drawn from the server's 20 Hz `state` snapshots through a {@link SnapshotBuffer} (interpolated
- * 100 ms behind), and controls that put the client's network simulator (`network` option) on the
- * connection: applying them reconnects to the same room with the new conditions.
+ * The arena in a browser, showing the game-feel helpers of `@netplay/client` with switches on the
+ * page: snapshots decoded by `receiveSnapshots` + `SnapshotDecoder` (delta or full, as the page
+ * asks the room), other players drawn through a `SnapshotInterpolator`, your own player predicted
+ * by a `Predictor` running the arena's pure `movePlayer`, and tags (Space, or a click) that the room
+ * judges with lag compensation. The network controls put the client's simulator (`network` option)
+ * on the connection: applying them reconnects to the same room with the new conditions.
  *
- * Bundled for the browser by `web/bundle.ts` (esbuild, at the demo server's start) and served at
- * `/arena/`. Your own player is predicted locally with the shared `movePlayer` and pulled gently
- * towards the server's position.
+ * Bundled for the browser by `web/serve.ts` (esbuild, on first request) and served at `/arena/`.
+ * The drawing logic without the DOM is {@link ArenaView} (`web/view.ts`).
  *
  * For tests, `window.arena` exposes what the page shows (see {@link ArenaPageState}).
  * @module
  */
-import { Client, type ClientNetworkOptions, type Room } from '@netplay/client';
+import { Client, type ClientNetworkOptions, type Room, receiveSnapshots, SnapshotDecoder } from '@netplay/client';
 import {
+  ARENA_FIELDS,
   type ArenaConfig,
+  type ArenaField,
   type ArenaInput,
-  type ArenaState,
+  type ArenaTag,
+  type ArenaTagResult,
   type ArenaWelcome,
   DEFAULT_ARENA_CONFIG,
-  movePlayer,
+  TAG_RANGE,
 } from '../game.js';
-import { type DrawnPlayer, SnapshotBuffer } from './interpolation.js';
+import { ArenaView, type ArenaViewFigures, type DrawnPlayer } from './view.js';
+
+/** The page's switches. */
+export interface ArenaToggles {
+  /** Ask the room for delta snapshots (else full ones). */
+  deltas: boolean;
+  /** Draw others interpolated (else the newest snapshot). */
+  interpolate: boolean;
+  /** Draw yourself predicted (else the server's position). */
+  predict: boolean;
+  /** Ask the room to judge tags at the time you saw (else at its present). */
+  compensate: boolean;
+}
 
 /** What `window.arena` exposes: the page's state as drawn. */
 export interface ArenaPageState {
@@ -28,12 +44,19 @@ export interface ArenaPageState {
   status: string;
   roomId: string | undefined;
   myId: string | undefined;
-  /** Players as drawn in the last frame (yours predicted, others interpolated). */
+  /** Players as drawn in the last frame (yours predicted or not, others interpolated or not). */
   players: DrawnPlayer[];
-  /** Snapshots received since the last (re)join. */
+  /** Snapshots decoded since the last (re)join. */
   snapshots: number;
   /** The network conditions in force. */
   network: ClientNetworkOptions | undefined;
+  toggles: ArenaToggles;
+  /** Live figures since the last (re)join. */
+  figures: ArenaViewFigures & { decoderMissingBaseline: number };
+  /** Your player: predicted position and the server's last reported one (`undefined` before the first snapshot). */
+  self: { predicted: { x: number; y: number } | undefined; server: { x: number; y: number } | undefined };
+  /** Your tags since the last (re)join: sent, hits, and the last result. */
+  tags: { sent: number; hits: number; last: ArenaTagResult | undefined };
 }
 
 declare global {
@@ -44,13 +67,21 @@ declare global {
 
 const BACKGROUND = '#10161d';
 const RADIUS = 14;
-const canvas = document.querySelector<HTMLCanvasElement>('#arena') as HTMLCanvasElement;
+const $ = <T extends HTMLElement>(selector: string): T => document.querySelector(selector) as T;
+const canvas = $<HTMLCanvasElement>('#arena');
 const g = canvas.getContext('2d') as CanvasRenderingContext2D;
-const statusEl = document.querySelector('#status') as HTMLElement;
-const statsEl = document.querySelector('#stats') as HTMLElement;
-const latencyEl = document.querySelector<HTMLInputElement>('#latency') as HTMLInputElement;
-const lossEl = document.querySelector<HTMLInputElement>('#loss') as HTMLInputElement;
-const applyEl = document.querySelector<HTMLButtonElement>('#apply') as HTMLButtonElement;
+const statusEl = $('#status');
+const statsEl = $('#stats');
+const feelStatsEl = $('#feel-stats');
+const latencyEl = $<HTMLInputElement>('#latency');
+const lossEl = $<HTMLInputElement>('#loss');
+const applyEl = $<HTMLButtonElement>('#apply');
+const toggleEls = {
+  deltas: $<HTMLInputElement>('#deltas'),
+  interpolate: $<HTMLInputElement>('#interpolate'),
+  predict: $<HTMLInputElement>('#predict'),
+  compensate: $<HTMLInputElement>('#compensate'),
+};
 const params = new URLSearchParams(location.search);
 const name = params.get('name') ?? `player-${Math.floor(Math.random() * 1000)}`;
 const serverUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}`;
@@ -62,16 +93,28 @@ const page: ArenaPageState = {
   players: [],
   snapshots: 0,
   network: undefined,
+  toggles: { deltas: true, interpolate: true, predict: true, compensate: true },
+  figures: {
+    snapshots: 0,
+    deltas: 0,
+    bytesPerSnapshot: 0,
+    corrections: 0,
+    interpolationDelay: 0,
+    viewDelay: 0,
+    decoderMissingBaseline: 0,
+  },
+  self: { predicted: undefined, server: undefined },
+  tags: { sent: 0, hits: 0, last: undefined },
 };
 window.arena = page;
 
 let room: Room | undefined;
 let config: ArenaConfig = { ...DEFAULT_ARENA_CONFIG };
-let buffer = new SnapshotBuffer({ tickRate: config.tickRate });
-let predicted: { x: number; y: number } | undefined;
-let latestOwn: { x: number; y: number } | undefined;
+let view: ArenaView | undefined;
+let decoder = new SnapshotDecoder<ArenaField>(ARENA_FIELDS);
 let input: ArenaInput = { dx: 0, dy: 0 };
-let snapshotTimes: number[] = [];
+/** Tag results being drawn (rings that fade). */
+const effects: { result: ArenaTagResult; at: number }[] = [];
 
 function setStatus(status: string): void {
   page.status = status;
@@ -102,26 +145,29 @@ async function connect(network: ClientNetworkOptions | undefined): Promise<void>
   }
   void previous?.leave().catch(() => {});
   room = joined;
-  buffer.clear();
-  predicted = undefined;
-  latestOwn = undefined;
+  const v = new ArenaView(joined.sessionId, config);
+  applyToggles(v);
+  view = v;
+  decoder = new SnapshotDecoder<ArenaField>(ARENA_FIELDS);
   page.snapshots = 0;
-  snapshotTimes = [];
+  page.tags = { sent: 0, hits: 0, last: undefined };
   page.roomId = joined.roomId;
   page.myId = joined.sessionId;
-  joined.onMessage('welcome', (payload) => {
-    const welcome = payload as ArenaWelcome;
+  joined.onMessage<ArenaWelcome>('welcome', (welcome) => {
     config = welcome.config;
-    buffer = new SnapshotBuffer({ tickRate: config.tickRate });
+    v.configure(config);
   });
-  joined.onMessage('state', (payload) => {
-    const state = payload as ArenaState;
-    const now = performance.now();
-    buffer.push(state, now);
+  joined.onMessage('snapshot', (payload) => v.countBytes(payload, performance.now()));
+  receiveSnapshots(joined, decoder, (snapshot) => {
+    v.onSnapshot(snapshot, performance.now(), joined.stats.rtt);
     page.snapshots++;
-    snapshotTimes.push(now);
-    const own = state.players.find((p) => p.id === joined.sessionId);
-    if (own !== undefined) latestOwn = { x: own.x, y: own.y };
+  });
+  joined.onMessage<ArenaTagResult>('tagged', (result) => {
+    effects.push({ result, at: performance.now() });
+    if (result.by === joined.sessionId) {
+      page.tags.last = result;
+      if (result.target !== null) page.tags.hits++;
+    }
   });
   joined.on('leave', (code, reason) => {
     if (room === joined) setStatus(`left (${code} ${reason})`);
@@ -129,15 +175,29 @@ async function connect(network: ClientNetworkOptions | undefined): Promise<void>
   joined.on('reconnecting', () => setStatus('reconnecting'));
   joined.on('reconnected', () => setStatus('joined'));
   joined.on('error', (error) => console.warn('arena:', error.message));
-  sendInput();
+  if (!page.toggles.deltas) joined.send('feel', { deltas: false });
   setStatus('joined');
 }
 
-function sendInput(): void {
-  if (room?.state === 'joined') room.send('input', input);
+// ---- switches -----------------------------------------------------------------------------------
+
+function applyToggles(v: ArenaView | undefined): void {
+  if (v === undefined) return;
+  v.interpolate = page.toggles.interpolate;
+  v.predict = page.toggles.predict;
 }
 
-// ---- keyboard ------------------------------------------------------------------------------------
+for (const [key, el] of Object.entries(toggleEls) as [keyof ArenaToggles, HTMLInputElement][]) {
+  el.checked = page.toggles[key];
+  el.addEventListener('change', () => {
+    page.toggles[key] = el.checked;
+    applyToggles(view);
+    if (key === 'deltas' && room?.state === 'joined') room.send('feel', { deltas: el.checked });
+    el.blur(); // keep the keys for the game
+  });
+}
+
+// ---- keyboard and mouse -------------------------------------------------------------------------
 
 const held = new Set<string>();
 const KEYS: Record<string, [number, number]> = {
@@ -159,15 +219,45 @@ function updateInput(): void {
     dx += x;
     dy += y;
   }
-  const next = { dx: Math.sign(dx), dy: Math.sign(dy) };
-  if (next.dx === input.dx && next.dy === input.dy) return;
-  input = next;
-  sendInput();
+  input = { dx: Math.sign(dx), dy: Math.sign(dy) };
 }
 
-const typing = (event: KeyboardEvent): boolean => event.target instanceof HTMLInputElement;
+/** Tag at (`x`, `y`) as drawn now. */
+function tagAt(x: number, y: number): void {
+  if (room?.state !== 'joined' || view === undefined) return;
+  const now = performance.now();
+  const renderTime = page.toggles.interpolate ? view.interp.renderTime(now) : (view.latest?.serverTime ?? Number.NaN);
+  const tag: ArenaTag = { x, y, renderTime, compensate: page.toggles.compensate };
+  room.send('tag', tag);
+  page.tags.sent++;
+}
+
+/** Space: tag the nearest other player as drawn, if one is within reach. */
+function tagNearest(): void {
+  const me = page.players.find((p) => p.own);
+  if (me === undefined) return;
+  let best: DrawnPlayer | undefined;
+  let bestDistance = TAG_RANGE;
+  for (const p of page.players) {
+    const d = Math.hypot(p.x - me.x, p.y - me.y);
+    if (!p.own && d <= bestDistance) {
+      best = p;
+      bestDistance = d;
+    }
+  }
+  if (best !== undefined) tagAt(best.x, best.y);
+}
+
+const typing = (event: KeyboardEvent): boolean =>
+  event.target instanceof HTMLInputElement && event.target.type !== 'checkbox';
 window.addEventListener('keydown', (event) => {
-  if (typing(event) || !(event.code in KEYS)) return;
+  if (typing(event)) return;
+  if (event.code === 'Space') {
+    event.preventDefault();
+    if (!event.repeat) tagNearest();
+    return;
+  }
+  if (!(event.code in KEYS)) return;
   event.preventDefault();
   held.add(event.code);
   updateInput();
@@ -180,6 +270,13 @@ window.addEventListener('keyup', (event) => {
 window.addEventListener('blur', () => {
   held.clear();
   updateInput();
+});
+canvas.addEventListener('mousedown', (event) => {
+  const rect = canvas.getBoundingClientRect();
+  tagAt(
+    ((event.clientX - rect.left) / rect.width) * canvas.width,
+    ((event.clientY - rect.top) / rect.height) * canvas.height,
+  );
 });
 
 // ---- network controls -------------------------------------------------------------------------------
@@ -194,41 +291,38 @@ applyEl.addEventListener('click', () => {
 
 // ---- frame ------------------------------------------------------------------------------------------
 
-let lastFrame = performance.now();
-
 function frame(now: number): void {
-  const dt = Math.min(0.1, (now - lastFrame) / 1000);
-  lastFrame = now;
-  const others = buffer.sample(now).filter((p) => p.id !== page.myId);
-  if (latestOwn !== undefined) {
-    predicted = predicted === undefined ? { ...latestOwn } : movePlayer(predicted, input, dt, config);
-    // Reconcile: the server is authoritative. Standing still, converge on its position; moving, only
-    // correct a large error (the server's position is an RTT behind the prediction while moving).
-    const ex = latestOwn.x - predicted.x;
-    const ey = latestOwn.y - predicted.y;
-    const moving = input.dx !== 0 || input.dy !== 0;
-    const pull = moving ? (Math.hypot(ex, ey) > config.speed * 0.5 ? 0.1 : 0) : 0.15;
-    predicted = { x: predicted.x + ex * pull, y: predicted.y + ey * pull };
+  const v = view;
+  if (v !== undefined) {
+    const message = v.update(now, input);
+    if (message !== undefined && room?.state === 'joined') room.send('input', message, { reliable: false });
+    page.players = v.players(now);
+    page.figures = { ...v.figures, decoderMissingBaseline: decoder.stats.missingBaseline };
+    page.self = { predicted: v.pilot.predicted, server: v.pilot.server };
   }
-  const mine = buffer.sample(now).find((p) => p.id === page.myId);
-  const players: DrawnPlayer[] =
-    mine !== undefined && predicted !== undefined ? [...others, { ...mine, ...predicted }] : others;
-  page.players = players;
-  draw(players);
-  while (snapshotTimes.length > 0 && (snapshotTimes[0] as number) < now - 1000) snapshotTimes.shift();
+  draw(page.players, now);
   const stats = room?.stats;
+  const f = page.figures;
   statsEl.textContent =
     stats === undefined
       ? ''
-      : `RTT ${stats.rtt.toFixed(0)} ms · loss ${(stats.packetLoss * 100).toFixed(1)} % · state ${snapshotTimes.length}/s · ` +
-        `${players.length} player${players.length === 1 ? '' : 's'}` +
+      : `RTT ${stats.rtt.toFixed(0)} ms · loss ${(stats.packetLoss * 100).toFixed(1)} % · ` +
+        `${page.players.length} player${page.players.length === 1 ? '' : 's'}` +
         (page.network === undefined
           ? ''
           : ` · simulating ${page.network.latency ?? 0} ms, ${((page.network.loss ?? 0) * 100).toFixed(0)} % loss`);
+  const last = page.tags.last;
+  feelStatsEl.textContent =
+    `snapshot ${f.bytesPerSnapshot.toFixed(0)} B/tick (${f.snapshots > 0 ? ((100 * f.deltas) / f.snapshots).toFixed(0) : 0} % deltas) · ` +
+    `prediction corrections ${f.corrections} · interpolation delay ${f.interpolationDelay.toFixed(0)} ms ` +
+    `(others drawn ${f.viewDelay.toFixed(0)} ms behind) · tags ${page.tags.hits}/${page.tags.sent}` +
+    (last === undefined
+      ? ''
+      : ` (last: ${last.target === null ? 'miss' : 'hit'}, rewound ${last.rewind.toFixed(0)} ms)`);
   requestAnimationFrame(frame);
 }
 
-function draw(players: readonly DrawnPlayer[]): void {
+function draw(players: readonly DrawnPlayer[], now: number): void {
   if (canvas.width !== config.width || canvas.height !== config.height) {
     canvas.width = config.width;
     canvas.height = config.height;
@@ -249,6 +343,24 @@ function draw(players: readonly DrawnPlayer[]): void {
     g.lineTo(canvas.width, y + 0.5);
     g.stroke();
   }
+  // Tags of the last 600 ms: a ring where the tagger aimed, green for a hit, grey for a miss.
+  while (effects.length > 0 && effects[0]!.at < now - 600) effects.shift();
+  for (const { result, at } of effects) {
+    const age = (now - at) / 600;
+    g.beginPath();
+    g.arc(result.x, result.y, RADIUS + 4 + age * 16, 0, Math.PI * 2);
+    g.lineWidth = 3;
+    g.strokeStyle = result.target === null ? `rgba(160,170,180,${1 - age})` : `rgba(80,230,120,${1 - age})`;
+    g.stroke();
+  }
+  const me = players.find((p) => p.own);
+  if (me !== undefined) {
+    g.beginPath();
+    g.arc(me.x, me.y, TAG_RANGE, 0, Math.PI * 2);
+    g.lineWidth = 1;
+    g.strokeStyle = '#1f2a36';
+    g.stroke();
+  }
   g.font = '12px system-ui, sans-serif';
   g.textAlign = 'center';
   for (const p of players) {
@@ -256,13 +368,13 @@ function draw(players: readonly DrawnPlayer[]): void {
     g.arc(p.x, p.y, RADIUS, 0, Math.PI * 2);
     g.fillStyle = p.color;
     g.fill();
-    if (p.id === page.myId) {
+    if (p.own) {
       g.lineWidth = 3;
       g.strokeStyle = '#ffffff';
       g.stroke();
     }
     g.fillStyle = '#d7dde4';
-    g.fillText(p.name, p.x, p.y - RADIUS - 6);
+    g.fillText(p.score > 0 ? `${p.name} · ${p.score}` : p.name, p.x, p.y - RADIUS - 6);
   }
 }
 
