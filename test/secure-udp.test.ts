@@ -128,7 +128,7 @@ describe('encrypted UDP sessions', () => {
     rooms.push(b);
     const got = relays(a, 20);
     for (let i = 0; i < 10; i++) b.relay(i);
-    const reconnected = new Promise((resolve) => a.once('reconnected', resolve));
+    const reconnected = new Promise<void>((resolve) => a.once('reconnected', () => resolve()));
     tap.links[0]!.close('killed');
     for (let i = 10; i < 20; i++) b.relay(i);
     await reconnected;
