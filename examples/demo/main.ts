@@ -49,7 +49,7 @@ console.log(`Netplay demo server listening (${server.options.host})
   play       ${http}/arena/   (the arena in your browser: open it in two tabs)
   monitor    ${http}/monitor${tokenQuery}   metrics: ${http}/metrics${tokenQuery}
   health     ${http}/health   rooms: ${http}/rooms
-rooms: chat (relay with history), arena (authoritative movement, 20 Hz snapshots)
+rooms: chat (relay with history), arena (authoritative movement, 20 Hz delta snapshots)
 
 try it, each in its own terminal:
   npx tsx examples/arena/bots.ts 4 --url ${ws}
