@@ -18,7 +18,7 @@ describe('the cluster rooms module on a single Server', () => {
 
   beforeAll(async () => {
     server = new Server({ host: '127.0.0.1', port: 0, logger: quiet });
-    expect(await loadRoomsModule(ROOMS, server)).toEqual(['arena', 'news']);
+    expect(await loadRoomsModule(ROOMS, server)).toEqual(['arena', 'crowd', 'news']);
     await server.listen();
     url = `ws://127.0.0.1:${server.port}`;
   });

@@ -38,6 +38,8 @@ export async function startCluster(options: Partial<ClusterServerOptions> = {}):
     port: 0,
     workers: 2,
     workerPorts: { from: ports[0]! },
+    // A test that dies before its shutdown leaves no orphaned worker for long.
+    orphanTimeout: 20_000,
     logger: quiet,
     ...options,
   });

@@ -9,14 +9,17 @@ import {
   type ConnectBody,
   InvalidOptionError,
   type JoinMethod,
+  LinkError,
   Op,
   PayloadCodec,
   type RoomListing,
   SessionError,
+  SessionErrorCode,
 } from '@netplay/transport';
 import { LinkOpener } from './connect-link.js';
 import { createDialer, type Dialer } from './dial.js';
 import { type ClientOptions, type ResolvedClientOptions, resolveClientOptions } from './options.js';
+import { backoffDelay } from './reconnect.js';
 import { Room } from './room.js';
 import { ClientSession } from './session.js';
 
@@ -60,7 +63,9 @@ export class Client {
   /**
    * Join a room of type `name` that has a free seat, or create one.
    * @throws {@link SessionError} when the server refuses (`ROOM_FULL`, `AUTH_FAILED`, …) or on
-   *   `TIMEOUT`; `LinkError` when the server cannot be reached.
+   *   `TIMEOUT`; `UNAVAILABLE` when the server (or the worker it redirected to) cannot be reached
+   *   or dropped the connection before the handshake, or has no worker ready — retried with
+   *   backoff within `joinRetry.budget` (10 s by default) first; the `LinkError` is its `cause`.
    */
   joinOrCreate(name: string, options: JoinOptions = {}): Promise<Room> {
     return this.joinRoom('joinOrCreate', name, options);
@@ -106,15 +111,31 @@ export class Client {
     if (options === null || typeof options !== 'object' || Array.isArray(options)) {
       throw new InvalidOptionError('options', 'join options must be a plain object');
     }
+    const retry = this.options.joinRetry;
+    const clock = this.options.clock;
+    const deadline = clock.now() + retry.budget;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.joinOnce(method, room, options);
+      } catch (error) {
+        if (!(error instanceof SessionError) || error.code !== SessionErrorCode.UNAVAILABLE) throw error;
+        const delay = backoffDelay(attempt, { ...retry, jitter: 0.5, random: this.options.reconnect.random });
+        if (clock.now() + delay > deadline) throw error;
+        await new Promise<void>((resolve) => clock.setTimeout(resolve, delay));
+      }
+    }
+  }
+
+  private async joinOnce(method: JoinMethod, room: string, options: JoinOptions): Promise<Room> {
     let url = this.url;
-    let session = await this.openSession(url, {});
+    let session = await this.openSession(url, {}).catch(unavailable(url));
     try {
       let reply = await session.request({ op: Op.Join, requestId: 0, method, room, options });
       if (reply.op === Op.Redirect) {
         // Cluster mode: the manager placed the room on a worker; take our seat there.
         session.close({ code: CloseCode.NORMAL, reason: 'redirected' });
         url = reply.url;
-        session = await this.openSession(url, { seat: reply.seat });
+        session = await this.openSession(url, { seat: reply.seat }).catch(unavailable(url));
         reply = await session.expect(0);
       }
       if (reply.op === Op.RequestError) throw new SessionError(reply.code, reply.message);
@@ -135,4 +156,12 @@ export class Client {
       requestTimeout: this.options.requestTimeout,
     });
   }
+}
+
+/** A link that could not be opened or closed before the handshake: the server is unavailable. */
+function unavailable(url: string): (error: unknown) => never {
+  return (error) => {
+    if (!(error instanceof LinkError)) throw error;
+    throw new SessionError(SessionErrorCode.UNAVAILABLE, `cannot reach ${url}: ${error.message}`, { cause: error });
+  };
 }

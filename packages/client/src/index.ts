@@ -56,6 +56,7 @@ export {
   type ClientNetworkOptions,
   type ClientOptions,
   DEFAULT_CLIENT_OPTIONS,
+  type JoinRetryOptions,
   type Logger,
   type ReconnectOptions,
   type ResolvedClientOptions,

@@ -56,6 +56,22 @@ export interface ReconnectOptions {
   random?: () => number;
 }
 
+/**
+ * Retrying a join while the server is unavailable: its port refuses connections or drops them
+ * before the handshake (a cluster manager restarting), or it answers `UNAVAILABLE` (no worker ready).
+ * Each such attempt fails fast with `SessionError` `UNAVAILABLE`; the join tries again after a
+ * backoff delay (exponential, jitter as in {@link ReconnectOptions}) until `budget` is spent, then
+ * rejects with that error.
+ */
+export interface JoinRetryOptions {
+  /** Milliseconds, from the first attempt, within which a new attempt may start; 0 = no retry. Defaults to `10000`. */
+  budget?: number;
+  /** Delay before the second attempt, in ms; each further attempt doubles it. Defaults to `200`. */
+  initialDelay?: number;
+  /** Longest delay between attempts, in ms. Defaults to `2000`. */
+  maxDelay?: number;
+}
+
 /** Options of a {@link Client}. Every field is optional; see {@link DEFAULT_CLIENT_OPTIONS}. */
 export interface ClientOptions {
   /** Time source of every timer (handshake, requests, idle check, backoff). Use a `VirtualClock` in tests. Defaults to `realClock`. */
@@ -79,6 +95,8 @@ export interface ClientOptions {
   idleTimeout?: number;
   /** Reconnection and resume. */
   reconnect?: ReconnectOptions;
+  /** Retrying joins while the server is unavailable (e.g. a cluster manager restarting). */
+  joinRetry?: JoinRetryOptions;
   /** Protocol options of every connection (`reliableLink` follows the link). Defaults to the transport's defaults. */
   connection?: ConnectionOptions;
   /** Limits on decoded msgpack payloads from the server. Defaults to the transport's `DEFAULT_PAYLOAD_LIMITS`. */
@@ -123,6 +141,7 @@ export const DEFAULT_CLIENT_OPTIONS = {
     jitter: 0.5,
     random: Math.random,
   },
+  joinRetry: { budget: 10_000, initialDelay: 200, maxDelay: 2000 },
   connection: undefined,
   payloadLimits: undefined,
   logger: console,
@@ -144,6 +163,7 @@ export interface ResolvedClientOptions {
   readonly leaveTimeout: number;
   readonly idleTimeout: number;
   readonly reconnect: Readonly<ResolvedReconnectOptions>;
+  readonly joinRetry: Readonly<Required<JoinRetryOptions>>;
   readonly connection: ConnectionOptions | undefined;
   readonly payloadLimits: Partial<PayloadLimits> | undefined;
   readonly logger: Logger;
@@ -184,6 +204,12 @@ export function resolveClientOptions(options: ClientOptions = {}): ResolvedClien
     throw new InvalidOptionError('reconnect.jitter', `must be in [0, 1], got ${r.jitter}`);
   }
   if (typeof r.random !== 'function') throw new InvalidOptionError('reconnect.random', 'must be a function');
+  const joinRetry = { ...d.joinRetry, ...stripUndefined(options.joinRetry ?? {}) };
+  if (!(typeof joinRetry.budget === 'number' && joinRetry.budget >= 0 && Number.isFinite(joinRetry.budget))) {
+    throw new InvalidOptionError('joinRetry.budget', `must be a finite number ≥ 0, got ${String(joinRetry.budget)}`);
+  }
+  positive('joinRetry.initialDelay', joinRetry.initialDelay);
+  positive('joinRetry.maxDelay', joinRetry.maxDelay);
   const logger = options.logger ?? d.logger;
   if (typeof logger.warn !== 'function' || typeof logger.error !== 'function') {
     throw new InvalidOptionError('logger', 'must have warn() and error()');
@@ -218,6 +244,7 @@ export function resolveClientOptions(options: ClientOptions = {}): ResolvedClien
     leaveTimeout: positive('leaveTimeout', options.leaveTimeout ?? d.leaveTimeout),
     idleTimeout: positive('idleTimeout', options.idleTimeout ?? d.idleTimeout),
     reconnect: Object.freeze(r),
+    joinRetry: Object.freeze(joinRetry),
     connection: options.connection,
     payloadLimits: options.payloadLimits,
     logger,

@@ -133,11 +133,63 @@ describe('joining', () => {
     expect(s.clock.now()).toBeGreaterThanOrEqual(3000);
   });
 
-  it('a link factory failure rejects the join', async () => {
+  it('a refused connection fails the join with UNAVAILABLE (the LinkError as cause) when joinRetry is off', async () => {
     const s = setup({
       connect: () => Promise.reject(new LinkError('refused')),
+      joinRetry: { budget: 0 },
     });
-    await expect(s.client.joinOrCreate('arena')).rejects.toBeInstanceOf(LinkError);
+    const error = await s.client.joinOrCreate('arena').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SessionError);
+    expect(error).toMatchObject({ code: SessionErrorCode.UNAVAILABLE });
+    expect((error as Error).cause).toBeInstanceOf(LinkError);
+  });
+
+  it('an unavailable server is retried with backoff within joinRetry.budget: refused, then UNAVAILABLE, then joined', async () => {
+    const clock = new VirtualClock();
+    const server = new ScriptedServer(clock);
+    const attempts: number[] = [];
+    let refuse = 2;
+    server.onSession = (session) => {
+      session.handle = (m) => {
+        if (m.op !== Op.Join) return;
+        if (attempts.length === 3) {
+          session.send({ op: Op.RequestError, requestId: m.requestId, code: 'UNAVAILABLE', message: 'no worker' });
+        } else {
+          session.send({ op: Op.Joined, requestId: m.requestId, info: session.info({ roomId: 'r' }) });
+        }
+      };
+    };
+    const client = new Client('ws://game.test:2567', {
+      clock,
+      logger: { warn: vi.fn(), error: vi.fn() },
+      reconnect: { random: () => 1 }, // no jitter: delays 200, 400, 800
+      connect: (url) => {
+        attempts.push(clock.now());
+        if (refuse-- > 0) return Promise.reject(new LinkError('refused'));
+        return server.connect(url);
+      },
+    });
+    const room = await drive(clock, client.joinOrCreate('arena'));
+    expect(room.roomId).toBe('r');
+    expect(attempts).toEqual([0, 200, 600, 1400]);
+  });
+
+  it('gives up with UNAVAILABLE once the next attempt would start after joinRetry.budget', async () => {
+    const clock = new VirtualClock();
+    const attempts: number[] = [];
+    const client = new Client('ws://game.test:2567', {
+      clock,
+      logger: { warn: vi.fn(), error: vi.fn() },
+      reconnect: { random: () => 1 },
+      joinRetry: { budget: 1000, initialDelay: 200, maxDelay: 300 },
+      connect: () => {
+        attempts.push(clock.now());
+        return Promise.reject(new LinkError('refused'));
+      },
+    });
+    const error = await drive(clock, client.joinById('r')).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: SessionErrorCode.UNAVAILABLE });
+    expect(attempts).toEqual([0, 200, 500, 800]);
   });
 
   it('messages sent with the Joined reply reach handlers registered after the await', async () => {

@@ -23,6 +23,25 @@ export interface WorkerInit {
   readonly secret: Uint8Array;
   readonly heartbeatInterval: number;
   readonly server: WorkerServerOptions;
+  /** Directory of the control sockets (see `control-socket.ts`): where a restarted manager finds the worker. */
+  readonly runDir: string;
+  /** Milliseconds the worker keeps running without a manager before it shuts down; 0 = for ever. */
+  readonly orphanTimeout: number;
+}
+
+/** A live worker as it introduces itself to a manager that adopts it (over its control socket). */
+export interface AdoptReply {
+  readonly nodeId: string;
+  readonly index: number;
+  readonly incarnation: number;
+  readonly pid: number;
+  readonly port: number;
+  readonly udpPort: number | undefined;
+  readonly roomTypes: string[];
+  /** Its load and rooms now (so the manager lists them and places rooms at once). */
+  readonly report: WorkerReport;
+  /** Milliseconds it has been without a manager. */
+  readonly orphanedFor: number;
 }
 
 /** A worker's load and rooms, sent on every heartbeat. */
@@ -79,6 +98,8 @@ export type WorkerRequests = {
   reserve: [ReserveRequest, ReserveReply];
   deliver: [DirectMessage, boolean];
   shutdown: [{ reason: string }, null];
+  /** A (re)started manager takes over a worker that lost its manager (control socket only). */
+  adopt: [{ managerPid: number }, AdoptReply];
 };
 /** Notices the manager sends a worker. */
 export type WorkerNotices = {

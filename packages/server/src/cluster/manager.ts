@@ -13,7 +13,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { access } from 'node:fs/promises';
+import { access, rmdir } from 'node:fs/promises';
 import {
   CloseCode,
   InvalidOptionError,
@@ -28,13 +28,14 @@ import { DEFAULT_SERVER_OPTIONS } from '../options.js';
 import { LocalRegistry } from '../presence/local-registry.js';
 import type { ClusterRegistry, NodeEntry, RoomEntry, WorkerEntry } from '../presence/registry.js';
 import { type LinkKind, SessionLayer } from '../session/session-layer.js';
+import { ensureRunDir } from './control-socket.js';
 import { ClusterError, ClusterErrorCode } from './errors.js';
 import type { DirectMessage, PresenceMessage, ReserveRequest } from './ipc.js';
 import { listenManager, type ManagerListeners } from './listeners.js';
 import { ManagerSessionEvents } from './manager-events.js';
 import { NodeBus, type RemoteSeat } from './node-bus.js';
 import { type ClusterServerOptions, type ResolvedClusterOptions, resolveClusterOptions } from './options.js';
-import { type PlacementStrategy, placementStrategy } from './placement.js';
+import { type PlacementStrategy, placementStrategy, type WorkerLoad } from './placement.js';
 import { WorkerSlot, type WorkerSlotState } from './worker-slot.js';
 
 /**
@@ -59,6 +60,8 @@ export interface WorkerInfo {
   readonly rooms: number;
   /** Mean event-loop delay over the last heartbeat, ms. */
   readonly eventLoopLag: number;
+  /** `true` when the worker was started by a manager that died, and adopted by this one. */
+  readonly adopted: boolean;
 }
 
 /** Events of a {@link ClusterServer} (node `EventEmitter`). */
@@ -73,8 +76,7 @@ export interface ClusterEvents {
 export class ClusterServer extends EventEmitter<ClusterEvents> {
   /** The resolved options. */
   readonly options: Readonly<ResolvedClusterOptions>;
-  /** This manager's node id in the registry (random per instance). */
-  readonly nodeId: string = randomBytes(4).toString('hex');
+  #nodeId: string = randomBytes(4).toString('hex');
   readonly #slots: WorkerSlot[];
   readonly #placement: PlacementStrategy;
   readonly #codec: PayloadCodec;
@@ -87,6 +89,7 @@ export class ClusterServer extends EventEmitter<ClusterEvents> {
   #state: ClusterState = 'idle';
   /** Node ids seen in the registry at the last refresh. */
   #knownNodes = new Set<string>();
+  #refreshing: Promise<Set<string>> | undefined;
   #shutdown: Promise<void> | undefined;
 
   /**
@@ -99,8 +102,11 @@ export class ClusterServer extends EventEmitter<ClusterEvents> {
     this.options = o;
     this.#placement = placementStrategy(o.placement);
     this.#codec = new PayloadCodec(o.server.payloadLimits ?? {});
+    const cluster = this;
     const owner = {
-      nodeId: this.nodeId,
+      get nodeId() {
+        return cluster.#nodeId;
+      },
       options: o,
       logger: o.logger,
       direct: (_slot: WorkerSlot, m: DirectMessage) => this.#direct(m),
@@ -135,6 +141,14 @@ export class ClusterServer extends EventEmitter<ClusterEvents> {
     this.#sessions = { websocket: layer('websocket'), udp: layer('udp') };
   }
 
+  /**
+   * This manager's node id in the registry: random per instance, or — when `listen()` adopted the
+   * workers of a manager that died — that manager's id (session ids and seat tokens carry it).
+   */
+  get nodeId(): string {
+    return this.#nodeId;
+  }
+
   /** Current lifecycle state. */
   get state(): ClusterState {
     return this.#state;
@@ -160,7 +174,11 @@ export class ClusterServer extends EventEmitter<ClusterEvents> {
    * @throws {@link ClusterError} `ROOMS_MODULE_NOT_FOUND` (missing or failing to import),
    *   `ROOMS_MODULE_EMPTY` (defines no room), `WORKER_START_FAILED` (e.g. a worker port is taken),
    *   `REGISTRY_ERROR` (Redis unreachable); a `LINK_ERROR` when the manager's port is taken.
-   *   Nothing is left running then.
+   *   Nothing it started is left running then (adopted workers are let go, still serving their rooms).
+   *
+   * With `adoptWorkers` (the default), workers left running by a manager that died (found on their
+   * control sockets in `runDir`) are adopted first — rooms, sessions and seats carry on, and this
+   * manager takes over that manager's node id — and only the missing ones are started.
    */
   async listen(): Promise<void> {
     if (this.#state !== 'idle') throw new InvalidOptionError('listen', `cluster is ${this.#state}`);
@@ -172,6 +190,8 @@ export class ClusterServer extends EventEmitter<ClusterEvents> {
           cause,
         });
       });
+      ensureRunDir(o.runDir);
+      const adopted = o.adoptWorkers ? await this.#adoptWorkers() : [];
       this.#registry = o.registry ?? (o.redis !== undefined ? await connectRedis(o.redis) : new LocalRegistry());
       this.#bus = new NodeBus(
         this.#registry,
@@ -184,7 +204,9 @@ export class ClusterServer extends EventEmitter<ClusterEvents> {
         o.ipcTimeout,
       );
       await this.#bus.start();
-      const started = await Promise.allSettled(this.#slots.map((slot) => slot.start()));
+      const started = await Promise.allSettled(
+        this.#slots.filter((slot) => !adopted.includes(slot)).map((slot) => slot.start()),
+      );
       const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed !== undefined) throw failed.reason;
       const s = o.server;
@@ -200,6 +222,7 @@ export class ClusterServer extends EventEmitter<ClusterEvents> {
         onError: (error) => o.logger.error('netplay cluster: udp socket failed', error),
       });
     } catch (error) {
+      for (const slot of this.#slots) if (slot.adopted) slot.release();
       await this.#stopAll('failed to start');
       this.#state = 'closed';
       throw error;
@@ -211,6 +234,48 @@ export class ClusterServer extends EventEmitter<ClusterEvents> {
     this.#timers.push(setInterval(() => void this.#publish(), publishEvery));
     await this.#publish();
     this.#state = 'listening';
+  }
+
+  /**
+   * Adopt the live workers of a manager that died (their control sockets in `runDir`). Returns the
+   * adopted slots. A worker of another node id than the first one adopted is shut down (a new one
+   * takes its port); a worker that refuses (it has a live manager) fails the start.
+   */
+  async #adoptWorkers(): Promise<WorkerSlot[]> {
+    const results = await Promise.allSettled(this.#slots.map((slot) => slot.adopt()));
+    const adopted: WorkerSlot[] = [];
+    let node: string | undefined;
+    let incarnation = 0;
+    for (const [i, r] of results.entries()) {
+      const slot = this.#slots[i]!;
+      if (r.status === 'rejected') {
+        // listen() lets every adopted worker go again.
+        throw new ClusterError(
+          ClusterErrorCode.WORKER_START_FAILED,
+          `worker ${i} (port ${slot.port}) answers to another live manager: is another cluster running on these ports?`,
+          { cause: r.reason },
+        );
+      }
+      const reply = r.value;
+      if (reply === undefined) continue;
+      node ??= reply.nodeId;
+      if (reply.nodeId !== node) {
+        await slot.stop('replaced: it belonged to another cluster node');
+        continue;
+      }
+      incarnation = Math.max(incarnation, reply.incarnation);
+      adopted.push(slot);
+      this.options.logger.warn(
+        `netplay cluster: adopted worker ${i} (port ${slot.port}, pid ${reply.pid}, ${reply.report.rooms} room(s), ` +
+          `${reply.report.sessions} session(s)) of node ${reply.nodeId}, without a manager for ${reply.orphanedFor} ms`,
+      );
+    }
+    if (node !== undefined) {
+      this.#nodeId = node;
+      // New workers of this node get an incarnation above every adopted one.
+      for (const slot of this.#slots) if (!adopted.includes(slot)) slot.incarnation = incarnation;
+    }
+    return adopted;
   }
 
   /**
@@ -253,6 +318,8 @@ export class ClusterServer extends EventEmitter<ClusterEvents> {
     ]);
     await this.#listeners?.close();
     await this.#bus?.stop();
+    // The workers removed their control sockets; the run directory goes too when nothing else is in it.
+    await rmdir(this.options.runDir).catch(() => {});
     const registry = this.#registry;
     if (registry !== undefined) {
       await registry.removeNode(this.nodeId).catch(() => {});
@@ -325,13 +392,41 @@ export class ClusterServer extends EventEmitter<ClusterEvents> {
     kind: LinkKind,
     remoteAddress: string,
   ): Promise<{ url: string; token: string }> {
-    const live = this.#slots.filter((s) => s.state === 'ready');
-    if (live.length === 0) throw new SessionError(SessionErrorCode.UNAVAILABLE, 'no worker is available; retry later');
-    const chosen = this.#placement.choose(
-      live.map((s) => s.load()),
-      { roomName: room, remoteAddress },
-    );
-    return this.#reserveLocal(chosen.index, { method: 'create', room, options }, kind);
+    const local = this.#slots.filter((s) => s.state === 'ready').map((s) => s.load());
+    const across = this.options.placeAcrossNodes;
+    // Other nodes' workers (from the registry, up to one refresh stale), indexed after ours.
+    const remote =
+      across === 'always' || (across === 'fallback' && local.length === 0) ? await this.#remoteWorkers() : [];
+    const offset = this.#slots.length;
+    const candidates = [...local, ...remote.map((r, i) => ({ ...r.load, index: offset + i }))];
+    if (candidates.length === 0) {
+      throw new SessionError(SessionErrorCode.UNAVAILABLE, 'no worker is available; retry later');
+    }
+    const chosen = this.#placement.choose(candidates, { roomName: room, remoteAddress });
+    const request: ReserveRequest = { method: 'create', room, options };
+    if (chosen.index < offset) return this.#reserveLocal(chosen.index, request, kind);
+    const there = remote[chosen.index - offset]!;
+    return this.#reserveOn(there.nodeId, there.worker, request, kind);
+  }
+
+  /** Live workers of the other nodes sharing the registry, with their load as last published. */
+  async #remoteWorkers(): Promise<{ nodeId: string; worker: number; load: WorkerLoad }[]> {
+    let nodes: NodeEntry[];
+    try {
+      nodes = (await this.#registry?.nodes()) ?? [];
+    } catch {
+      return [];
+    }
+    return nodes
+      .filter((n) => n.nodeId !== this.nodeId)
+      .sort((a, b) => (a.nodeId < b.nodeId ? -1 : 1))
+      .flatMap((n) =>
+        n.workers.map((w) => ({
+          nodeId: n.nodeId,
+          worker: w.index,
+          load: { index: w.index, connections: w.sessions, rooms: w.rooms, eventLoopLag: 0 },
+        })),
+      );
   }
 
   async #reserveOn(nodeId: string, worker: number, request: ReserveRequest, kind: LinkKind): Promise<RemoteSeat> {
@@ -422,6 +517,22 @@ export class ClusterServer extends EventEmitter<ClusterEvents> {
     }
   }
 
+  /** Read the registry's node ids now (concurrent callers share one read). */
+  #refreshKnownNodes(): Promise<Set<string>> {
+    this.#refreshing ??= (async () => {
+      try {
+        const nodes = await this.#registry?.nodes();
+        if (nodes !== undefined) this.#knownNodes = new Set(nodes.map((n) => n.nodeId));
+      } catch {
+        // Registry unavailable: keep what we knew.
+      } finally {
+        this.#refreshing = undefined;
+      }
+      return this.#knownNodes;
+    })();
+    return this.#refreshing;
+  }
+
   #workerEntries(): WorkerEntry[] {
     return this.#slots
       .filter((slot) => slot.state === 'ready')
@@ -457,8 +568,10 @@ export class ClusterServer extends EventEmitter<ClusterEvents> {
     const [node] = m.to.split('.', 1);
     if (node === this.nodeId) return this.#deliverLocal(m);
     const bus = this.#bus;
+    if (bus === undefined || node === undefined) return false;
     // Only live nodes are asked: an id naming no node must not leave a request waiting for a timeout.
-    if (bus === undefined || node === undefined || !this.#knownNodes.has(node)) return false;
+    // A node that joined since the last refresh is looked up once before giving up.
+    if (!this.#knownNodes.has(node) && !(await this.#refreshKnownNodes()).has(node)) return false;
     try {
       return await bus.request(node, 'direct', m);
     } catch {
@@ -496,6 +609,7 @@ function info(slot: WorkerSlot): WorkerInfo {
     sessions: r?.sessions ?? 0,
     rooms: r?.rooms ?? 0,
     eventLoopLag: r?.eventLoopLag.mean ?? 0,
+    adopted: slot.adopted,
   };
 }
 

@@ -3,8 +3,8 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
-import { availableParallelism } from 'node:os';
-import { isAbsolute, resolve } from 'node:path';
+import { availableParallelism, tmpdir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
 import { type ConnectionOptions, InvalidOptionError, type PayloadLimits } from '@netplay/transport';
 import type { Logger, RateLimitOptions } from '../options.js';
 import type { ClusterRegistry } from '../presence/registry.js';
@@ -88,6 +88,13 @@ export interface ClusterServerOptions {
   publicHost?: string;
   /** How a new room picks its worker. Defaults to `'least-connections'`. */
   placement?: PlacementOption;
+  /**
+   * Whether a new room may go to another node's worker (nodes sharing a registry, e.g. Redis):
+   * `'fallback'` only when this node has no live worker (all restarting), `'always'` the placement
+   * strategy weighs every node's workers (other nodes' load as last published, index ≥ `workers`),
+   * `'never'`. Defaults to `'fallback'`.
+   */
+  placeAcrossNodes?: 'fallback' | 'always' | 'never';
   /** Milliseconds between worker heartbeats (load reports). Defaults to 250. */
   heartbeatInterval?: number;
   /** A worker silent this many ms is declared hung, killed and replaced. Defaults to 1500. */
@@ -118,6 +125,22 @@ export interface ClusterServerOptions {
   server?: WorkerServerOptions;
   /** Extra `execArgv` for worker processes. Defaults to none. */
   execArgv?: string[];
+  /**
+   * Directory of the workers' control sockets (`worker-<index>.sock`, directory mode 0700), where a
+   * restarted manager finds the workers of one that died and adopts them. Defaults to
+   * `<os.tmpdir()>/netplay-<uid>-<first worker port>` (the worker ports identify a cluster on a machine).
+   */
+  runDir?: string;
+  /**
+   * On `listen()`, adopt the live workers found in `runDir` (left by a manager that died) instead of
+   * starting new ones: their rooms, sessions and seats carry on. Defaults to `true`.
+   */
+  adoptWorkers?: boolean;
+  /**
+   * Milliseconds a worker keeps running without a manager (it crashed and nobody restarted it)
+   * before it shuts down gracefully, so orphans do not live for ever. 0 = no limit. Defaults to 0.
+   */
+  orphanTimeout?: number;
   /** Where the manager reports worker deaths, restarts and errors. Defaults to `console`. */
   logger?: Logger;
 }
@@ -135,6 +158,9 @@ export const DEFAULT_CLUSTER_OPTIONS = {
   shutdownTimeout: 10_000,
   restartBackoff: { initialDelay: 500, maxDelay: 30_000, stableAfter: 10_000 },
   registryTtl: 5000,
+  adoptWorkers: true,
+  orphanTimeout: 0,
+  placeAcrossNodes: 'fallback',
 } as const satisfies Partial<ClusterServerOptions>;
 
 /** {@link ClusterServerOptions} with every default filled in. */
@@ -148,6 +174,7 @@ export interface ResolvedClusterOptions {
   workerUdpPorts: readonly number[] | undefined;
   publicHost: string;
   placement: PlacementOption;
+  placeAcrossNodes: 'fallback' | 'always' | 'never';
   heartbeatInterval: number;
   heartbeatTimeout: number;
   workerStartTimeout: number;
@@ -160,12 +187,27 @@ export interface ResolvedClusterOptions {
   registryTtl: number;
   server: WorkerServerOptions;
   execArgv: string[];
+  runDir: string;
+  adoptWorkers: boolean;
+  orphanTimeout: number;
   logger: Logger;
 }
 
 const positive = (name: string, value: number, integer = false): number => {
   if (!(typeof value === 'number' && value > 0 && (!integer || Number.isInteger(value)))) {
     throw new InvalidOptionError(name, integer ? 'must be a positive integer' : 'must be a positive number');
+  }
+  return value;
+};
+
+function oneOf<T extends string>(name: string, value: T, allowed: readonly T[]): T {
+  if (!allowed.includes(value)) throw new InvalidOptionError(name, `must be one of ${allowed.join(', ')}`);
+  return value;
+}
+
+const nonNegative = (name: string, value: number): number => {
+  if (!(typeof value === 'number' && Number.isFinite(value) && value >= 0)) {
+    throw new InvalidOptionError(name, 'must be a finite number >= 0');
   }
   return value;
 };
@@ -226,6 +268,11 @@ export function resolveClusterOptions(options: ClusterServerOptions): ResolvedCl
         : ports('workerUdpPorts', options.workerUdpPorts ?? { from: workerPorts[0]! }, workers),
     publicHost: options.publicHost ?? (wildcard ? '127.0.0.1' : host),
     placement: options.placement ?? d.placement,
+    placeAcrossNodes: oneOf('placeAcrossNodes', options.placeAcrossNodes ?? d.placeAcrossNodes, [
+      'fallback',
+      'always',
+      'never',
+    ] as const),
     heartbeatInterval,
     heartbeatTimeout,
     workerStartTimeout: positive('workerStartTimeout', options.workerStartTimeout ?? d.workerStartTimeout),
@@ -238,6 +285,9 @@ export function resolveClusterOptions(options: ClusterServerOptions): ResolvedCl
     registryTtl: positive('registryTtl', options.registryTtl ?? d.registryTtl),
     server: { ...options.server },
     execArgv: [...(options.execArgv ?? [])],
+    runDir: resolve(options.runDir ?? join(tmpdir(), `netplay-${process.getuid?.() ?? 'u'}-${workerPorts[0]}`)),
+    adoptWorkers: options.adoptWorkers ?? d.adoptWorkers,
+    orphanTimeout: nonNegative('orphanTimeout', options.orphanTimeout ?? d.orphanTimeout),
     logger: options.logger ?? console,
   };
 }

@@ -7,11 +7,14 @@
 import type { ChildProcess } from 'node:child_process';
 import type { RoomListing } from '@netplay/transport';
 import type { Logger } from '../options.js';
+import { type ControlChannel, controlChannel, controlSocketPath, dialControl } from './control-socket.js';
 import { ClusterError, ClusterErrorCode } from './errors.js';
 import { forkWorker } from './fork.js';
 import {
+  type AdoptReply,
   type DirectMessage,
   IpcEndpoint,
+  type IpcHandlers,
   type ManagerNotices,
   type ManagerRequests,
   type PresenceMessage,
@@ -46,6 +49,57 @@ export interface SlotOwner {
 
 type ManagerIpc = IpcEndpoint<WorkerRequests, WorkerNotices, ManagerRequests, ManagerNotices>;
 
+/** The worker process behind a slot: forked by this manager, or adopted from a dead one. */
+interface WorkerHandle {
+  readonly pid: number | undefined;
+  kill(signal: NodeJS.Signals): void;
+  /** `false` once the process has exited. */
+  alive(): boolean;
+}
+
+function forkedHandle(child: ChildProcess): WorkerHandle {
+  return {
+    pid: child.pid,
+    kill: (signal) => child.kill(signal),
+    alive: () => child.exitCode === null && child.signalCode === null,
+  };
+}
+
+function adoptedHandle(pid: number): WorkerHandle {
+  const alive = (): boolean => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === 'EPERM';
+    }
+  };
+  return {
+    pid,
+    kill: (signal) => {
+      try {
+        process.kill(pid, signal);
+      } catch {
+        // already gone
+      }
+    },
+    alive,
+  };
+}
+
+/** Resolves once `handle`'s process is gone (an adopted one is not our child: poll), killing it after `killAfter` ms. */
+async function gone(handle: WorkerHandle, killAfter: number): Promise<void> {
+  const killAt = Date.now() + killAfter;
+  let killed = false;
+  while (handle.alive()) {
+    if (!killed && Date.now() >= killAt) {
+      handle.kill('SIGKILL');
+      killed = true;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
 /** See the module description. */
 export class WorkerSlot {
   /** Worker index (0-based). */
@@ -64,8 +118,12 @@ export class WorkerSlot {
   restarts = 0;
   #state: WorkerSlotState = 'idle';
   readonly #owner: SlotOwner;
-  #child: ChildProcess | undefined;
+  #child: WorkerHandle | undefined;
   #ipc: ManagerIpc | undefined;
+  /** `true` when the current worker was adopted from a manager that died. */
+  #adopted = false;
+  /** The control connection of an adopted worker. */
+  #control: ControlChannel | undefined;
   #startedAt = 0;
   #quickCrashes = 0;
   #inflight = 0;
@@ -88,6 +146,11 @@ export class WorkerSlot {
   /** Process id of the current worker. */
   get pid(): number | undefined {
     return this.#child?.pid;
+  }
+
+  /** `true` when the current worker was started by a previous manager and adopted by this one. */
+  get adopted(): boolean {
+    return this.#adopted;
   }
 
   /** The URL clients of transport `kind` connect to. */
@@ -126,25 +189,15 @@ export class WorkerSlot {
     this.#state = 'starting';
     this.incarnation++;
     this.#startedAt = Date.now();
+    this.#adopted = false;
     const child = forkWorker(o.execArgv);
-    this.#child = child;
+    const handle = forkedHandle(child);
+    this.#child = handle;
     const ipc: ManagerIpc = new IpcEndpoint(
       (frame) => {
         if (child.connected) child.send(frame as object);
       },
-      {
-        requests: { direct: (message) => this.#owner.direct(this, message) },
-        notices: {
-          heartbeat: (report) => {
-            if (this.#child !== child) return;
-            this.report = report;
-            this.#inflight = 0;
-            this.lastHeartbeat = Date.now();
-            this.#owner.reported(this);
-          },
-          presence: (message) => this.#owner.presence(this, message),
-        },
-      },
+      this.#handlers(handle),
       o.ipcTimeout,
     );
     this.#ipc = ipc;
@@ -158,7 +211,7 @@ export class WorkerSlot {
     this.#exited = exited;
     void exited.then((reason) => {
       ipc.close(`worker ${this.index} ${reason}`);
-      if (this.#child === child) this.#lost(reason);
+      if (this.#child === handle) this.#lost(reason);
     });
     try {
       const init = ipc.request(
@@ -174,6 +227,8 @@ export class WorkerSlot {
           secret: o.secret,
           heartbeatInterval: o.heartbeatInterval,
           server: o.server,
+          runDir: o.runDir,
+          orphanTimeout: o.orphanTimeout,
         },
         o.workerStartTimeout,
       );
@@ -184,7 +239,7 @@ export class WorkerSlot {
         }),
       ]);
     } catch (cause) {
-      if (this.#child === child) this.#child = undefined;
+      if (this.#child === handle) this.#child = undefined;
       if ((this.#state as WorkerSlotState) === 'starting') this.#state = 'restarting';
       child.kill('SIGKILL');
       if (
@@ -207,6 +262,66 @@ export class WorkerSlot {
     this.#owner.ready(this);
   }
 
+  /**
+   * Adopt the live worker of a manager that died: connect to its control socket and ask it to
+   * answer to this manager from now on. Resolves with what it said about itself, or `undefined` when
+   * no worker listens there (none left, or a stale socket file). Rejects when a worker answers but
+   * refuses (it has a live manager).
+   */
+  async adopt(): Promise<AdoptReply | undefined> {
+    const o = this.#owner.options;
+    const socket = await dialControl(controlSocketPath(o.runDir, this.index), o.ipcTimeout);
+    if (socket === undefined) return undefined;
+    let handle: WorkerHandle | undefined;
+    const channel: ControlChannel = controlChannel(socket, (frame) => ipc.receive(frame));
+    const ipc: ManagerIpc = new IpcEndpoint(
+      (frame) => channel.send(frame),
+      this.#handlers(() => handle),
+      o.ipcTimeout,
+    );
+    void channel.closed.then(() => ipc.close(`worker ${this.index}: control connection closed`));
+    let reply: AdoptReply;
+    try {
+      reply = await ipc.request('adopt', { managerPid: process.pid });
+    } catch (error) {
+      channel.close();
+      throw error;
+    }
+    const adopted = adoptedHandle(reply.pid);
+    handle = adopted;
+    this.#child = adopted;
+    this.#ipc = ipc;
+    this.#control = channel;
+    this.#adopted = true;
+    this.incarnation = reply.incarnation;
+    this.report = reply.report;
+    this.#inflight = 0;
+    this.lastHeartbeat = Date.now();
+    this.#startedAt = Date.now();
+    // The process is not our child: its exit shows as its control connection closing.
+    this.#exited = channel.closed.then(() => gone(adopted, o.shutdownTimeout));
+    void channel.closed.then(() => {
+      if (this.#child === adopted) this.#lost('its control connection closed (worker exited)');
+    });
+    this.#state = 'ready';
+    this.#owner.ready(this);
+    return reply;
+  }
+
+  /**
+   * Let an adopted worker go without stopping it (this manager failed to start): it closes the
+   * control connection, and the worker waits, rooms running, for the next manager.
+   */
+  release(): void {
+    if (!this.#adopted || this.#child === undefined) return;
+    this.#state = 'stopped';
+    this.#child = undefined;
+    this.#ipc?.close('released');
+    this.#ipc = undefined;
+    this.#control?.close();
+    this.#control = undefined;
+  }
+
   /** Reserve a seat on this worker. Throws the worker's `SessionError` or a `ClusterError`. */
   async reserve(request: ReserveRequest): Promise<ReserveReply> {
     const ipc = this.#ipc;
@@ -224,6 +339,24 @@ export class WorkerSlot {
       this.report = { ...r, available, roomIds };
     }
     return reply;
+  }
+
+  /** What the worker behind this slot may ask and tell (only while `handle` is the current one). */
+  #handlers(handle: WorkerHandle | (() => WorkerHandle | undefined)): IpcHandlers<ManagerRequests, ManagerNotices> {
+    const current = (): boolean => this.#child === (typeof handle === 'function' ? handle() : handle);
+    return {
+      requests: { direct: (message) => this.#owner.direct(this, message) },
+      notices: {
+        heartbeat: (report) => {
+          if (!current()) return;
+          this.report = report;
+          this.#inflight = 0;
+          this.lastHeartbeat = Date.now();
+          this.#owner.reported(this);
+        },
+        presence: (message) => this.#owner.presence(this, message),
+      },
+    };
   }
 
   /** Deliver a direct message to a session of this worker; `false` when it is not here. */
@@ -254,11 +387,11 @@ export class WorkerSlot {
     this.#state = 'stopping';
     if (this.#restartTimer !== undefined) clearTimeout(this.#restartTimer);
     const child = this.#child;
-    if (child === undefined || child.exitCode !== null || child.signalCode !== null) {
+    if (child === undefined || !child.alive()) {
       this.#state = 'stopped';
       return;
     }
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const exited = this.#exited;
     const timeout = this.#owner.options.shutdownTimeout;
     const killer = setTimeout(() => child.kill('SIGKILL'), timeout);
     if (previous === 'ready') {

@@ -7,7 +7,7 @@
  * @module
  */
 import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
-import { CloseCode, SessionErrorCode } from '@netplay/transport';
+import { CloseCode, SessionError, SessionErrorCode } from '@netplay/transport';
 import type { Matchmaker } from '../matchmaker/matchmaker.js';
 import { DEFAULT_SERVER_OPTIONS } from '../options.js';
 import { LocalPresence } from '../presence/presence.js';
@@ -28,8 +28,14 @@ import type {
 import { loadRoomsModule } from './rooms-module.js';
 import { newSeatId, signSeatToken, verifySeatToken } from './seat-token.js';
 
-/** The worker's side of the IPC channel. */
+/** The worker's side of the IPC channel (or of its control socket). */
 export type WorkerIpc = IpcEndpoint<ManagerRequests, ManagerNotices, WorkerRequests, WorkerNotices>;
+
+/**
+ * The worker's way to its manager: the forked IPC channel, then the control socket of a manager
+ * that adopted it; `undefined` while it has none (the manager died and none came back yet).
+ */
+export type ManagerLink = () => WorkerIpc | undefined;
 
 interface Reservation {
   readonly seat: Seat;
@@ -50,11 +56,12 @@ export class ClusterWorker {
   readonly #prefix: string;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
 
-  private constructor(init: WorkerInit, ipc: WorkerIpc) {
+  private constructor(init: WorkerInit, manager: ManagerLink) {
     this.#init = init;
     this.#prefix = `${init.nodeId}.${init.index}.${init.incarnation}.`;
     this.presence = new LocalPresence(
-      (topic, data) => ipc.notify('presence', { topic, data }),
+      // Without a manager a publish reaches this worker's subscribers only (presence is at most once).
+      (topic, data) => manager()?.notify('presence', { topic, data }),
       (error) => console.error('netplay worker: a presence listener threw', error),
     );
     this.#server = new Server(
@@ -64,7 +71,26 @@ export class ClusterWorker {
         presence: this.presence,
         seats: { check: (token) => this.#checkSeat(token), seated: (token, session) => this.#seated(token, session) },
         unknownResume: (token) => this.#unknownResume(token),
-        remoteDirect: (from, to, payload, reliable) => ipc.request('direct', { from, to, payload, reliable }),
+        remoteDirect: (from, to, payload, reliable) => {
+          const ipc = manager();
+          if (ipc === undefined) {
+            return Promise.reject(
+              new SessionError(
+                SessionErrorCode.UNAVAILABLE,
+                `the cluster manager is down: no direct message to ${to} (on another worker) until it is back; retry`,
+              ),
+            );
+          }
+          return ipc.request('direct', { from, to, payload, reliable }).catch((error: unknown) => {
+            if (error instanceof SessionError) throw error;
+            // The manager went away (or hung) with the message in flight.
+            throw new SessionError(
+              SessionErrorCode.UNAVAILABLE,
+              `direct message to ${to} not delivered: the cluster manager did not answer; retry`,
+              { cause: error },
+            );
+          });
+        },
       },
     );
     this.#matchmaker = this.#server[SERVER_INTERNALS]().matchmaker;
@@ -74,13 +100,18 @@ export class ClusterWorker {
    * Load the rooms module, listen on the worker's port(s) and start the heartbeat.
    * @throws a `ClusterError` for a bad rooms module; a `LinkError` when a port cannot be bound.
    */
-  static async start(init: WorkerInit, ipc: WorkerIpc): Promise<ClusterWorker> {
-    const worker = new ClusterWorker(init, ipc);
+  static async start(init: WorkerInit, manager: ManagerLink): Promise<ClusterWorker> {
+    const worker = new ClusterWorker(init, manager);
     worker.roomTypes = await loadRoomsModule(init.rooms, worker.#server);
     await worker.#server.listen();
     worker.#lag.enable();
-    worker.#heartbeat = setInterval(() => ipc.notify('heartbeat', worker.report()), init.heartbeatInterval);
-    ipc.notify('heartbeat', worker.report());
+    const beat = (): void => {
+      const ipc = manager();
+      if (ipc !== undefined) ipc.notify('heartbeat', worker.report());
+      else worker.#lag.reset();
+    };
+    worker.#heartbeat = setInterval(beat, init.heartbeatInterval);
+    beat();
     return worker;
   }
 

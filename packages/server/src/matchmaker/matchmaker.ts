@@ -313,7 +313,11 @@ export class Matchmaker implements SessionEvents, RoomHost {
       (delivered) => {
         if (!delivered) unknown();
       },
-      (error: unknown) => this.logger.warn(`direct message to ${to} failed`, error),
+      (error: unknown) => {
+        // A refusal with a code (cluster: UNAVAILABLE while the manager is down) reaches the sender.
+        if (error instanceof SessionError) this.sendError(session, error.code, error.message);
+        else this.logger.warn(`direct message to ${to} failed`, error);
+      },
     );
   }
 
