@@ -33,7 +33,7 @@ import {
 } from './packet/packet-header.js';
 import { ReceivedPackets, ReceiveVerdict } from './packet/received-packets.js';
 import { RttEstimator } from './packet/rtt-estimator.js';
-import { type SentPacket, SentPackets, SentState } from './packet/sent-packets.js';
+import { releaseRefsArray, SentPackets, SentState } from './packet/sent-packets.js';
 import { seqDiff, seqGreaterThan } from './packet/sequence.js';
 
 /** Callbacks of a {@link Connection}. Exceptions thrown by them are caught and reported to `onError`. */
@@ -282,10 +282,11 @@ export class Connection {
     if (this.ackPending) t = Math.min(t, this.ackPendingSince + o.ackDelay);
     if (!o.reliableLink && this.inFlightPackets > 0) {
       const oldest = this.findOldestInFlight();
-      if (oldest !== undefined) {
-        t = Math.min(t, oldest.sentAt + this.rtt.rto());
-        if (this.hasLargestAcked && seqGreaterThan(this.largestAcked, oldest.sequence)) {
-          t = Math.min(t, oldest.sentAt + this.rtt.lossDelay());
+      if (oldest >= 0) {
+        const sentAt = this.sent.sentAt[oldest]!;
+        t = Math.min(t, sentAt + this.rtt.rto());
+        if (this.hasLargestAcked && seqGreaterThan(this.largestAcked, this.oldestInFlight)) {
+          t = Math.min(t, sentAt + this.rtt.lossDelay());
         }
       }
     }
@@ -299,12 +300,13 @@ export class Connection {
    */
   resendUnacked(): void {
     const span = this.inFlightSpan();
+    const sent = this.sent;
     for (let i = 0; i < span; i++) {
-      const p = this.sent.find((this.oldestInFlight + i) & 0xffff);
-      if (p === undefined || p.state !== SentState.InFlight) continue;
-      p.state = SentState.Lost;
+      const p = sent.find((this.oldestInFlight + i) & 0xffff);
+      if (p < 0 || sent.state[p] !== SentState.InFlight) continue;
+      sent.state[p] = SentState.Lost;
       this.inFlightPackets--;
-      this.cc?.onDiscarded(p.size);
+      this.cc?.onDiscarded(sent.size[p]!);
       this.notifyLost(p);
     }
     this.rtt.backoff = 0;
@@ -424,18 +426,19 @@ export class Connection {
     const r = this.received;
     writePacketHeader(b.view, type, seq, r.hasAny, r.latest, r.hasAny ? r.ackBits() : 0);
     const datagram = b.take();
-    const slot = this.sent.slotFor(seq);
-    if (slot.state === SentState.InFlight) this.declareLost(slot, now); // a lap old: it can no longer be acked
+    const sent = this.sent;
+    const slot = sent.slotFor(seq);
+    if (sent.state[slot] === SentState.InFlight) this.declareLost(slot, now); // a lap old: it can no longer be acked
     const ackEliciting = type !== PacketType.Ack;
     if (this.inFlightPackets === 0) this.oldestInFlight = seq;
-    slot.sequence = seq;
-    slot.sentAt = now;
-    slot.size = datagram.length;
-    slot.ackEliciting = ackEliciting;
-    slot.state = ackEliciting ? SentState.InFlight : SentState.Empty;
-    const refs = slot.refs;
-    slot.refs = b.refs;
-    b.refs = refs;
+    b.refs = sent.record(
+      slot,
+      seq,
+      now,
+      datagram.length,
+      ackEliciting ? SentState.InFlight : SentState.Empty,
+      b.refs,
+    );
     if (ackEliciting) {
       this.inFlightPackets++;
       this.cc?.onSent(datagram.length);
@@ -485,16 +488,17 @@ export class Connection {
   }
 
   private processAcks(ack: number, ackBits: number, now: number): void {
-    const newest = this.sent.find(ack);
-    if (newest !== undefined && (newest.state === SentState.InFlight || newest.state === SentState.Lost)) {
-      this.rtt.sample(now - newest.sentAt);
+    const sent = this.sent;
+    const newest = sent.find(ack);
+    if (newest >= 0 && (sent.state[newest] === SentState.InFlight || sent.state[newest] === SentState.Lost)) {
+      this.rtt.sample(now - sent.sentAt[newest]!);
       this.onPacketAcked(newest);
     }
     for (let i = 0; i < 32 && ackBits !== 0; i++) {
       if ((ackBits & (1 << i)) === 0) continue;
       ackBits &= ~(1 << i);
-      const p = this.sent.find((ack - 1 - i) & 0xffff);
-      if (p !== undefined && (p.state === SentState.InFlight || p.state === SentState.Lost)) this.onPacketAcked(p);
+      const p = sent.find((ack - 1 - i) & 0xffff);
+      if (p >= 0 && (sent.state[p] === SentState.InFlight || sent.state[p] === SentState.Lost)) this.onPacketAcked(p);
     }
     if (!this.hasLargestAcked || seqGreaterThan(ack, this.largestAcked)) {
       this.hasLargestAcked = true;
@@ -503,18 +507,21 @@ export class Connection {
     this.detectLosses(now);
   }
 
-  private onPacketAcked(p: SentPacket): void {
-    const wasInFlight = p.state === SentState.InFlight;
-    p.state = SentState.Acked;
+  private onPacketAcked(p: number): void {
+    const sent = this.sent;
+    const wasInFlight = sent.state[p] === SentState.InFlight;
+    sent.state[p] = SentState.Acked;
     if (wasInFlight) {
       this.inFlightPackets--;
       this._stats.packetsAcked++;
-      this.cc?.onAcked(p.size, p.sentAt);
+      this.cc?.onAcked(sent.size[p]!, sent.sentAt[p]!);
       this.lossWindow.record(false);
     } else {
       this._stats.spuriousLosses++;
     }
-    const refs = p.refs;
+    // Taken out of the ring before any callback runs (a callback may flush, and the ring may grow).
+    const refs = sent.takeRefs(p);
+    if (refs === undefined) return;
     for (let i = 0; i < refs.length; i++) {
       const ref = refs[i]!;
       const ch = this.byIndex[ref >>> 16]!;
@@ -522,19 +529,21 @@ export class Connection {
       if (ch instanceof ReliableOrderedChannel) ch.onAcked(ref & 0xffff);
       else if (wasInFlight) ch.onAcked(ref & 0xffff);
     }
+    releaseRefsArray(refs);
   }
 
-  private declareLost(p: SentPacket, now: number): void {
-    p.state = SentState.Lost;
+  private declareLost(p: number, now: number): void {
+    const sent = this.sent;
+    sent.state[p] = SentState.Lost;
     this.inFlightPackets--;
     this._stats.packetsLost++;
-    this.cc?.onLost(p.size, p.sentAt, now);
+    this.cc?.onLost(sent.size[p]!, sent.sentAt[p]!, now);
     this.lossWindow.record(true);
     this.notifyLost(p);
   }
 
-  private notifyLost(p: SentPacket): void {
-    const refs = p.refs;
+  private notifyLost(p: number): void {
+    const refs = this.sent.refs(p);
     for (let i = 0; i < refs.length; i++) {
       const ref = refs[i]!;
       this.byIndex[ref >>> 16]!.onLost(ref & 0xffff);
@@ -546,18 +555,20 @@ export class Connection {
     return seqDiff(this.nextSequence, this.oldestInFlight);
   }
 
-  private findOldestInFlight(): SentPacket | undefined {
+  /** Slot of the oldest packet in flight (and its sequence in `oldestInFlight`), or -1. */
+  private findOldestInFlight(): number {
     const span = this.inFlightSpan();
+    const sent = this.sent;
     for (let i = 0; i < span; i++) {
       const seq = (this.oldestInFlight + i) & 0xffff;
-      const p = this.sent.find(seq);
-      if (p !== undefined && p.state === SentState.InFlight) {
+      const p = sent.find(seq);
+      if (p >= 0 && sent.state[p] === SentState.InFlight) {
         this.oldestInFlight = seq;
         return p;
       }
     }
     this.oldestInFlight = this.nextSequence;
-    return undefined;
+    return -1;
   }
 
   /**
@@ -567,24 +578,25 @@ export class Connection {
    */
   private detectLosses(now: number): void {
     if (this.options.reliableLink || this.inFlightPackets === 0) return;
-    const first = this.findOldestInFlight();
-    if (first === undefined) return;
+    if (this.findOldestInFlight() < 0) return;
     const rto = this.rtt.rto();
     const lossDelay = this.rtt.lossDelay();
     let timedOut = false;
+    const sent = this.sent;
     const span = this.inFlightSpan();
     for (let i = 0; i < span; i++) {
       const seq = (this.oldestInFlight + i) & 0xffff;
-      const p = this.sent.find(seq);
-      if (p === undefined || p.state !== SentState.InFlight) continue;
+      const p = sent.find(seq);
+      if (p < 0 || sent.state[p] !== SentState.InFlight) continue;
+      const sentAt = sent.sentAt[p]!;
       // Deadlines are compared as `now >= sentAt + delay`, the same expression nextTimeout() schedules.
       if (this.hasLargestAcked && seqGreaterThan(this.largestAcked, seq)) {
-        if (seqDiff(this.largestAcked, seq) >= LOSS_PACKET_THRESHOLD || now >= p.sentAt + lossDelay) {
+        if (seqDiff(this.largestAcked, seq) >= LOSS_PACKET_THRESHOLD || now >= sentAt + lossDelay) {
           this.declareLost(p, now);
           continue;
         }
       }
-      if (now >= p.sentAt + rto) {
+      if (now >= sentAt + rto) {
         this.declareLost(p, now);
         timedOut = true;
       } else if (!this.hasLargestAcked || !seqGreaterThan(this.largestAcked, seq)) {

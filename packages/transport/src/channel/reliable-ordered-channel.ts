@@ -70,11 +70,11 @@ export class ReliableOrderedChannel {
 
   // ---- receive side.
   private nextDeliver = 0;
-  private readonly recvPayloads: (Uint8Array | undefined)[];
-  private readonly recvFragments: Int32Array;
-  private readonly recvSequences: Int32Array;
+  /** Out-of-order receive window, allocated when the first unit arrives out of order. */
+  private recv: ReceiveWindow | undefined;
   private buffered = 0;
-  private readonly assembler: FragmentAssembler;
+  /** Created with the first fragment. */
+  private assembler: FragmentAssembler | undefined;
   private failed = false;
 
   constructor(settings: ReliableChannelSettings, sink: ChannelSink) {
@@ -82,10 +82,6 @@ export class ReliableOrderedChannel {
     this.sink = sink;
     this.stats = createChannelStats(settings.id);
     this.maxUnits = 0x8000 - 2 * settings.window;
-    this.recvPayloads = new Array<Uint8Array | undefined>(settings.window).fill(undefined);
-    this.recvFragments = new Int32Array(settings.window);
-    this.recvSequences = new Int32Array(settings.window).fill(-1);
-    this.assembler = new FragmentAssembler(settings.maxMessageSize);
   }
 
   // ======================================================================= send side
@@ -289,13 +285,14 @@ export class ReliableOrderedChannel {
       return;
     }
     const slot = sequence & (this.s.window - 1);
-    if (this.recvSequences[slot] === sequence) {
+    const recv = (this.recv ??= createReceiveWindow(this.s.window));
+    if (recv.sequences[slot] === sequence) {
       this.stats.duplicatesDropped++;
       return;
     }
-    this.recvSequences[slot] = sequence;
-    this.recvPayloads[slot] = payload;
-    this.recvFragments[slot] = fragmentsRemaining;
+    recv.sequences[slot] = sequence;
+    recv.payloads[slot] = payload;
+    recv.fragments[slot] = fragmentsRemaining;
     this.buffered++;
     this.drain();
   }
@@ -307,13 +304,15 @@ export class ReliableOrderedChannel {
 
   private drain(): void {
     const mask = this.s.window - 1;
+    const recv = this.recv;
+    if (recv === undefined) return;
     while (!this.failed) {
       const slot = this.nextDeliver & mask;
-      if (this.recvSequences[slot] !== this.nextDeliver) return;
-      const payload = this.recvPayloads[slot]!;
-      const fragmentsRemaining = this.recvFragments[slot]!;
-      this.recvSequences[slot] = -1;
-      this.recvPayloads[slot] = undefined;
+      if (recv.sequences[slot] !== this.nextDeliver) return;
+      const payload = recv.payloads[slot]!;
+      const fragmentsRemaining = recv.fragments[slot]!;
+      recv.sequences[slot] = -1;
+      recv.payloads[slot] = undefined;
       this.buffered--;
       this.nextDeliver = (this.nextDeliver + 1) & 0xffff;
       this.deliverUnit(fragmentsRemaining, payload);
@@ -321,7 +320,7 @@ export class ReliableOrderedChannel {
   }
 
   private deliverUnit(fragmentsRemaining: number, payload: Uint8Array): void {
-    if (fragmentsRemaining < 0 && !this.assembler.assembling) {
+    if (fragmentsRemaining < 0 && this.assembler?.assembling !== true) {
       this.stats.messagesDelivered++;
       this.sink.deliver(this.s.id, payload);
       return;
@@ -330,12 +329,13 @@ export class ReliableOrderedChannel {
       this.fail('whole message inside a fragment chain');
       return;
     }
-    const result = this.assembler.push(payload, fragmentsRemaining);
+    const assembler = (this.assembler ??= new FragmentAssembler(this.s.maxMessageSize));
+    const result = assembler.push(payload, fragmentsRemaining);
     if (result === AssembleResult.Complete) {
       this.stats.messagesDelivered++;
-      this.sink.deliver(this.s.id, this.assembler.message);
+      this.sink.deliver(this.s.id, assembler.message);
     } else if (result === AssembleResult.Invalid) {
-      this.fail(this.assembler.error);
+      this.fail(assembler.error);
     }
   }
 
@@ -346,3 +346,19 @@ export class ReliableOrderedChannel {
 }
 
 const EMPTY = new Uint8Array(0);
+
+/** Units received ahead of the next one to deliver, by `sequence & (window - 1)`. */
+interface ReceiveWindow {
+  readonly payloads: (Uint8Array | undefined)[];
+  readonly fragments: Int32Array;
+  /** Sequence held by each slot, -1 when empty. */
+  readonly sequences: Int32Array;
+}
+
+function createReceiveWindow(window: number): ReceiveWindow {
+  return {
+    payloads: new Array<Uint8Array | undefined>(window).fill(undefined),
+    fragments: new Int32Array(window),
+    sequences: new Int32Array(window).fill(-1),
+  };
+}

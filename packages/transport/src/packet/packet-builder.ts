@@ -12,9 +12,15 @@ export function messageRef(channelIndex: number, sequence: number): number {
   return (channelIndex << 16) | sequence;
 }
 
+const scratchByMtu = new Map<number, { bytes: Uint8Array; view: DataView }>();
+
 /** Builds one packet at a time into a scratch buffer. */
 export class PacketBuilder {
-  /** Scratch buffer; the header is written by the connection when the packet is finished. */
+  /**
+   * Scratch buffer; the header is written by the connection when the packet is finished. Shared by
+   * every builder of the same MTU in the process: a packet is built and copied out by
+   * {@link take} synchronously, with no callback in between.
+   */
   readonly bytes: Uint8Array;
   /** View over {@link bytes}. */
   readonly view: DataView;
@@ -28,8 +34,14 @@ export class PacketBuilder {
 
   constructor(mtu: number) {
     this.mtu = mtu;
-    this.bytes = new Uint8Array(mtu);
-    this.view = new DataView(this.bytes.buffer);
+    let scratch = scratchByMtu.get(mtu);
+    if (scratch === undefined) {
+      const bytes = new Uint8Array(mtu);
+      scratch = { bytes, view: new DataView(bytes.buffer) };
+      scratchByMtu.set(mtu, scratch);
+    }
+    this.bytes = scratch.bytes;
+    this.view = scratch.view;
   }
 
   /** Start a new packet. */

@@ -25,14 +25,18 @@ export class ReceivedPackets {
   latest = 0;
   private readonly size: number;
   private readonly mask: number;
-  /** `seen[s & mask] === s + 1` when sequence s was received (0 = empty). */
-  private readonly seen: Uint32Array;
+  /**
+   * Bit `s & mask` set when sequence s was received. Slots are cleared as {@link latest} moves past
+   * them, so inside the window [latest − size + 1, latest] each bit stands for exactly one sequence
+   * (older ones are classified Stale before the bits are read). `size / 8` bytes, allocated on the
+   * first record.
+   */
+  private seen: Int32Array | undefined;
 
   /** @param size window size, a power of two ≥ 64. */
   constructor(size: number) {
     this.size = size;
     this.mask = size - 1;
-    this.seen = new Uint32Array(size);
   }
 
   /** Classify `sequence` without recording it. */
@@ -41,11 +45,16 @@ export class ReceivedPackets {
     const d = seqDiff(sequence, this.latest);
     if (d > 0) return ReceiveVerdict.New;
     if (-d >= this.size) return ReceiveVerdict.Stale;
-    return this.seen[sequence & this.mask] === sequence + 1 ? ReceiveVerdict.Duplicate : ReceiveVerdict.New;
+    return this.has(sequence) ? ReceiveVerdict.Duplicate : ReceiveVerdict.New;
   }
 
   /** Record `sequence` as received (call only after {@link check} returned New). */
   record(sequence: number): void {
+    let seen = this.seen;
+    if (seen === undefined) {
+      seen = new Int32Array(this.size >>> 5);
+      this.seen = seen;
+    }
     if (!this.hasAny) {
       this.hasAny = true;
       this.latest = sequence;
@@ -54,11 +63,15 @@ export class ReceivedPackets {
       if (d > 0) {
         // Clear slots skipped over so stale entries from a lap ago don't read as received.
         const n = Math.min(d, this.size);
-        for (let i = 1; i < n; i++) this.seen[(sequence - i) & this.mask] = 0;
+        for (let i = 1; i < n; i++) {
+          const slot = (sequence - i) & this.mask;
+          seen[slot >>> 5] &= ~(1 << (slot & 31));
+        }
         this.latest = sequence;
       }
     }
-    this.seen[sequence & this.mask] = sequence + 1;
+    const slot = sequence & this.mask;
+    seen[slot >>> 5] |= 1 << (slot & 31);
   }
 
   /** The 32-bit ack bitfield relative to {@link latest}: bit i = (latest - 1 - i) received. */
@@ -66,9 +79,16 @@ export class ReceivedPackets {
     let bits = 0;
     const latest = this.latest;
     for (let i = 0; i < 32; i++) {
-      const s = (latest - 1 - i) & 0xffff;
-      if (this.seen[s & this.mask] === s + 1) bits |= 1 << i;
+      if (this.has((latest - 1 - i) & 0xffff)) bits |= 1 << i;
     }
     return bits >>> 0;
+  }
+
+  /** Bit of `sequence` (meaningful only inside the window). */
+  private has(sequence: number): boolean {
+    const seen = this.seen;
+    if (seen === undefined) return false;
+    const slot = sequence & this.mask;
+    return (seen[slot >>> 5]! & (1 << (slot & 31))) !== 0;
   }
 }
