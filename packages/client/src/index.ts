@@ -14,6 +14,7 @@
 
 // Types of the session contract that appear in this API.
 export type {
+  ConnectToken,
   EntityId,
   EntityState,
   FieldSpec,

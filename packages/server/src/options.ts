@@ -11,6 +11,7 @@ import {
   InvalidOptionError,
   type PayloadLimits,
   realClock,
+  resolveConnectionOptions,
 } from '@netplay/transport';
 import { DEFAULT_TOKEN_LIFETIME_MS, deriveTokenKey, TOKEN_KEY_SIZE } from '@netplay/transport/node';
 import { type MonitorOptions, type ResolvedMonitorOptions, resolveMonitorOptions } from './monitor/options.js';
@@ -308,7 +309,7 @@ export function resolveServerOptions(options: ServerOptions = {}): ResolvedServe
     },
     path: options.path ?? d.path,
     clock: options.clock ?? realClock,
-    connection: options.connection,
+    connection: validConnection(options.connection),
     payloadLimits: options.payloadLimits,
     reconnectGrace: positive('reconnectGrace', options.reconnectGrace ?? d.reconnectGrace),
     idleTimeout: positive('idleTimeout', options.idleTimeout ?? d.idleTimeout),
@@ -338,4 +339,16 @@ export function resolveServerOptions(options: ServerOptions = {}): ResolvedServe
     logger: options.logger ?? console,
     monitor: resolveMonitorOptions(options.monitor),
   };
+}
+
+/**
+ * Check the sessions' protocol options now, so a bad combination (e.g. `maxSendQueueBytes` below
+ * `maxMessageSize`) fails in the constructor instead of in the receive path of the first session.
+ * `reliableLink` is set per link; it is checked as both values.
+ */
+function validConnection(connection: ConnectionOptions | undefined): ConnectionOptions | undefined {
+  if (connection === undefined) return undefined;
+  resolveConnectionOptions({ ...connection, reliableLink: false });
+  resolveConnectionOptions({ ...connection, reliableLink: true });
+  return connection;
 }
