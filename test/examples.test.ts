@@ -347,7 +347,7 @@ describe.each<Transport>(['websocket', 'udp'])('examples over %s', (transport) =
         await bob.next((s) => s.meta !== undefined && s.meta[0] > 6); // moving
         const seen = await ana.next(() => true);
         const target = seen.players.find((p) => p.id === bobId)!;
-        await ana.next((s) => s.id >= seen.id + 4); // 200 ms later bob is ~40 units further
+        await ana.next((s) => s.id >= seen.id + 6); // ~300 ms later bob is ~60 units further
         const tag = (compensate: boolean): Promise<ArenaTagResult> => {
           const result = nextMessage<ArenaTagResult>(ana.room, 'tagged');
           ana.room.send('tag', {
@@ -360,13 +360,18 @@ describe.each<Transport>(['websocket', 'udp'])('examples over %s', (transport) =
         };
         const hit = await tag(true);
         expect(hit).toMatchObject({ by: ana.room.sessionId, target: bobId });
-        expect(hit.rewind).toBeGreaterThanOrEqual(150);
+        expect(hit.rewind).toBeGreaterThanOrEqual(150); // six snapshot intervals, less any tick jitter
         expect(hit.rewind).toBeLessThanOrEqual(500);
-        await ana.next((s) => s.id >= seen.id + 10); // past the tag cooldown
+        await ana.next((s) => s.id >= seen.id + 12); // past the tag cooldown
         const miss = await tag(false);
         expect(miss).toMatchObject({ target: null, rewind: 0 });
         const scored = await ana.next((s) => s.players.some((p) => p.id === ana.room.sessionId && p.score === 1));
         expect(scored.players.find((p) => p.id === bobId)?.score).toBe(0);
+        // Out of reach: a miss, told to the tagger only.
+        await ana.next((s) => s.id >= scored.id + 6); // past the cooldown
+        const far = nextMessage<ArenaTagResult>(ana.room, 'tagged');
+        ana.room.send('tag', { x: 5000, y: 5000, renderTime: 0, compensate: true } satisfies ArenaTag);
+        expect(await far).toEqual({ by: ana.room.sessionId, target: null, x: 5000, y: 5000, rewind: 0 });
       } finally {
         clearInterval(run);
       }

@@ -170,8 +170,17 @@ export class ArenaRoom extends Room {
     const now = this.clock.now();
     if (member === undefined || now - member.lastTag < TAG_COOLDOWN) return;
     member.lastTag = now;
-    // The aim must be within reach of where the tagger is now.
-    if (Math.hypot(tag.x - member.player.x, tag.y - member.player.y) > TAG_RANGE) return;
+    // The aim must be within reach of where the tagger is now; else a miss, told to the tagger only.
+    if (Math.hypot(tag.x - member.player.x, tag.y - member.player.y) > TAG_RANGE) {
+      client.send('tagged', {
+        by: client.sessionId,
+        target: null,
+        x: tag.x,
+        y: tag.y,
+        rewind: 0,
+      } satisfies ArenaTagResult);
+      return;
+    }
     const time = tag.compensate ? this.lag.clampTime(now, tag.renderTime) : now;
     let target: string | undefined;
     if (tag.compensate) {

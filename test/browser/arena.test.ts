@@ -81,6 +81,8 @@ describe('browser arena', () => {
     const figures = await bob.evaluate(() => window.arena.figures);
     expect(figures.deltas).toBeGreaterThan(0);
     expect(figures.bytesPerSnapshot).toBeGreaterThan(0);
+    expect(figures.wireBytesPerSnapshot).toBeGreaterThan(figures.bytesPerSnapshot);
+    expect(figures.interpolationDelay).toBeGreaterThanOrEqual(100);
 
     // Both players on bob's canvas: decode a screenshot and count non-background pixels.
     const png = PNG.sync.read(await bob.locator('#arena').screenshot());

@@ -52,7 +52,11 @@ export interface ArenaPageState {
   network: ClientNetworkOptions | undefined;
   toggles: ArenaToggles;
   /** Live figures since the last (re)join. */
-  figures: ArenaViewFigures & { decoderMissingBaseline: number };
+  figures: ArenaViewFigures & {
+    decoderMissingBaseline: number;
+    /** Everything the page received (datagram bytes: headers, acks, all messages) per snapshot, over the last second. */
+    wireBytesPerSnapshot: number;
+  };
   /** Your player: predicted position and the server's last reported one (`undefined` before the first snapshot). */
   self: { predicted: { x: number; y: number } | undefined; server: { x: number; y: number } | undefined };
   /** Your tags since the last (re)join: sent, hits, and the last result. */
@@ -102,6 +106,7 @@ const page: ArenaPageState = {
     interpolationDelay: 0,
     viewDelay: 0,
     decoderMissingBaseline: 0,
+    wireBytesPerSnapshot: 0,
   },
   self: { predicted: undefined, server: undefined },
   tags: { sent: 0, hits: 0, last: undefined },
@@ -113,6 +118,8 @@ let config: ArenaConfig = { ...DEFAULT_ARENA_CONFIG };
 let view: ArenaView | undefined;
 let decoder = new SnapshotDecoder<ArenaField>(ARENA_FIELDS);
 let input: ArenaInput = { dx: 0, dy: 0 };
+/** [time, bytes received, snapshots] samples of the last second, for the wire bytes per snapshot. */
+let received: [number, number, number][] = [];
 /** Tag results being drawn (rings that fade). */
 const effects: { result: ArenaTagResult; at: number }[] = [];
 
@@ -150,6 +157,7 @@ async function connect(network: ClientNetworkOptions | undefined): Promise<void>
   view = v;
   decoder = new SnapshotDecoder<ArenaField>(ARENA_FIELDS);
   page.snapshots = 0;
+  received = [];
   page.tags = { sent: 0, hits: 0, last: undefined };
   page.roomId = joined.roomId;
   page.myId = joined.sessionId;
@@ -297,7 +305,12 @@ function frame(now: number): void {
     const message = v.update(now, input);
     if (message !== undefined && room?.state === 'joined') room.send('input', message, { reliable: false });
     page.players = v.players(now);
-    page.figures = { ...v.figures, decoderMissingBaseline: decoder.stats.missingBaseline };
+    const bytes = room?.stats.bytesReceived ?? 0;
+    received.push([now, bytes, page.snapshots]);
+    while (received.length > 1 && received[0]![0] < now - 1000) received.shift();
+    const [, bytes0, snapshots0] = received[0]!;
+    const wireBytesPerSnapshot = page.snapshots > snapshots0 ? (bytes - bytes0) / (page.snapshots - snapshots0) : 0;
+    page.figures = { ...v.figures, decoderMissingBaseline: decoder.stats.missingBaseline, wireBytesPerSnapshot };
     page.self = { predicted: v.pilot.predicted, server: v.pilot.server };
   }
   draw(page.players, now);
@@ -313,7 +326,8 @@ function frame(now: number): void {
           : ` · simulating ${page.network.latency ?? 0} ms, ${((page.network.loss ?? 0) * 100).toFixed(0)} % loss`);
   const last = page.tags.last;
   feelStatsEl.textContent =
-    `snapshot ${f.bytesPerSnapshot.toFixed(0)} B/tick (${f.snapshots > 0 ? ((100 * f.deltas) / f.snapshots).toFixed(0) : 0} % deltas) · ` +
+    `snapshot ${f.bytesPerSnapshot.toFixed(0)} B/tick (${f.snapshots > 0 ? ((100 * f.deltas) / f.snapshots).toFixed(0) : 0} % deltas; ` +
+    `${f.wireBytesPerSnapshot.toFixed(0)} B/tick received in all) · ` +
     `prediction corrections ${f.corrections} · interpolation delay ${f.interpolationDelay.toFixed(0)} ms ` +
     `(others drawn ${f.viewDelay.toFixed(0)} ms behind) · tags ${page.tags.hits}/${page.tags.sent}` +
     (last === undefined
