@@ -47,6 +47,19 @@ export interface ConnectionOptions {
   maxBackoff?: number;
   /** Longest an ack waits for outgoing data to ride on before an ack-only packet is sent, in ms. Defaults to 5. */
   ackDelay?: number;
+  /**
+   * On a reliable link, longest an ack of a Data packet waits for outgoing data to ride on before an
+   * ack-only packet is sent, in ms. Acks there only release the resume buffer (and report delivery
+   * to `onAcked`), so they may wait for the side's own traffic; RTT comes from KeepAlive probes
+   * instead ({@link ConnectionOptions.rttProbeInterval}), which are acked within `ackDelay`.
+   * Defaults to 50 (a 20 Hz sender's acks ride on its own packets).
+   */
+  reliableLinkAckDelay?: number;
+  /**
+   * On a reliable link, a KeepAlive is sent at least this often, in ms, even while data flows: its
+   * ack (within `ackDelay`) gives the RTT sample, which delayed Data acks would inflate. Defaults to 1000.
+   */
+  rttProbeInterval?: number;
   /** Idle time after which an (ack-eliciting) keep-alive is sent, in ms. Defaults to 250. */
   keepAliveInterval?: number;
   /** Packets tracked for acks and duplicate detection (a power of two, 64–4096); bounds packets in flight. Defaults to 256. */
@@ -80,6 +93,8 @@ export const DEFAULT_CONNECTION_OPTIONS = {
   maxRto: 1000,
   maxBackoff: 5,
   ackDelay: 5,
+  reliableLinkAckDelay: 50,
+  rttProbeInterval: 1000,
   keepAliveInterval: 250,
   packetWindow: 256,
   congestionControl: true,
@@ -140,6 +155,8 @@ export function resolveConnectionOptions(options: ConnectionOptions = {}): Resol
   range(o, 'maxRto', o.minRto, 600_000);
   range(o, 'maxBackoff', 0, 16);
   range(o, 'ackDelay', 0, 1000);
+  range(o, 'reliableLinkAckDelay', 0, 10_000);
+  range(o, 'rttProbeInterval', 1, 600_000);
   range(o, 'keepAliveInterval', 1, 600_000);
   range(o, 'initialCongestionWindow', 1, 100_000);
   range(o, 'minCongestionWindow', 1, o.initialCongestionWindow);

@@ -108,9 +108,13 @@ export class Connection {
   private inFlightPackets = 0;
   private hasLargestAcked = false;
   private largestAcked = 0;
-  private ackPending = false;
-  private ackPendingSince = 0;
+  /** When an ack-only packet is due if no other packet carries the ack first (Infinity: none pending). */
+  private ackDeadline = Number.POSITIVE_INFINITY;
   private lastSentAt = -1;
+  /** Reliable links: RTT samples come only from KeepAlive probes, which the peer acks without the long delay. */
+  private lastProbeAt = -1;
+  private probeSequence = -1;
+  private probeSentAt = 0;
   private readonly header: PacketHeader = { type: 0, sequence: 0, hasAck: false, ack: 0, ackBits: 0 };
   private readonly record: RecordHeader = {
     channel: 0,
@@ -243,6 +247,7 @@ export class Connection {
     const out: Uint8Array[] = [];
     if (this._state !== 'open') return out;
     if (this.lastSentAt < 0) this.lastSentAt = now;
+    if (this.lastProbeAt < 0) this.lastProbeAt = now;
     this.detectLosses(now);
     const b = this.builder;
     const redundancy = this.options.redundantSends > 0 && !this.options.reliableLink;
@@ -257,11 +262,16 @@ export class Connection {
       if (redundancy) for (const ch of this.reliable) ch.writeRedundant(b, seq, this.budget);
       out.push(this.emit(PacketType.Data, now));
     }
-    if (out.length === 0) {
-      if (this.ackPending && now >= this.ackPendingSince + this.options.ackDelay) {
+    const o = this.options;
+    if (o.reliableLink && now >= this.lastProbeAt + o.rttProbeInterval) {
+      // An RTT probe, even while data flows: acks of Data may wait reliableLinkAckDelay (not for this).
+      b.begin();
+      out.push(this.emit(PacketType.KeepAlive, now));
+    } else if (out.length === 0) {
+      if (now >= this.ackDeadline) {
         b.begin();
         out.push(this.emit(PacketType.Ack, now));
-      } else if (now >= this.lastSentAt + this.options.keepAliveInterval) {
+      } else if (now >= this.lastSentAt + o.keepAliveInterval) {
         b.begin();
         out.push(this.emit(PacketType.KeepAlive, now));
       }
@@ -279,7 +289,8 @@ export class Connection {
     if (this.hasSendable()) return now;
     const o = this.options;
     let t = this.lastSentAt < 0 ? now + o.keepAliveInterval : this.lastSentAt + o.keepAliveInterval;
-    if (this.ackPending) t = Math.min(t, this.ackPendingSince + o.ackDelay);
+    t = Math.min(t, this.ackDeadline);
+    if (o.reliableLink) t = Math.min(t, (this.lastProbeAt < 0 ? now : this.lastProbeAt) + o.rttProbeInterval);
     if (!o.reliableLink && this.inFlightPackets > 0) {
       const oldest = this.findOldestInFlight();
       if (oldest >= 0) {
@@ -345,9 +356,14 @@ export class Connection {
     stats.packetsReceived++;
     stats.bytesReceived += datagram.length;
     stats.lastReceivedAt = now;
-    if (h.type !== PacketType.Ack && !this.ackPending) {
-      this.ackPending = true;
-      this.ackPendingSince = now;
+    if (h.type !== PacketType.Ack) {
+      // On a reliable link acks only release the resume buffer: Data acks may wait longer for a
+      // packet to ride on. KeepAlives (RTT probes) are acked as promptly as on any link.
+      const delay =
+        this.options.reliableLink && h.type === PacketType.Data
+          ? this.options.reliableLinkAckDelay
+          : this.options.ackDelay;
+      if (now + delay < this.ackDeadline) this.ackDeadline = now + delay;
     }
     if (h.hasAck) this.processAcks(h.ack, h.ackBits, now);
     if (h.type === PacketType.Data) this.deliverRecords(datagram);
@@ -431,21 +447,19 @@ export class Connection {
     if (sent.state[slot] === SentState.InFlight) this.declareLost(slot, now); // a lap old: it can no longer be acked
     const ackEliciting = type !== PacketType.Ack;
     if (this.inFlightPackets === 0) this.oldestInFlight = seq;
-    b.refs = sent.record(
-      slot,
-      seq,
-      now,
-      datagram.length,
-      ackEliciting ? SentState.InFlight : SentState.Empty,
-      b.refs,
-    );
+    b.refs = sent.record(slot, seq, now, datagram.length, ackEliciting ? SentState.InFlight : SentState.Empty, b.refs);
     if (ackEliciting) {
       this.inFlightPackets++;
       this.cc?.onSent(datagram.length);
     }
     this.nextSequence = (seq + 1) & 0xffff;
-    this.ackPending = false;
+    this.ackDeadline = Number.POSITIVE_INFINITY;
     this.lastSentAt = now;
+    if (type === PacketType.KeepAlive && this.options.reliableLink) {
+      this.lastProbeAt = now;
+      this.probeSequence = seq;
+      this.probeSentAt = now;
+    }
     this._stats.packetsSent++;
     this._stats.bytesSent += datagram.length;
     return datagram;
@@ -490,9 +504,21 @@ export class Connection {
   private processAcks(ack: number, ackBits: number, now: number): void {
     const sent = this.sent;
     const newest = sent.find(ack);
+    const reliableLink = this.options.reliableLink;
     if (newest >= 0 && (sent.state[newest] === SentState.InFlight || sent.state[newest] === SentState.Lost)) {
-      this.rtt.sample(now - sent.sentAt[newest]!);
+      if (!reliableLink) this.rtt.sample(now - sent.sentAt[newest]!);
       this.onPacketAcked(newest);
+    }
+    if (reliableLink && this.probeSequence >= 0) {
+      // The first packet acking the probe (as `ack` or in the bits) left the peer within its short
+      // ackDelay of receiving it: an RTT sample as honest as on an unreliable link.
+      const d = seqDiff(ack, this.probeSequence);
+      if (d === 0 || (d > 0 && d <= 32 && (ackBits & (1 << (d - 1))) !== 0)) {
+        this.rtt.sample(now - this.probeSentAt);
+        this.probeSequence = -1;
+      } else if (d > 32) {
+        this.probeSequence = -1; // acked (or not) too long ago to tell
+      }
     }
     for (let i = 0; i < 32 && ackBits !== 0; i++) {
       if ((ackBits & (1 << i)) === 0) continue;

@@ -499,12 +499,47 @@ describe('reliable links and resume', () => {
     const a = new Connection({ reliableLink: true });
     a.send(R, ascii('r'));
     expect(a.flush(0).map(toHex)).toEqual(['4e 20 00 00 00 00 00 00 00 00 00 01 00 00 72']);
-    // No loss detection, no resend, no redundant copies: only keep-alives while waiting.
+    // No loss detection, no resend, no redundant copies: only keep-alives (RTT probes) while waiting.
     a.send(U, ascii('u'));
-    expect(a.flush(10_000).map(toHex)).toEqual(['4e 20 00 01 00 00 00 00 00 00 08 01 00 00 75']);
+    expect(a.flush(10_000).map(toHex)).toEqual([
+      '4e 20 00 01 00 00 00 00 00 00 08 01 00 00 75',
+      '4e 22 00 02 00 00 00 00 00 00',
+    ]);
     expect(a.stats.messagesResent).toBe(0);
     expect(a.stats.redundantSends).toBe(0);
     expect(a.hasPendingData).toBe(true); // still unacked: kept for resume
+  });
+
+  it('on a reliable link Data is acked after reliableLinkAckDelay (50 ms), a KeepAlive probe after ackDelay (5 ms)', () => {
+    const a = new Connection({ reliableLink: true });
+    const b = new Connection({ reliableLink: true });
+    a.send(R, ascii('r'));
+    b.receive(a.flush(0)[0]!, 0);
+    expect(b.nextTimeout(0)).toBe(50);
+    expect(b.flush(49)).toEqual([]);
+    expect(b.flush(50).map(toHex)).toEqual(['4e 31 00 00 00 00 00 00 00 00']);
+    // a sends a probe rttProbeInterval (1000 ms) after its first flush, even with data to send.
+    a.send(R, ascii('s'));
+    expect(a.nextTimeout(999)).toBe(999);
+    expect(a.flush(1000).map(toHex)).toEqual([
+      '4e 20 00 01 00 00 00 00 00 00 00 01 00 01 73',
+      '4e 22 00 02 00 00 00 00 00 00',
+    ]);
+    expect(a.flush(1001)).toEqual([]);
+  });
+
+  it('on a reliable link the RTT sample comes from the KeepAlive probe, not from a delayed Data ack', () => {
+    const a = new Connection({ reliableLink: true, keepAliveInterval: 10_000 });
+    const b = new Connection({ reliableLink: true, keepAliveInterval: 10_000 });
+    a.send(R, ascii('r'));
+    b.receive(a.flush(0)[0]!, 10);
+    for (const d of b.flush(60)) a.receive(d, 70); // Data acked 50 ms late: no sample
+    expect(a.stats.rttMin).toBe(0);
+    const [probe] = a.flush(1000);
+    b.receive(probe!, 1010);
+    expect(b.nextTimeout(1010)).toBe(1015);
+    for (const d of b.flush(1015)) a.receive(d, 1025);
+    expect(a.stats.rttMin).toBe(25);
   });
 
   it('resendUnacked() puts every unacked reliable message in new packets; the peer drops the copies it had', () => {

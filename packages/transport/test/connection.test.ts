@@ -318,7 +318,7 @@ describe('Connection: acks, keep-alives, timeouts', () => {
     a.resendUnacked();
     for (const d of a.flush(1)) b.receive(d, 2);
     expect(got).toEqual(['one', 'two', 'three']);
-    for (const d of b.flush(10)) a.receive(d, 11);
+    for (const d of b.flush(52)) a.receive(d, 53); // reliableLinkAckDelay 50 ms
     expect(a.hasPendingData).toBe(false);
   });
 

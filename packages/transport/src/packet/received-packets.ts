@@ -65,13 +65,13 @@ export class ReceivedPackets {
         const n = Math.min(d, this.size);
         for (let i = 1; i < n; i++) {
           const slot = (sequence - i) & this.mask;
-          seen[slot >>> 5] &= ~(1 << (slot & 31));
+          seen[slot >>> 5] = seen[slot >>> 5]! & ~(1 << (slot & 31));
         }
         this.latest = sequence;
       }
     }
     const slot = sequence & this.mask;
-    seen[slot >>> 5] |= 1 << (slot & 31);
+    seen[slot >>> 5] = seen[slot >>> 5]! | (1 << (slot & 31));
   }
 
   /** The 32-bit ack bitfield relative to {@link latest}: bit i = (latest - 1 - i) received. */
