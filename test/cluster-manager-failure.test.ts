@@ -73,8 +73,8 @@ describe('manager failure (a manager process, 2 workers)', () => {
       return (await reply).pid;
     };
     const pidOf = await Promise.all(rooms.map((r) => where(r[0]!)));
-    const a = rooms[pidOf.findIndex((p) => p === manager.pids[0])]![0]!;
-    const b = rooms[pidOf.findIndex((p) => p === manager.pids[1])]![0]!;
+    const a = rooms[pidOf.indexOf(manager.pids[0]!)]![0]!;
+    const b = rooms[pidOf.indexOf(manager.pids[1]!)]![0]!;
     const directAB = next<[unknown, string]>(b, 'direct');
     a.message(b.sessionId, 'before');
     expect((await directAB)[0]).toBe('before');
@@ -100,7 +100,10 @@ describe('manager failure (a manager process, 2 workers)', () => {
     for (const pid of workerPids) expect(alive(pid)).toBe(true);
 
     // A join that keeps retrying (with backoff) while the manager is restarted.
-    const retrying = client().joinById(rooms[1]![0]!.roomId);
+    // (A budget far above the restart time: a loaded machine may take seconds to start a process.)
+    const retrying = new Client(url, { joinRetry: { budget: 60_000 }, logger: { warn() {}, error() {} } }).joinById(
+      rooms[1]![0]!.roomId,
+    );
     const restartAt = performance.now();
     manager = await startManagerProcess(pids, { workerPort: workerPort!, port, workers: 2 });
     const listeningMs = performance.now() - restartAt;

@@ -195,3 +195,27 @@ describe('cluster on one machine (2 workers)', () => {
     });
   });
 });
+
+describe('a manager that just joined the registry', () => {
+  it('is reached by direct messages at once (a node missing from the last refresh is looked up before failing)', async () => {
+    const { LocalRegistry } = await import('@netplay/server');
+    const registry = new LocalRegistry();
+    const first = await startCluster({ workers: 1, registry });
+    let second: ClusterServer | undefined;
+    const members: ClientRoom[] = [];
+    try {
+      const here = await recordingClient(`ws://127.0.0.1:${first.port}`).client.create('news');
+      members.push(here);
+      // The first manager last read the registry before the second one existed.
+      second = await startCluster({ workers: 1, registry });
+      const there = await recordingClient(`ws://127.0.0.1:${second.port}`).client.create('news');
+      members.push(there);
+      const got = next<[unknown, string]>(there, 'direct');
+      here.message(there.sessionId, 'hello, new node');
+      expect(await got).toEqual(['hello, new node', here.sessionId]);
+    } finally {
+      await Promise.all(members.map((r) => r.leave().catch(() => {})));
+      await Promise.all([first.shutdown(), second?.shutdown()]);
+    }
+  }, 60_000);
+});

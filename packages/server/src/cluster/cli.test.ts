@@ -30,6 +30,10 @@ describe('netplay serve: command line', () => {
         'redis://r:6379',
         '--ports',
         '7001',
+        '--run-dir',
+        '/run/netplay',
+        '--orphan-timeout',
+        '60000',
       ],
       { NETPLAY_CLUSTER_SECRET: secret },
     );
@@ -43,6 +47,8 @@ describe('netplay serve: command line', () => {
         placement: 'source-hash',
         redis: 'redis://r:6379',
         workerPorts: { from: 7001 },
+        runDir: '/run/netplay',
+        orphanTimeout: 60_000,
       },
     });
     expect(parsed.kind === 'serve' && parsed.options.secret?.length).toBe(32);
@@ -54,7 +60,17 @@ describe('netplay serve: command line', () => {
     expect(parseServeArgs(['serve', '-h'])).toEqual({ kind: 'help' });
     expect(parseServeArgs(['-v'])).toEqual({ kind: 'version' });
     expect(USAGE).toMatch(/netplay serve <rooms module>/);
-    for (const flag of ['--port', '--workers', '--ports', '--udp-port', '--redis', '--placement', '--public-host']) {
+    for (const flag of [
+      '--port',
+      '--workers',
+      '--ports',
+      '--udp-port',
+      '--redis',
+      '--placement',
+      '--public-host',
+      '--run-dir',
+      '--orphan-timeout',
+    ]) {
       expect(USAGE).toContain(flag);
     }
   });

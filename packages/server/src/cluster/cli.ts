@@ -31,6 +31,10 @@ Options:
                                                                     (default least-connections)
   --redis <url>        redis://host:port: shared registry and relay, so managers on several
                        machines act as one cluster                  (default: in-process)
+  --run-dir <path>     where workers' control sockets live; a restarted manager adopts
+                       the workers it finds there             (default: <tmp>/netplay-<uid>-<first port>)
+  --orphan-timeout <ms>
+                       workers without a manager this long shut down (default 0: never)
   -h, --help           show this help
   -v, --version        show the version
 
@@ -38,6 +42,9 @@ Environment:
   NETPLAY_CLUSTER_SECRET  hex seat-token secret (32+ bytes); random per manager when unset
 
 SIGTERM or SIGINT stops placing rooms, lets workers close their sessions with a reason, and exits.
+If the manager dies instead (crash, SIGKILL), its workers keep their rooms running; start
+'netplay serve' again with the same ports and it adopts them (run it under a supervisor with
+KillMode=process or equivalent, so restarting the manager does not kill the workers).
 
 Example:
   netplay serve ./rooms.js --port 2567 --workers 4 --ports 7001-7004
@@ -106,6 +113,8 @@ export function parseServeArgs(argv: readonly string[], env: Record<string, stri
   set('publicHost', values['public-host']);
   set('placement', placement as ClusterServerOptions['placement']);
   set('redis', values.redis);
+  set('runDir', values['run-dir']);
+  set('orphanTimeout', int('--orphan-timeout', values['orphan-timeout']));
   const secret = env.NETPLAY_CLUSTER_SECRET;
   if (secret !== undefined && secret !== '') {
     if (!/^([0-9a-f]{2}){16,}$/i.test(secret)) {
@@ -131,6 +140,8 @@ function parse(argv: readonly string[]) {
       'public-host': { type: 'string' },
       placement: { type: 'string' },
       redis: { type: 'string' },
+      'run-dir': { type: 'string' },
+      'orphan-timeout': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
     },

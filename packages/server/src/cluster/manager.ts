@@ -90,6 +90,8 @@ export class ClusterServer extends EventEmitter<ClusterEvents> {
   /** Node ids seen in the registry at the last refresh. */
   #knownNodes = new Set<string>();
   #refreshing: Promise<Set<string>> | undefined;
+  #publishing = false;
+  #publishAgain = false;
   #shutdown: Promise<void> | undefined;
 
   /**
@@ -448,6 +450,10 @@ export class ClusterServer extends EventEmitter<ClusterEvents> {
     }
     try {
       const reply = await slot.reserve(request);
+      // A new room is published at once, so other nodes find it by id before the next refresh.
+      if (request.method === 'create' && this.#registry !== undefined && !(this.#registry instanceof LocalRegistry)) {
+        this.#publishSoon();
+      }
       return { url: slot.url(kind), token: reply.token, roomId: reply.roomId };
     } catch (error) {
       if (error instanceof SessionError) throw error;
@@ -515,6 +521,22 @@ export class ClusterServer extends EventEmitter<ClusterEvents> {
     } catch (error) {
       this.options.logger.warn('netplay cluster: registry update failed', error);
     }
+  }
+
+  /** Publish now, or once more right after the publish in flight (at most one write per round trip). */
+  #publishSoon(): void {
+    if (this.#publishing) {
+      this.#publishAgain = true;
+      return;
+    }
+    this.#publishing = true;
+    void this.#publish().finally(() => {
+      this.#publishing = false;
+      if (this.#publishAgain) {
+        this.#publishAgain = false;
+        this.#publishSoon();
+      }
+    });
   }
 
   /** Read the registry's node ids now (concurrent callers share one read). */
