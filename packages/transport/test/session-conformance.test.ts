@@ -10,6 +10,8 @@ import {
   decodeServerMessage,
   encodeClientMessage,
   encodeHandshake,
+  encodeRelayedPrefix,
+  encodeRelayedRaw,
   encodeServerMessage,
   HANDSHAKE_PADDED_SIZE,
   type HandshakePacket,
@@ -18,6 +20,7 @@ import {
   Op,
   PayloadCodec,
   type ServerMessage,
+  scanRelay,
 } from '@netplay/transport';
 import { describe, expect, it } from 'vitest';
 
@@ -145,5 +148,136 @@ describe('room protocol: golden vectors', () => {
     expect(() => decodeServerMessage(codec, hex('91 05'))).toThrowError(
       expect.objectContaining({ code: 'CODEC_ERROR' }),
     );
+  });
+});
+
+// ======================================================================= relay splice
+
+describe('relay splice: the server forwards a relay payload as bytes', () => {
+  const codec = new PayloadCodec();
+  const splice = (from: string, clientBytes: Uint8Array): Uint8Array | undefined => {
+    const m = scanRelay(codec, clientBytes);
+    if (m === undefined || m.op !== Op.Relay || m.payloadBytes === undefined) return undefined;
+    return encodeRelayedRaw(encodeRelayedPrefix(from), m.payloadBytes);
+  };
+
+  it('golden: [4, "hi", "others"] from "ab" becomes 93 13 a2 61 62 a2 68 69', () => {
+    expect(toHex(splice('ab', hex('93 04 a2 68 69 a6 6f 74 68 65 72 73'))!)).toBe('93 13 a2 61 62 a2 68 69');
+    expect(toHex(splice('ab', hex('92 04 81 a1 78 01'))!)).toBe('93 13 a2 61 62 81 a1 78 01'); // no target
+    expect(toHex(splice('ab', hex('93 04 c0 a3 61 6c 6c'))!)).toBe('93 13 a2 61 62 c0'); // nil payload, "all"
+  });
+
+  const payloads: unknown[] = [
+    null,
+    0,
+    -1,
+    2 ** 40,
+    -(2 ** 40),
+    1.5,
+    Number.MAX_VALUE,
+    true,
+    'x'.repeat(31),
+    'é'.repeat(40),
+    'y'.repeat(300),
+    'z'.repeat(65_000),
+    { t: 1764000000000.123, s: 7, x: 1.25, y: -3.5, a: 0.1 },
+    [1, [2, [3, [4, []]]], {}],
+    { nested: { deeper: { list: [true, false, null, 'ok'] } }, 7: 'numeric key' },
+    new Uint8Array([1, 2, 3, 255]),
+    new Uint8Array(300),
+    new Date(1_700_000_000_123),
+    new Date(-1),
+    Array.from({ length: 20 }, (_, i) => i * 1000),
+  ];
+  const senders = ['ab', 'x'.repeat(31), 'y'.repeat(32), 'session-' + 'z'.repeat(300), 'ünï'];
+  for (const [i, payload] of payloads.entries()) {
+    for (const target of ['others', 'all'] as const) {
+      it(`payload ${i} (${target}): spliced bytes equal encodeServerMessage, for every sender id`, () => {
+        const clientBytes = encodeClientMessage(codec, { op: Op.Relay, payload, target });
+        const scanned = scanRelay(codec, clientBytes);
+        expect(scanned).toBeDefined();
+        const decoded = decodeClientMessage(codec, clientBytes);
+        expect(scanned!.op).toBe(Op.Relay);
+        if (scanned!.op !== Op.Relay || decoded.op !== Op.Relay) return;
+        expect(scanned!.target).toBe(target);
+        expect(scanned!.payload).toEqual(decoded.payload); // decoded lazily, same value
+        for (const from of senders) {
+          expect(toHex(splice(from, clientBytes)!)).toBe(
+            toHex(encodeServerMessage(codec, { op: Op.Relayed, from, payload: decoded.payload })),
+          );
+        }
+      });
+    }
+  }
+
+  it('leaves list targets, other ops and anything invalid to decodeClientMessage', () => {
+    const small = new PayloadCodec({ maxDepth: 3, maxStrLength: 8, maxArrayLength: 4, maxMapLength: 2 });
+    const cases: [string, string][] = [
+      ['list target', '93 04 01 91 a2 61 62'],
+      ['Message op', '93 03 01 02'],
+      ['Leave', '91 05'],
+      ['truncated payload', '92 04 a5 68 69'],
+      ['trailing byte', '92 04 01 01'],
+      ['too deep (depth 4 with the outer array)', '92 04 91 91 91 01'],
+      ['string over maxStrLength', '92 04 a9 61 61 61 61 61 61 61 61 61'],
+      ['array over maxArrayLength', '92 04 95 01 01 01 01 01'],
+      ['map over maxMapLength', '92 04 83 01 01 02 02 03 03'],
+      ['__proto__ key', '92 04 81 a9 5f 5f 70 72 6f 74 6f 5f 5f 01'],
+      ['__proto__ key as str 8', '92 04 81 d9 09 5f 5f 70 72 6f 74 6f 5f 5f 01'],
+      ['array as a map key', '92 04 81 90 01'],
+      ['nil as a map key', '92 04 81 c0 01'],
+      ['unknown extension', '92 04 d4 05 01'],
+      ['timestamp of a bad size', '92 04 d5 ff 00 00'],
+      ['reserved byte', '92 04 c1'],
+      ['bad target', '93 04 01 a1 78'],
+      ['extra element that is invalid', '94 04 01 c0 c1'],
+    ];
+    for (const [what, bytes] of cases) {
+      expect(scanRelay(small, hex(bytes)), what).toBeUndefined();
+    }
+    // Where the fast path said no, the full decoder either refuses or decodes (list target, other ops).
+    expect(() => decodeClientMessage(small, hex('92 04 91 91 91 01'))).toThrow();
+    expect(() => decodeClientMessage(small, hex('92 04 81 a9 5f 5f 70 72 6f 74 6f 5f 5f 01'))).toThrow();
+    expect(decodeClientMessage(small, hex('93 04 01 91 a2 61 62'))).toEqual({
+      op: Op.Relay,
+      payload: 1,
+      target: ['ab'],
+    });
+  });
+
+  it('never accepts what decodeClientMessage refuses (mutated relays)', () => {
+    let seed = 12345;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    const small = new PayloadCodec({
+      maxDepth: 4,
+      maxStrLength: 16,
+      maxArrayLength: 8,
+      maxMapLength: 4,
+      maxBinLength: 8,
+    });
+    const seeds = [
+      { a: [1, 2, { b: 'str' }], c: new Uint8Array([1, 2]), d: 1.5 },
+      [[[1]], 'x', new Date(5)],
+      { k: null, 1: true },
+    ].map((p) => encodeClientMessage(codec, { op: Op.Relay, payload: p, target: 'others' }));
+    let accepted = 0;
+    for (let n = 0; n < 20_000; n++) {
+      const base = seeds[rand(seeds.length)]!;
+      const bytes = Uint8Array.from(base);
+      for (let k = 1 + rand(3); k > 0; k--) bytes[1 + rand(bytes.length - 1)] = rand(256);
+      const cut = rand(4) === 0 ? bytes.subarray(0, 1 + rand(bytes.length)) : bytes;
+      const scanned = scanRelay(small, cut);
+      if (scanned === undefined) continue;
+      accepted++;
+      const decoded = decodeClientMessage(small, cut); // must not throw
+      expect(decoded.op).toBe(Op.Relay);
+      if (decoded.op !== Op.Relay || scanned.op !== Op.Relay) continue;
+      expect(scanned.target).toEqual(decoded.target);
+      expect(scanned.payload).toEqual(decoded.payload);
+    }
+    expect(accepted).toBeGreaterThan(100);
   });
 });

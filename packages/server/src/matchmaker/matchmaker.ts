@@ -258,7 +258,7 @@ export class Matchmaker implements SessionEvents, RoomHost {
           return;
         }
         if (message.op === Op.Message) runtime.handleMessage(client, message.type, message.payload);
-        else if (message.op === Op.Relay) runtime.handleRelay(client, message.payload, message.target, channel);
+        else if (message.op === Op.Relay) runtime.handleRelay(client, message, channel);
         else this.sendDirect(session, message.to, message.payload, channel === DefaultChannel.Reliable);
         return;
       }

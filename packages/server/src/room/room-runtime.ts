@@ -8,6 +8,8 @@ import {
   type Clock,
   channelFor,
   DefaultChannel,
+  encodeRelayedPrefix,
+  encodeRelayedRaw,
   encodeServerMessage,
   InvalidOptionError,
   type MessageType,
@@ -83,6 +85,8 @@ export class RoomRuntime implements RoomControl, RoomClientOwner {
   private readonly host: RoomHost;
   private readonly members: RoomClient[] = [];
   private readonly bySession = new Map<string, RoomClient>();
+  /** Encoded `[Relayed, sessionId, ` per member, for relays spliced from payload bytes. */
+  private readonly relayPrefixes = new WeakMap<RoomClient, Uint8Array>();
   private readonly seats = new Set<Seat>();
   private readonly seatReservationMs: number;
   private _locked = false;
@@ -374,14 +378,24 @@ export class RoomRuntime implements RoomControl, RoomClientOwner {
 
   /**
    * A relay from a member: let `onRelay` inspect it, then encode `Relayed` once and queue the same
-   * bytes for every recipient, on the channel it came on.
+   * bytes for every recipient, on the channel it came on. When the message arrived as validated
+   * payload bytes (`payloadBytes`) and no hook replaces the payload, `Relayed` is spliced from them
+   * without decoding or re-encoding anything.
    */
-  handleRelay(client: RoomClient, payload: unknown, target: RelayTarget, channel: number): void {
+  handleRelay(
+    client: RoomClient,
+    relay: { readonly payload: unknown; readonly target: RelayTarget; readonly payloadBytes?: Uint8Array | undefined },
+    channel: number,
+  ): void {
     this.stats.relaysIn++;
     const reliable = channel === DefaultChannel.Reliable;
+    const target = relay.target;
     let to: RelayTarget = target;
+    let payload: unknown;
+    let payloadBytes = relay.payloadBytes;
     const hook = this.room.onRelay;
     if (hook !== undefined) {
+      payload = relay.payload;
       const request: RelayRequest = { payload, to: target, reliable };
       let failed = false;
       const verdict = guard(
@@ -399,10 +413,16 @@ export class RoomRuntime implements RoomControl, RoomClientOwner {
         }
         return;
       }
+      if (request.payload !== payload) payloadBytes = undefined;
       payload = request.payload;
       to = request.to;
+    } else if (payloadBytes === undefined) {
+      payload = relay.payload;
     }
-    const bytes = encodeServerMessage(this.codec, { op: Op.Relayed, from: client.sessionId, payload });
+    const bytes =
+      payloadBytes !== undefined
+        ? encodeRelayedRaw(this.relayedPrefix(client), payloadBytes)
+        : encodeServerMessage(this.codec, { op: Op.Relayed, from: client.sessionId, payload });
     const out = reliable ? DefaultChannel.Reliable : DefaultChannel.Unreliable;
     if (to === 'others' || to === 'all') {
       const skip = to === 'others' ? client : undefined;
@@ -419,6 +439,15 @@ export class RoomRuntime implements RoomControl, RoomClientOwner {
       member.sendEncoded(out, bytes);
       this.stats.deliveriesOut++;
     }
+  }
+
+  private relayedPrefix(client: RoomClient): Uint8Array {
+    let prefix = this.relayPrefixes.get(client);
+    if (prefix === undefined) {
+      prefix = encodeRelayedPrefix(client.sessionId);
+      this.relayPrefixes.set(client, prefix);
+    }
+    return prefix;
   }
 
   /** Tell a member about an error it caused (the session carries on). */

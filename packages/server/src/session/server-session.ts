@@ -21,6 +21,7 @@ import {
   type PayloadCodec,
   Peer,
   SessionErrorCode,
+  scanRelay,
   type TimerHandle,
   TransportErrorCode,
 } from '@netplay/transport';
@@ -247,7 +248,8 @@ export class ServerSession implements SessionPort {
     if (this._state !== 'connected') return;
     let message: ReturnType<typeof decodeClientMessage>;
     try {
-      message = decodeClientMessage(this.host.codec, payload);
+      // Relays (the bulk of traffic) are validated without being decoded; the rest is decoded.
+      message = scanRelay(this.host.codec, payload) ?? decodeClientMessage(this.host.codec, payload);
     } catch (error) {
       this.sendError(SessionErrorCode.INVALID_REQUEST, (error as Error).message);
       this.host.events.onBadMessage?.(this, error as Error);

@@ -285,7 +285,8 @@ export class ReliableOrderedChannel {
       return;
     }
     const slot = sequence & (this.s.window - 1);
-    const recv = (this.recv ??= createReceiveWindow(this.s.window));
+    if (this.recv === undefined) this.recv = createReceiveWindow(this.s.window);
+    const recv = this.recv;
     if (recv.sequences[slot] === sequence) {
       this.stats.duplicatesDropped++;
       return;
@@ -329,7 +330,8 @@ export class ReliableOrderedChannel {
       this.fail('whole message inside a fragment chain');
       return;
     }
-    const assembler = (this.assembler ??= new FragmentAssembler(this.s.maxMessageSize));
+    if (this.assembler === undefined) this.assembler = new FragmentAssembler(this.s.maxMessageSize);
+    const assembler = this.assembler;
     const result = assembler.push(payload, fragmentsRemaining);
     if (result === AssembleResult.Complete) {
       this.stats.messagesDelivered++;

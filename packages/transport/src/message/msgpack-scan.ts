@@ -198,3 +198,170 @@ function lengthAt(bytes: Uint8Array, pos: number, size: 1 | 2 | 4): number {
   if (size === 2) return (bytes[p]! << 8) | bytes[p + 1]!;
   return bytes[p]! * 0x1000000 + ((bytes[p + 1]! << 16) | (bytes[p + 2]! << 8) | bytes[p + 3]!);
 }
+
+/** Limits {@link skipValidValue} enforces (the {@link PayloadLimits} of a codec). */
+export interface ScanLimits {
+  readonly maxStrLength: number;
+  readonly maxBinLength: number;
+  readonly maxArrayLength: number;
+  readonly maxMapLength: number;
+  readonly maxExtLength: number;
+  readonly maxDepth: number;
+}
+
+/** msgpack ext type of the timestamp extension, the only one a codec decodes. */
+const EXT_TIMESTAMP_TYPE = 0xff;
+/** `__proto__` in UTF-8: a map key the decoder refuses. */
+const PROTO_KEY = [0x5f, 0x5f, 0x70, 0x72, 0x6f, 0x74, 0x6f, 0x5f, 0x5f];
+
+/** `true` when the string whose type byte `k` is at `pos` is `__proto__` (in any string form). */
+function isProtoKey(bytes: Uint8Array, pos: number, k: number): boolean {
+  let header = 1;
+  let length = k - 0xa0;
+  if (k === 0xd9) {
+    header = 2;
+    length = bytes[pos + 1] ?? -1;
+  } else if (k === 0xda) {
+    header = 3;
+    length = ((bytes[pos + 1] ?? 0) << 8) | (bytes[pos + 2] ?? 0);
+  } else if (k === 0xdb) {
+    header = 5;
+    length =
+      (bytes[pos + 1] ?? 0) * 0x1000000 +
+      (((bytes[pos + 2] ?? 0) << 16) | ((bytes[pos + 3] ?? 0) << 8) | (bytes[pos + 4] ?? 0));
+  }
+  if (length !== PROTO_KEY.length) return false;
+  for (let j = 0; j < length; j++) if (bytes[pos + header + j] !== PROTO_KEY[j]) return false;
+  return true;
+}
+
+/**
+ * Check, without decoding, that one msgpack value starts at `pos` of `bytes` and would decode under
+ * `limits` exactly as a {@link PayloadCodec} decodes it (lengths, nesting, map keys that are strings
+ * or numbers and not `__proto__`, no extension but a well-sized timestamp); `depth` is the number of
+ * containers the value is nested in. Returns the offset just past the value.
+ * Lets a relay forward a payload's bytes unchanged instead of decoding and re-encoding it.
+ * @throws {@link CodecError} naming the first problem.
+ */
+export function skipValidValue(bytes: Uint8Array, pos: number, limits: ScanLimits, depth: number): number {
+  const end = bytes.length;
+  if (pos >= end) throw truncated(pos);
+  const head = bytes[pos]!;
+  let header = 1;
+  let body = 0;
+  let count = 0;
+  let isMap = false;
+  let container = false;
+  let limit = Number.POSITIVE_INFINITY;
+  let what = '';
+  if (head <= 0x7f || head >= 0xe0) return pos + 1;
+  if (head <= 0x8f) {
+    container = true;
+    isMap = true;
+    count = head - 0x80;
+  } else if (head <= 0x9f) {
+    container = true;
+    count = head - 0x90;
+  } else if (head <= 0xbf) {
+    body = head - 0xa0;
+    limit = limits.maxStrLength;
+    what = 'string';
+  } else {
+    switch (head) {
+      case 0xc0:
+      case 0xc2:
+      case 0xc3:
+        return pos + 1;
+      case 0xc4:
+      case 0xc5:
+      case 0xc6:
+        header = head === 0xc4 ? 2 : head === 0xc5 ? 3 : 5;
+        body = lengthAt(bytes, pos, (header - 1) as 1 | 2 | 4);
+        limit = limits.maxBinLength;
+        what = 'bin';
+        break;
+      case 0xd9:
+      case 0xda:
+      case 0xdb:
+        header = head === 0xd9 ? 2 : head === 0xda ? 3 : 5;
+        body = lengthAt(bytes, pos, (header - 1) as 1 | 2 | 4);
+        limit = limits.maxStrLength;
+        what = 'string';
+        break;
+      case 0xca:
+        header = 5;
+        break;
+      case 0xcb:
+        header = 9;
+        break;
+      case 0xcc:
+      case 0xd0:
+        header = 2;
+        break;
+      case 0xcd:
+      case 0xd1:
+        header = 3;
+        break;
+      case 0xce:
+      case 0xd2:
+        header = 5;
+        break;
+      case 0xcf:
+      case 0xd3:
+        header = 9;
+        break;
+      case 0xd6: // fixext 4, 8 and ext 8 with 12 bytes: the timestamp's three forms
+      case 0xd7:
+      case 0xc7: {
+        const size = head === 0xd6 ? 4 : head === 0xd7 ? 8 : lengthAt(bytes, pos, 1);
+        header = head === 0xc7 ? 3 : 2;
+        if (pos + header > end) throw truncated(end);
+        if (bytes[pos + header - 1] !== EXT_TIMESTAMP_TYPE || (size !== 4 && size !== 8 && size !== 12)) {
+          throw new CodecError(`unsupported msgpack extension at offset ${pos}`);
+        }
+        if (size > limits.maxExtLength) throw new CodecError(`ext of ${size} bytes exceeds maxExtLength`);
+        body = size;
+        break;
+      }
+      case 0xdc:
+      case 0xdd:
+        header = head === 0xdc ? 3 : 5;
+        container = true;
+        count = lengthAt(bytes, pos, (header - 1) as 2 | 4);
+        break;
+      case 0xde:
+      case 0xdf:
+        header = head === 0xde ? 3 : 5;
+        container = true;
+        isMap = true;
+        count = lengthAt(bytes, pos, (header - 1) as 2 | 4);
+        break;
+      default: // 0xc1 and the other ext forms
+        throw new CodecError(`unsupported msgpack type byte 0x${head.toString(16)} at offset ${pos}`);
+    }
+  }
+  pos += header;
+  if (pos > end) throw truncated(end);
+  if (!container) {
+    if (body > limit) throw new CodecError(`a ${what} of ${body} bytes exceeds the limit (${limit})`);
+    if (body > end - pos) throw new CodecError(`a ${body}-byte body at offset ${pos} runs past the end`);
+    return pos + body;
+  }
+  if (depth + 1 > limits.maxDepth) throw new CodecError(`nesting deeper than maxDepth (${limits.maxDepth})`);
+  if (count > (isMap ? limits.maxMapLength : limits.maxArrayLength)) {
+    throw new CodecError(`a ${isMap ? 'map' : 'array'} of ${count} entries exceeds the limit`);
+  }
+  if ((isMap ? count * 2 : count) > end - pos) throw new CodecError(`a container at offset ${pos} runs past the end`);
+  for (let i = 0; i < count; i++) {
+    if (isMap) {
+      const k = bytes[pos]!;
+      const isStr = (k >= 0xa0 && k <= 0xbf) || (k >= 0xd9 && k <= 0xdb);
+      const isNumber = k <= 0x7f || k >= 0xe0 || (k >= 0xca && k <= 0xd3);
+      if (!isStr && !isNumber) throw new CodecError(`map key at offset ${pos} must be a string or a number`);
+      if (isStr && isProtoKey(bytes, pos, k)) throw new CodecError('the map key __proto__ is not allowed');
+      pos = skipValidValue(bytes, pos, limits, depth + 1);
+    }
+    pos = skipValidValue(bytes, pos, limits, depth + 1);
+  }
+  return pos;
+}

@@ -18,6 +18,8 @@ export {
   decodeClientMessage,
   decodeServerMessage,
   encodeClientMessage,
+  encodeRelayedPrefix,
+  encodeRelayedRaw,
   encodeServerMessage,
   type JoinedInfo,
   type JoinMethod,
@@ -25,5 +27,6 @@ export {
   type RelayTarget,
   type RoomListing,
   type ServerMessage,
+  scanRelay,
 } from './room-protocol.js';
 export { CloseCode, isSessionErrorCode, SessionError, SessionErrorCode } from './session-errors.js';

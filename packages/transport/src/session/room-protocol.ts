@@ -9,6 +9,7 @@
  */
 import { DefaultChannel } from '../channel/channel-config.js';
 import { CodecError } from '../errors.js';
+import { skipValidValue } from '../message/msgpack-scan.js';
 import type { PayloadCodec } from '../message/payload-codec.js';
 import { isMessageType, type MessageType } from '../message/typed-message.js';
 
@@ -95,7 +96,17 @@ export type ClientMessage =
     }
   | { op: typeof Op.List; requestId: number; room: string }
   | { op: typeof Op.Message; type: MessageType; payload: unknown }
-  | { op: typeof Op.Relay; payload: unknown; target: RelayTarget }
+  | {
+      op: typeof Op.Relay;
+      payload: unknown;
+      target: RelayTarget;
+      /**
+       * Set when the message came through {@link scanRelay}: the payload's msgpack bytes, validated
+       * under the codec's limits, so a relay can forward them with {@link encodeRelayedRaw} instead
+       * of re-encoding `payload` (which is then decoded only if read).
+       */
+      payloadBytes?: Uint8Array;
+    }
   | { op: typeof Op.Leave }
   | { op: typeof Op.SendTo; to: string; payload: unknown };
 
@@ -280,4 +291,131 @@ export function decodeServerMessage(codec: PayloadCodec, bytes: Uint8Array): Ser
     default:
       return fail(`unknown server op ${String(op)}`);
   }
+}
+
+// ======================================================================= relay fast path
+
+/** A Relay message whose payload is decoded only when read (made by {@link scanRelay}). */
+class ScannedRelay {
+  readonly op = Op.Relay;
+  readonly target: RelayTarget;
+  readonly payloadBytes: Uint8Array;
+  #codec: PayloadCodec | undefined;
+  #payload: unknown;
+
+  constructor(codec: PayloadCodec, target: RelayTarget, payloadBytes: Uint8Array) {
+    this.#codec = codec;
+    this.target = target;
+    this.payloadBytes = payloadBytes;
+  }
+
+  /** The decoded payload (decoded on first read; the bytes were validated by the scan). */
+  get payload(): unknown {
+    const codec = this.#codec;
+    if (codec !== undefined) {
+      this.#codec = undefined;
+      this.#payload = codec.decode(this.payloadBytes);
+    }
+    return this.#payload;
+  }
+}
+
+const FIXSTR_OTHERS = [0xa6, 0x6f, 0x74, 0x68, 0x65, 0x72, 0x73];
+const FIXSTR_ALL = [0xa3, 0x61, 0x6c, 0x6c];
+
+function matchesAt(bytes: Uint8Array, pos: number, pattern: readonly number[]): boolean {
+  if (pos + pattern.length > bytes.length) return false;
+  for (let i = 0; i < pattern.length; i++) if (bytes[pos + i] !== pattern[i]) return false;
+  return true;
+}
+
+/**
+ * The server's relay fast path: when `bytes` is a Relay message (`[4, payload]` or
+ * `[4, payload, target]` with target nil, `"others"` or `"all"`) whose every element passes the
+ * codec's limits (the same checks {@link decodeClientMessage} makes, without building any value),
+ * return it with its payload's bytes and a payload decoded only if read. `undefined` for anything
+ * else, valid or not: decode that with {@link decodeClientMessage}, which also reports the error.
+ */
+export function scanRelay(codec: PayloadCodec, bytes: Uint8Array): ClientMessage | undefined {
+  const end = bytes.length;
+  if (end < 3) return undefined;
+  const head = bytes[0]!;
+  let count: number;
+  let pos: number;
+  if (head >= 0x92 && head <= 0x9f) {
+    count = head - 0x90;
+    pos = 1;
+  } else if (head === 0xdc) {
+    count = (bytes[1]! << 8) | bytes[2]!;
+    pos = 3;
+  } else {
+    return undefined;
+  }
+  if (bytes[pos] !== Op.Relay || count > codec.limits.maxArrayLength || codec.limits.maxDepth < 1) {
+    return undefined;
+  }
+  pos++;
+  try {
+    const limits = codec.limits;
+    const payloadStart = pos;
+    pos = skipValidValue(bytes, pos, limits, 1);
+    const payloadEnd = pos;
+    let target: RelayTarget = 'others';
+    if (count >= 3) {
+      if (bytes[pos] === 0xc0) pos += 1;
+      else if (matchesAt(bytes, pos, FIXSTR_OTHERS)) pos += FIXSTR_OTHERS.length;
+      else if (matchesAt(bytes, pos, FIXSTR_ALL)) {
+        pos += FIXSTR_ALL.length;
+        target = 'all';
+      } else return undefined; // a list of ids (or an invalid target): the full decoder handles it
+    }
+    for (let i = 3; i < count; i++) pos = skipValidValue(bytes, pos, limits, 1);
+    if (pos !== end) return undefined;
+    // A nil payload decodes as null, and so does a missing one: the bytes are the same.
+    return new ScannedRelay(codec, target, bytes.subarray(payloadStart, payloadEnd)) as ClientMessage;
+  } catch {
+    return undefined;
+  }
+}
+
+const textEncoder = new TextEncoder();
+
+/**
+ * The start of a `Relayed` message from `from`: `[19, from, ` as msgpack (array header, op, the
+ * sender id as a string). Append the payload's bytes to complete it ({@link encodeRelayedRaw}).
+ */
+export function encodeRelayedPrefix(from: string): Uint8Array {
+  const id = textEncoder.encode(from);
+  const n = id.length;
+  const header = n < 32 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : 5;
+  const out = new Uint8Array(2 + header + n);
+  out[0] = 0x93;
+  out[1] = Op.Relayed;
+  if (header === 1) out[2] = 0xa0 | n;
+  else if (header === 2) {
+    out[2] = 0xd9;
+    out[3] = n;
+  } else if (header === 3) {
+    out[2] = 0xda;
+    out[3] = n >> 8;
+    out[4] = n & 0xff;
+  } else {
+    out[2] = 0xdb;
+    new DataView(out.buffer).setUint32(3, n);
+  }
+  out.set(id, 2 + header);
+  return out;
+}
+
+/**
+ * A `Relayed` message around an already-encoded payload: `prefix` from {@link encodeRelayedPrefix}
+ * followed by the payload's msgpack bytes, copied. When the payload bytes are in the codec's own
+ * encoding (what a Netplay client sends), this is byte for byte what {@link encodeServerMessage}
+ * returns for `{ op: Op.Relayed, from, payload }`.
+ */
+export function encodeRelayedRaw(prefix: Uint8Array, payloadBytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(prefix.length + payloadBytes.length);
+  out.set(prefix, 0);
+  out.set(payloadBytes, prefix.length);
+  return out;
 }
