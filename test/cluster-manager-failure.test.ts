@@ -161,4 +161,56 @@ describe('manager failure (a manager process, 2 workers)', () => {
     await exited;
     await until(() => workerPids.every((pid) => !alive(pid)), 10_000, 'the adopted workers to exit');
   }, 120_000);
+
+  it('a hung manager (SIGSTOP): workers refuse direct messages to other workers with UNAVAILABLE at once, and carry on with it when it wakes', async () => {
+    const [port, workerPort] = await freePorts(3);
+    const manager = await startManagerProcess(pids, { workerPort: workerPort!, port, workers: 2 });
+    const url = `ws://127.0.0.1:${port}`;
+    const a = await recordingClient(url).client.create('crowd');
+    const b = await recordingClient(url).client.create('crowd');
+    members.push(a, b);
+    expect(a.sessionId.split('.')[1]).not.toBe(b.sessionId.split('.')[1]);
+    const hiccups: string[] = [];
+    for (const r of [a, b]) r.on('leave', (code) => hiccups.push(`leave ${code}`));
+    const direct = async (text: string) => {
+      const got = next<[unknown, string]>(b, 'direct', 5000);
+      a.message(b.sessionId, text);
+      return (await got)[0];
+    };
+    expect(await direct('awake')).toBe('awake');
+
+    process.kill(manager.child.pid!, 'SIGSTOP');
+    const stoppedAt = performance.now();
+    try {
+      // The first refusal may come from the request timing out; once the worker has noticed the
+      // silence (managerTimeout = heartbeatTimeout, 1.5 s), every refusal is immediate.
+      const refused = async (): Promise<number> => {
+        const started = performance.now();
+        const error = next<[Error & { code: string }]>(a, 'error', 10_000);
+        a.message(b.sessionId, 'asleep');
+        expect((await error)[0].code).toBe(SessionErrorCode.UNAVAILABLE);
+        return performance.now() - started;
+      };
+      const first = await refused();
+      const noticedMs = performance.now() - stoppedAt;
+      const second = await refused();
+      expect(second).toBeLessThan(250);
+      console.log(
+        `hung manager: first direct message refused after ${first.toFixed(0)} ms (${noticedMs.toFixed(0)} ms after SIGSTOP), then at once (${second.toFixed(0)} ms)`,
+      );
+    } finally {
+      process.kill(manager.child.pid!, 'SIGCONT');
+    }
+    // Awake again: it did not take its workers for hung, and direct messages cross workers again.
+    await until(
+      async () => (await direct('awake again').catch(() => undefined)) === 'awake again',
+      10_000,
+      'direct messages after SIGCONT',
+    );
+    for (const pid of manager.pids) expect(alive(pid)).toBe(true);
+    const c = await recordingClient(url).client.joinById(a.roomId);
+    members.push(c);
+    expect(hiccups).toEqual([]);
+    await killManager(manager);
+  }, 60_000);
 });

@@ -27,6 +27,8 @@ export interface WorkerInit {
   readonly runDir: string;
   /** Milliseconds the worker keeps running without a manager before it shuts down; 0 = for ever. */
   readonly orphanTimeout: number;
+  /** A manager silent (no `ping`) this many ms counts as lost until it speaks again. */
+  readonly managerTimeout: number;
 }
 
 /** A live worker as it introduces itself to a manager that adopts it (over its control socket). */
@@ -104,6 +106,8 @@ export type WorkerRequests = {
 /** Notices the manager sends a worker. */
 export type WorkerNotices = {
   presence: PresenceMessage;
+  /** The manager is alive (every heartbeat interval). */
+  ping: null;
 };
 /** Requests a worker sends the manager. */
 export type ManagerRequests = {
@@ -243,10 +247,15 @@ export class IpcEndpoint<Out extends RequestMap, OutN extends NoticeMap, In exte
   /** Fail every pending request with `IPC_CLOSED` and refuse new ones. */
   close(reason: string): void {
     this.#closed = true;
+    this.failPending(ClusterErrorCode.IPC_CLOSED, reason);
+  }
+
+  /** Fail every pending request now with `code` (`IPC_TIMEOUT`: the other side went silent), keeping the channel open. */
+  failPending(code: ClusterErrorCode, reason: string): void {
     for (const [nonce, p] of this.#pending) {
       this.#pending.delete(nonce);
       clearTimeout(p.timer);
-      p.reject(new ClusterError(ClusterErrorCode.IPC_CLOSED, reason));
+      p.reject(new ClusterError(code, reason));
     }
   }
 

@@ -91,6 +91,7 @@ export class ClusterServer extends EventEmitter<ClusterEvents> {
   #knownNodes = new Set<string>();
   #refreshing: Promise<Set<string>> | undefined;
   #publishing = false;
+  #lastWatchdog = Date.now();
   #publishAgain = false;
   #shutdown: Promise<void> | undefined;
 
@@ -572,6 +573,14 @@ export class ClusterServer extends EventEmitter<ClusterEvents> {
 
   #watchdog(): void {
     const now = Date.now();
+    const gap = now - this.#lastWatchdog;
+    this.#lastWatchdog = now;
+    // This process itself was asleep (stopped, swapped, a long GC): the workers' heartbeats are
+    // still queued on their channels, so judge them on a later tick, not now.
+    if (gap > this.options.heartbeatTimeout / 2) {
+      for (const slot of this.#slots) slot.lastHeartbeat = Math.max(slot.lastHeartbeat, now);
+      return;
+    }
     for (const slot of this.#slots) slot.check(now);
   }
 

@@ -7,13 +7,16 @@
  * its rooms and sessions running: in-room traffic never touches the manager. It listens on its
  * control socket (`control-socket.ts`) for a restarted manager to adopt it, and meanwhile sends no
  * heartbeats, delivers presence publishes to its own rooms only, and refuses direct messages to
- * other workers with `UNAVAILABLE`. With `orphanTimeout` set it shuts down gracefully after that
- * long without a manager.
+ * other workers with `UNAVAILABLE`. A manager that stops pinging (hung) for `managerTimeout` is
+ * treated the same way until it speaks again, except that heartbeats keep going to it (so it does
+ * not take the worker for hung when it wakes up). With `orphanTimeout` set the worker shuts down
+ * gracefully after that long without a (responsive) manager.
  * @module
  */
 import type { Server as NetServer, Socket } from 'node:net';
 import { SessionError, SessionErrorCode } from '@netplay/transport';
 import { controlChannel, controlSocketPath, listenControl } from './control-socket.js';
+import { ClusterErrorCode } from './errors.js';
 import {
   IpcEndpoint,
   type IpcHandlers,
@@ -42,6 +45,48 @@ let manager: WorkerIpc | undefined;
 let control: NetServer | undefined;
 let orphanedAt: number | undefined;
 let orphanTimer: ReturnType<typeof setTimeout> | undefined;
+/** When the current manager last sent anything; `silent` once that is older than `managerTimeout`. */
+let lastHeard = Date.now();
+let silent = false;
+
+/** Start counting toward `orphanTimeout` (no manager, or a silent one). */
+function startOrphanClock(): void {
+  const s = settings;
+  orphanedAt ??= Date.now();
+  if (s === undefined || s.orphanTimeout <= 0 || orphanTimer !== undefined) return;
+  orphanTimer = setTimeout(() => exit(`no cluster manager for ${s.orphanTimeout} ms`), s.orphanTimeout);
+}
+
+function stopOrphanClock(): void {
+  if (orphanTimer !== undefined) clearTimeout(orphanTimer);
+  orphanTimer = undefined;
+  orphanedAt = undefined;
+}
+
+/** Something arrived from `from`: if it is the current manager, it is alive. */
+function heard(from: WorkerIpc): void {
+  if (from !== manager) return;
+  lastHeard = Date.now();
+  if (!silent) return;
+  silent = false;
+  stopOrphanClock();
+  console.error(`netplay worker ${settings?.index ?? '?'}: its manager answers again`);
+}
+
+/** Every heartbeat interval: has the manager gone silent? */
+function watchManager(): void {
+  const s = settings;
+  if (s === undefined || manager === undefined || silent || exiting) return;
+  const quiet = Date.now() - lastHeard;
+  if (quiet <= s.managerTimeout) return;
+  silent = true;
+  manager.failPending(ClusterErrorCode.IPC_TIMEOUT, 'the manager is silent');
+  console.error(
+    `netplay worker ${s.index} (port ${s.port}): no word from its manager for ${quiet} ms; ` +
+      'direct messages to other workers are refused until it answers',
+  );
+  startOrphanClock();
+}
 
 const need = (): ClusterWorker => {
   if (worker === undefined) throw new SessionError(SessionErrorCode.UNAVAILABLE, 'worker is starting');
@@ -66,15 +111,13 @@ function orphan(from: WorkerIpc, why: string): void {
     exit(`manager went away before the worker started (${why})`);
     return;
   }
-  orphanedAt = Date.now();
+  silent = false;
+  startOrphanClock();
   const s = settings;
   console.error(
     `netplay worker ${s.index} (port ${s.port}, pid ${process.pid}): lost its manager (${why}); its rooms keep running; ` +
       `a restarted manager adopts it through ${controlSocketPath(s.runDir, s.index)}`,
   );
-  if (s.orphanTimeout > 0) {
-    orphanTimer = setTimeout(() => exit(`no cluster manager for ${s.orphanTimeout} ms`), s.orphanTimeout);
-  }
 }
 
 /** Requests and notices of the manager, over `self` (the fork's channel or a control socket). */
@@ -87,7 +130,8 @@ function handlers(kind: 'fork' | 'socket', self: () => WorkerIpc): IpcHandlers<W
       init: async (init) => {
         if (kind !== 'fork' || worker !== undefined) throw new SessionError('INVALID_REQUEST', 'already started');
         settings = init;
-        worker = await ClusterWorker.start(init, () => manager);
+        worker = await ClusterWorker.start(init, { current: () => manager, responsive: () => !silent });
+        setInterval(watchManager, init.heartbeatInterval).unref();
         control = await listenControl(controlSocketPath(init.runDir, init.index), onControl);
         return { ...worker.ports, roomTypes: worker.roomTypes };
       },
@@ -100,10 +144,10 @@ function handlers(kind: 'fork' | 'socket', self: () => WorkerIpc): IpcHandlers<W
           throw new SessionError(SessionErrorCode.UNAVAILABLE, 'this worker already has a live manager');
         }
         manager = self();
-        if (orphanTimer !== undefined) clearTimeout(orphanTimer);
-        orphanTimer = undefined;
         const orphanedFor = orphanedAt === undefined ? 0 : Date.now() - orphanedAt;
-        orphanedAt = undefined;
+        stopOrphanClock();
+        silent = false;
+        lastHeard = Date.now();
         console.error(`netplay worker ${s.index} (port ${s.port}): adopted by manager pid ${managerPid}`);
         return {
           nodeId: s.nodeId,
@@ -137,6 +181,7 @@ function handlers(kind: 'fork' | 'socket', self: () => WorkerIpc): IpcHandlers<W
       presence: ({ topic, data }) => {
         if (manager === self()) worker?.presence.deliver(topic, data);
       },
+      ping: () => {},
     },
   };
 }
@@ -148,7 +193,10 @@ function onControl(socket: Socket): void {
     socket.destroy();
     return;
   }
-  const channel = controlChannel(socket, (frame) => endpoint.receive(frame));
+  const channel = controlChannel(socket, (frame) => {
+    heard(endpoint);
+    endpoint.receive(frame);
+  });
   const endpoint: WorkerIpc = new IpcEndpoint(
     (frame) => channel.send(frame),
     handlers('socket', () => endpoint),
@@ -167,7 +215,10 @@ const ipc: WorkerIpc = new IpcEndpoint<ManagerRequests, ManagerNotices, WorkerRe
 );
 manager = ipc;
 
-process.on('message', (message) => ipc.receive(message));
+process.on('message', (message) => {
+  heard(ipc);
+  ipc.receive(message);
+});
 // The manager coordinates shutdown; Ctrl-C reaches the whole process group, so ignore SIGINT here.
 process.on('SIGINT', () => {});
 process.on('SIGTERM', () => exit('server shutting down'));

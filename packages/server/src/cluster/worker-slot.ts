@@ -229,6 +229,7 @@ export class WorkerSlot {
           server: o.server,
           runDir: o.runDir,
           orphanTimeout: o.orphanTimeout,
+          managerTimeout: o.heartbeatTimeout,
         },
         o.workerStartTimeout,
       );
@@ -370,9 +371,10 @@ export class WorkerSlot {
     if (this.#state === 'ready') this.#ipc?.notify('presence', message);
   }
 
-  /** Called on the manager's watchdog tick: kill a worker whose heartbeat stopped. */
+  /** Called on the manager's watchdog tick: tell the worker its manager is alive; kill a worker whose heartbeat stopped. */
   check(now: number): void {
     if (this.#state !== 'ready') return;
+    this.#ipc?.notify('ping', null);
     const silent = now - this.lastHeartbeat;
     if (silent > this.#owner.options.heartbeatTimeout) {
       const child = this.#child;

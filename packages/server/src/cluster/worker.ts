@@ -31,11 +31,16 @@ import { newSeatId, signSeatToken, verifySeatToken } from './seat-token.js';
 /** The worker's side of the IPC channel (or of its control socket). */
 export type WorkerIpc = IpcEndpoint<ManagerRequests, ManagerNotices, WorkerRequests, WorkerNotices>;
 
-/**
- * The worker's way to its manager: the forked IPC channel, then the control socket of a manager
- * that adopted it; `undefined` while it has none (the manager died and none came back yet).
- */
-export type ManagerLink = () => WorkerIpc | undefined;
+/** The worker's way to its manager. */
+export interface ManagerLink {
+  /**
+   * The forked IPC channel, then the control socket of a manager that adopted it; `undefined` while
+   * it has none (the manager died and none came back yet). Heartbeats go there.
+   */
+  current(): WorkerIpc | undefined;
+  /** `false` while the manager is silent (hung): direct messages are refused at once, presence stays local. */
+  responsive(): boolean;
+}
 
 interface Reservation {
   readonly seat: Seat;
@@ -61,7 +66,9 @@ export class ClusterWorker {
     this.#prefix = `${init.nodeId}.${init.index}.${init.incarnation}.`;
     this.presence = new LocalPresence(
       // Without a manager a publish reaches this worker's subscribers only (presence is at most once).
-      (topic, data) => manager()?.notify('presence', { topic, data }),
+      (topic, data) => {
+        if (manager.responsive()) manager.current()?.notify('presence', { topic, data });
+      },
       (error) => console.error('netplay worker: a presence listener threw', error),
     );
     this.#server = new Server(
@@ -72,8 +79,8 @@ export class ClusterWorker {
         seats: { check: (token) => this.#checkSeat(token), seated: (token, session) => this.#seated(token, session) },
         unknownResume: (token) => this.#unknownResume(token),
         remoteDirect: (from, to, payload, reliable) => {
-          const ipc = manager();
-          if (ipc === undefined) {
+          const ipc = manager.current();
+          if (ipc === undefined || !manager.responsive()) {
             return Promise.reject(
               new SessionError(
                 SessionErrorCode.UNAVAILABLE,
@@ -106,7 +113,7 @@ export class ClusterWorker {
     await worker.#server.listen();
     worker.#lag.enable();
     const beat = (): void => {
-      const ipc = manager();
+      const ipc = manager.current();
       if (ipc !== undefined) ipc.notify('heartbeat', worker.report());
       else worker.#lag.reset();
     };
