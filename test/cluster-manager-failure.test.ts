@@ -8,7 +8,7 @@
  * 127.0.0.1 (a manager process and 2 workers); every pid is killed at the end, pass or fail.
  */
 import type { Room as ClientRoom } from '@netplay/client';
-import { SessionErrorCode } from '@netplay/server';
+import { CloseCode, SessionErrorCode } from '@netplay/server';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePorts, next, nextMessage, recordingClient, until } from './helpers/cluster.js';
 import { alive, killAll, killManager, type ManagerProcess, startManagerProcess } from './helpers/manager-process.js';
@@ -213,4 +213,47 @@ describe('manager failure (a manager process, 2 workers)', () => {
     expect(hiccups).toEqual([]);
     await killManager(manager);
   }, 60_000);
+
+  it('a worker that died while no manager was up is replaced on restart; the live one is adopted', async () => {
+    const [port, workerPort] = await freePorts(3);
+    const first = await startManagerProcess(pids, { workerPort: workerPort!, port, workers: 2 });
+    const url = `ws://127.0.0.1:${port}`;
+    const kept = await recordingClient(url).client.create('crowd');
+    members.push(kept);
+    const keptWorker = Number(kept.sessionId.split('.')[1]);
+    const deadWorker = 1 - keptWorker;
+    await killManager(first);
+    const victim = first.pids[deadWorker]!;
+    process.kill(victim, 'SIGKILL');
+    await until(() => !alive(victim), 5000, 'the worker to die');
+    const second = await startManagerProcess(pids, { workerPort: workerPort!, port, workers: 2 });
+    expect(second.nodeId).toBe(first.nodeId);
+    expect(second.adopted[keptWorker]).toBe(true);
+    expect(second.adopted[deadWorker]).toBe(false);
+    expect(second.pids[keptWorker]).toBe(first.pids[keptWorker]);
+    expect(second.pids[deadWorker]).not.toBe(victim);
+    // The new worker takes new rooms (least connections), the adopted one still has its room.
+    const fresh = await recordingClient(url).client.create('crowd');
+    members.push(fresh);
+    expect(Number(fresh.sessionId.split('.')[1])).toBe(deadWorker);
+    const again = await recordingClient(url).client.joinById(kept.roomId);
+    members.push(again);
+    expect(again.peers).toContain(kept.sessionId);
+    await killManager(second);
+  }, 60_000);
+
+  it('orphanTimeout: workers left without a manager shut down gracefully (members get SHUTDOWN)', async () => {
+    const [port, workerPort] = await freePorts(3);
+    const manager = await startManagerProcess(pids, { workerPort: workerPort!, port, workers: 2, orphanTimeout: 800 });
+    const room = await recordingClient(`ws://127.0.0.1:${port}`).client.create('crowd');
+    members.push(room);
+    const left = next<[number, string]>(room, 'leave', 10_000);
+    await killManager(manager);
+    const killedAt = performance.now();
+    expect((await left)[0]).toBe(CloseCode.SHUTDOWN);
+    await until(() => manager.pids.every((pid) => !alive(pid)), 10_000, 'the orphans to exit');
+    console.log(
+      `orphanTimeout 800 ms: the orphaned workers shut down ${(performance.now() - killedAt).toFixed(0)} ms after the manager died`,
+    );
+  }, 30_000);
 });

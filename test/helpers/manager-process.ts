@@ -24,7 +24,7 @@ export interface ManagerProcess {
 /** Start a manager: `redis` ('-' for none), first worker port, manager port (0 = any), worker count. */
 export async function startManagerProcess(
   pids: Set<number>,
-  args: { redis?: string; workerPort: number; port?: number; workers?: number },
+  args: { redis?: string; workerPort: number; port?: number; workers?: number; orphanTimeout?: number },
 ): Promise<ManagerProcess> {
   const main = fileURLToPath(new URL('../fixtures/cluster-manager-main.ts', import.meta.url));
   const started = performance.now();
@@ -39,7 +39,13 @@ export async function startManagerProcess(
       String(args.port ?? 0),
       String(args.workers ?? 1),
     ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env:
+        args.orphanTimeout === undefined
+          ? process.env
+          : { ...process.env, NETPLAY_TEST_ORPHAN_TIMEOUT: String(args.orphanTimeout) },
+    },
   );
   if (child.pid !== undefined) pids.add(child.pid);
   const line = await new Promise<string>((resolve, reject) => {

@@ -1,7 +1,7 @@
 /**
  * The workers' control endpoint: the rendezvous of a restarted manager with the workers of the
  * manager that died. A forked child's IPC channel cannot be attached to a new parent, so every
- * worker also listens on a Unix domain socket, `<runDir>/worker-<index>.sock` (the run directory is
+ * worker also listens on a Unix domain socket, `<runDir>/worker-<index>-<port>.sock` (the run directory is
  * created with mode 0700: only the cluster's user can connect, which is the authentication). A
  * starting manager connects to each one and, when a worker answers, adopts it instead of starting a
  * new process. The socket carries the same `op` / `nonce` frames as the IPC channel, each one
@@ -16,9 +16,9 @@ import { deserialize, serialize } from 'node:v8';
 /** Largest control frame accepted (a heartbeat with a long room list stays far below). */
 const MAX_FRAME = 64 * 1024 * 1024;
 
-/** Path of worker `index`'s control socket in `runDir`. */
-export function controlSocketPath(runDir: string, index: number): string {
-  return join(runDir, `worker-${index}.sock`);
+/** Path of the control socket of worker `index` on `port` in `runDir`. */
+export function controlSocketPath(runDir: string, index: number, port: number): string {
+  return join(runDir, `worker-${index}-${port}.sock`);
 }
 
 /** Create the run directory (mode 0700) if it is missing. */

@@ -193,7 +193,15 @@ export class ClusterServer extends EventEmitter<ClusterEvents> {
           cause,
         });
       });
-      ensureRunDir(o.runDir);
+      try {
+        ensureRunDir(o.runDir);
+      } catch (cause) {
+        throw new ClusterError(
+          ClusterErrorCode.WORKER_START_FAILED,
+          `cannot create the run directory ${o.runDir}: ${String(cause)}`,
+          { cause },
+        );
+      }
       const adopted = o.adoptWorkers ? await this.#adoptWorkers() : [];
       this.#registry = o.registry ?? (o.redis !== undefined ? await connectRedis(o.redis) : new LocalRegistry());
       this.#bus = new NodeBus(

@@ -126,7 +126,8 @@ export interface ClusterServerOptions {
   /** Extra `execArgv` for worker processes. Defaults to none. */
   execArgv?: string[];
   /**
-   * Directory of the workers' control sockets (`worker-<index>.sock`, directory mode 0700), where a
+   * Directory of the workers' control sockets (`worker-<index>-<port>.sock`; created with mode 0700,
+   * keep an existing one private: whoever can connect can control the workers), where a
    * restarted manager finds the workers of one that died and adopts them. Defaults to
    * `<os.tmpdir()>/netplay-<uid>-<first worker port>` (the worker ports identify a cluster on a machine).
    */

@@ -116,7 +116,7 @@ function orphan(from: WorkerIpc, why: string): void {
   const s = settings;
   console.error(
     `netplay worker ${s.index} (port ${s.port}, pid ${process.pid}): lost its manager (${why}); its rooms keep running; ` +
-      `a restarted manager adopts it through ${controlSocketPath(s.runDir, s.index)}`,
+      `a restarted manager adopts it through ${controlSocketPath(s.runDir, s.index, s.port)}`,
   );
 }
 
@@ -132,7 +132,7 @@ function handlers(kind: 'fork' | 'socket', self: () => WorkerIpc): IpcHandlers<W
         settings = init;
         worker = await ClusterWorker.start(init, { current: () => manager, responsive: () => !silent });
         setInterval(watchManager, init.heartbeatInterval).unref();
-        control = await listenControl(controlSocketPath(init.runDir, init.index), onControl);
+        control = await listenControl(controlSocketPath(init.runDir, init.index, init.port), onControl);
         return { ...worker.ports, roomTypes: worker.roomTypes };
       },
       adopt: ({ managerPid }) => {

@@ -271,7 +271,7 @@ export class WorkerSlot {
    */
   async adopt(): Promise<AdoptReply | undefined> {
     const o = this.#owner.options;
-    const socket = await dialControl(controlSocketPath(o.runDir, this.index), o.ipcTimeout);
+    const socket = await dialControl(controlSocketPath(o.runDir, this.index, this.port), o.ipcTimeout);
     if (socket === undefined) return undefined;
     let handle: WorkerHandle | undefined;
     const channel: ControlChannel = controlChannel(socket, (frame) => ipc.receive(frame));
