@@ -9,7 +9,7 @@
  *   clients), `--bots=1|2`, `--unreliable` (relay on the unreliable channel), `--aligned` (all
  *   clients send in the same turn instead of at random phases), `--cpu-prof=dir`
  *   (V8 CPU profiles of the server processes), `--targets=bare-ws,netplay-ws,netplay-udp`,
- *   `--server-send-delay=ms` (experiment: a Nagle-style send delay on the Netplay server's peers),
+ *   `--server-send-delay=ms` (the Netplay server's `sendDelay` option; default: its default),
  *   `--client-ack-delay=ms` (experiment: the Netplay clients' `connection.ackDelay`, default 5).
  *
  * The codec benchmark runs on two connections in memory, the latency benchmark on the simulator and

@@ -4,21 +4,12 @@
  * @module
  */
 import { Room, Server } from '@netplay/server';
-import { Connection, Peer } from '@netplay/transport';
+import { Connection } from '@netplay/transport';
 import { frames, serveControl } from './server-control.js';
 
-/**
- * Experiment only (`--server-send-delay=ms`): give every server-side Peer a Nagle-style send delay,
- * which the server has no option for yet, to see what more coalescing would buy.
- */
-const sendDelay = Number(process.env.NETPLAY_BENCH_SERVER_SEND_DELAY ?? 0);
-if (sendDelay > 0) {
-  const send = Peer.prototype.send;
-  Peer.prototype.send = function (this: Peer, channel: number, payload: Uint8Array): number {
-    (this as unknown as { sendDelay: number }).sendDelay = sendDelay;
-    return send.call(this, channel, payload);
-  };
-}
+/** `--server-send-delay=ms`: the server's `sendDelay` option (default: the server's own default). */
+const sendDelayEnv = process.env.NETPLAY_BENCH_SERVER_SEND_DELAY;
+const sendDelay = sendDelayEnv === undefined || sendDelayEnv === '' ? undefined : Number(sendDelayEnv);
 
 class RelayRoom extends Room {}
 
@@ -60,6 +51,7 @@ const server = new Server({
   host: '127.0.0.1',
   ...(transport === 'udp' ? { udpPort: 0 } : {}),
   ...limits,
+  ...(sendDelay === undefined ? {} : { sendDelay }),
   logger: quiet,
 });
 server.define('relay', RelayRoom, { maxClients: clientsPerRoom });

@@ -103,6 +103,14 @@ export interface ServerOptions {
   clock?: Clock;
   /** Protocol options of every session's connection (`reliableLink` is set per link). */
   connection?: ConnectionOptions;
+  /**
+   * How long a message to a client may wait for others to share its packet, in ms (a Nagle-style
+   * send timer per session). 0 flushes at the end of the current event-loop turn, coalescing
+   * whatever was sent in it. A few ms let a relay-heavy room put several members' messages in one
+   * packet per recipient (fewer datagrams and syscalls) at the cost of up to that much latency.
+   * Defaults to 0.
+   */
+  sendDelay?: number;
   /** Limits on decoded msgpack payloads from clients. Defaults to the transport's `DEFAULT_PAYLOAD_LIMITS`. */
   payloadLimits?: Partial<PayloadLimits>;
   /** Seconds a session survives its link dropping, waiting for the client to resume. Defaults to 20. */
@@ -184,6 +192,7 @@ export const DEFAULT_SERVER_OPTIONS = {
   secureUdp: 'allow',
   seatReservationTime: 15,
   shutdownTimeout: 2_000,
+  sendDelay: 0,
 } as const;
 
 /** Defaults of {@link ConnectTokenOptions} (`key` is derived from the server's secret; `maxTokens` is 2 × `maxSessions`). */
@@ -234,6 +243,7 @@ export interface ResolvedServerOptions {
   rateLimit: Required<RateLimitOptions>;
   seatReservationTime: number;
   shutdownTimeout: number;
+  sendDelay: number;
   secret: Uint8Array;
   logger: Logger;
   monitor: ResolvedMonitorOptions | false;
@@ -335,6 +345,7 @@ export function resolveServerOptions(options: ServerOptions = {}): ResolvedServe
     rateLimit,
     seatReservationTime: positive('seatReservationTime', options.seatReservationTime ?? d.seatReservationTime),
     shutdownTimeout: positive('shutdownTimeout', options.shutdownTimeout ?? d.shutdownTimeout),
+    sendDelay: nonNegative('sendDelay', options.sendDelay ?? d.sendDelay),
     secret,
     logger: options.logger ?? console,
     monitor: resolveMonitorOptions(options.monitor),

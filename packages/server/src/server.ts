@@ -146,6 +146,7 @@ export class Server {
       idleTimeoutMs: o.idleTimeout,
       handshakeTimeoutMs: o.handshakeTimeout,
       drainTimeoutMs: o.shutdownTimeout,
+      sendDelayMs: o.sendDelay,
       maxSessions: o.maxSessions,
       maxSessionsPerAddress: o.maxSessionsPerAddress,
       maxPendingHandshakes: o.maxPendingHandshakes,

@@ -8,6 +8,7 @@ describe('server options', () => {
     expect(o.reconnectGrace).toBe(DEFAULT_SERVER_OPTIONS.reconnectGrace);
     expect(o.idleTimeout).toBe(DEFAULT_SERVER_OPTIONS.idleTimeout);
     expect(o.secret.length).toBeGreaterThanOrEqual(16);
+    expect(o.sendDelay).toBe(DEFAULT_SERVER_OPTIONS.sendDelay);
   });
 
   it.each([
@@ -17,6 +18,7 @@ describe('server options', () => {
     ['maxSessions', { maxSessions: 1.5 }],
     ['rateLimit.messagesPerSecond', { rateLimit: { messagesPerSecond: -5 } }],
     ['secret', { secret: new Uint8Array(4) }],
+    ['sendDelay', { sendDelay: -1 }],
   ])('refuses a bad %s with INVALID_OPTION', (name, options) => {
     expect(() => new Server(options)).toThrow(InvalidOptionError);
     expect(() => new Server(options)).toThrow(name);

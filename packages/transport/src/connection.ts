@@ -129,13 +129,32 @@ export class Connection {
     const o = resolveConnectionOptions(options);
     this.options = o;
     this.handlers = handlers;
+    // No closure per call: these run once per message delivered, acked or lost.
     this.sink = {
-      deliver: (channel, payload) => this.guard(() => this.handlers.onMessage(channel, payload)),
+      deliver: (channel, payload) => {
+        try {
+          this.handlers.onMessage(channel, payload);
+        } catch (error) {
+          this.handlerFailed(error);
+        }
+      },
       acked: (channel, id) => {
-        if (this.handlers.onAcked) this.guard(() => this.handlers.onAcked?.(channel, id));
+        const onAcked = this.handlers.onAcked;
+        if (onAcked === undefined) return;
+        try {
+          onAcked.call(this.handlers, channel, id);
+        } catch (error) {
+          this.handlerFailed(error);
+        }
       },
       lost: (channel, id) => {
-        if (this.handlers.onLost) this.guard(() => this.handlers.onLost?.(channel, id));
+        const onLost = this.handlers.onLost;
+        if (onLost === undefined) return;
+        try {
+          onLost.call(this.handlers, channel, id);
+        } catch (error) {
+          this.handlerFailed(error);
+        }
       },
       violation: (error) => this.fail(error),
     };
@@ -636,13 +655,9 @@ export class Connection {
     }
   }
 
-  private guard(fn: () => void): void {
-    try {
-      fn();
-    } catch (error) {
-      this._stats.handlerErrors++;
-      this.report(error instanceof Error ? error : new Error(String(error)));
-    }
+  private handlerFailed(error: unknown): void {
+    this._stats.handlerErrors++;
+    this.report(error instanceof Error ? error : new Error(String(error)));
   }
 
   private fail(error: NetplayError): void {

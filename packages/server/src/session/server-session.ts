@@ -40,6 +40,8 @@ export interface SessionHost {
   readonly reconnectGraceMs: number;
   /** How long an ending session may take to drain its reliable queue, in ms. */
   readonly drainTimeoutMs: number;
+  /** The peer's send delay (Nagle-style send timer), in ms; 0 when absent. */
+  readonly sendDelayMs?: number;
   /** The session is gone: forget it. */
   release(session: ServerSession): void;
   /** The session starts ending with `code` (e.g. `FLOODING`: the host may penalise its address). */
@@ -74,7 +76,7 @@ export class ServerSession implements SessionPort {
     this.remoteAddress = remoteAddress;
     this.linkSince = host.clock.now();
     this.peer = new Peer(
-      { link: this.wrap(link), clock: host.clock, connection: host.connection },
+      { link: this.wrap(link), clock: host.clock, connection: host.connection, sendDelay: host.sendDelayMs ?? 0 },
       {
         onMessage: (channel, payload) => this.onMessage(channel, payload),
         onAcked: (channel, id) => this.onDelivery(channel, id, true),

@@ -41,6 +41,8 @@ export interface SessionLayerSettings {
   idleTimeoutMs: number;
   handshakeTimeoutMs: number;
   drainTimeoutMs: number;
+  /** Send delay of every session's peer, in ms. Defaults to 0. */
+  sendDelayMs?: number;
   maxSessions: number;
   maxSessionsPerAddress: number;
   /** Most links in their handshake at once; more are closed without an answer. Defaults to the server's default. */
@@ -121,6 +123,7 @@ export class SessionLayer implements SessionHost {
   readonly connection: ConnectionOptions | undefined;
   readonly reconnectGraceMs: number;
   readonly drainTimeoutMs: number;
+  readonly sendDelayMs: number;
   private readonly s: SessionLayerSettings;
   private readonly sessions = new Map<string, ServerSession>();
   private readonly byResumeToken = new Map<string, ServerSession>();
@@ -144,6 +147,7 @@ export class SessionLayer implements SessionHost {
     this.connection = settings.connection;
     this.reconnectGraceMs = settings.reconnectGraceMs;
     this.drainTimeoutMs = settings.drainTimeoutMs;
+    this.sendDelayMs = settings.sendDelayMs ?? 0;
   }
 
   /** Start the idle-timeout sweep (call when the server starts listening). */
