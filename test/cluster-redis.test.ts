@@ -4,66 +4,30 @@
  * sessions on the two exchange direct messages both ways, presence crosses, and the rooms of a
  * manager that dies (SIGKILL, no goodbye) expire from the listing.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import type { Room as ClientRoom } from '@netplay/client';
 import type { ClusterServer } from '@netplay/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePorts, next, nextMessage, recordingClient, startCluster, until } from './helpers/cluster.js';
+import { killAll, type ManagerProcess, startManagerProcess } from './helpers/manager-process.js';
 import { type RedisProcess, SKIP_REDIS, startRedis } from './helpers/redis.js';
-
-interface Remote {
-  readonly port: number;
-  readonly nodeId: string;
-  readonly pids: number[];
-  readonly child: ChildProcess;
-}
-
-async function startRemoteManager(redis: string): Promise<Remote> {
-  const [workerPort] = await freePorts(1);
-  const main = fileURLToPath(new URL('./fixtures/cluster-manager-main.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', main, redis, String(workerPort)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const line = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error('remote manager did not start')), 30_000);
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const nl = out.indexOf('\n');
-      if (nl >= 0) {
-        clearTimeout(timer);
-        resolve(out.slice(0, nl));
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`remote manager exited with ${code}`)));
-  });
-  return { ...(JSON.parse(line) as Omit<Remote, 'child'>), child };
-}
 
 describe.skipIf(SKIP_REDIS)('cluster over Redis: two managers, one Redis', () => {
   let redis: RedisProcess;
-  let remote: Remote;
+  const pids = new Set<number>();
+  let remote: ManagerProcess;
   let local: ClusterServer;
   const rooms: ClientRoom[] = [];
 
   beforeAll(async () => {
     redis = await startRedis();
-    remote = await startRemoteManager(redis.url);
+    remote = await startManagerProcess(pids, { redis: redis.url, workerPort: (await freePorts(1))[0]! });
     local = await startCluster({ workers: 1, redis: redis.url, registryTtl: 1500 });
   }, 60_000);
 
   afterAll(async () => {
     await Promise.all(rooms.splice(0).map((r) => r.leave().catch(() => {})));
     await local?.shutdown();
-    if (remote?.child.exitCode === null) remote.child.kill('SIGKILL');
-    for (const pid of remote?.pids ?? []) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
+    killAll(pids); // the remote manager and its worker, orphaned when the last test killed the manager
     await redis?.stop();
   }, 30_000);
 

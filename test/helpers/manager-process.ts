@@ -4,7 +4,13 @@
  * them all at the end — workers outlive a killed manager by design.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+/** Run directories (control sockets) of the managers started here, removed by {@link killAll}. */
+const runDirs = new Set<string>();
 
 /** A manager process and what it printed once listening. */
 export interface ManagerProcess {
@@ -27,6 +33,8 @@ export async function startManagerProcess(
   args: { redis?: string; workerPort: number; port?: number; workers?: number; orphanTimeout?: number },
 ): Promise<ManagerProcess> {
   const main = fileURLToPath(new URL('../fixtures/cluster-manager-main.ts', import.meta.url));
+  // The cluster's default run directory (see ClusterServerOptions.runDir).
+  runDirs.add(join(tmpdir(), `netplay-${process.getuid?.() ?? 'u'}-${args.workerPort}`));
   const started = performance.now();
   const child = spawn(
     process.execPath,
@@ -78,7 +86,7 @@ export async function killManager(manager: ManagerProcess): Promise<void> {
   await exited;
 }
 
-/** SIGKILL every pid still alive (the end of a test, pass or fail). */
+/** SIGKILL every pid still alive (the end of a test, pass or fail) and remove the run directories. */
 export function killAll(pids: Set<number>): void {
   for (const pid of pids) {
     try {
@@ -88,6 +96,8 @@ export function killAll(pids: Set<number>): void {
     }
   }
   pids.clear();
+  for (const dir of runDirs) rmSync(dir, { recursive: true, force: true });
+  runDirs.clear();
 }
 
 /** `true` while process `pid` exists. */

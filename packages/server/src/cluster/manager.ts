@@ -13,7 +13,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { access, rmdir } from 'node:fs/promises';
+import { access, rm, rmdir } from 'node:fs/promises';
 import {
   CloseCode,
   InvalidOptionError,
@@ -28,7 +28,7 @@ import { DEFAULT_SERVER_OPTIONS } from '../options.js';
 import { LocalRegistry } from '../presence/local-registry.js';
 import type { ClusterRegistry, NodeEntry, RoomEntry, WorkerEntry } from '../presence/registry.js';
 import { type LinkKind, SessionLayer } from '../session/session-layer.js';
-import { ensureRunDir } from './control-socket.js';
+import { controlSocketPath, ensureRunDir } from './control-socket.js';
 import { ClusterError, ClusterErrorCode } from './errors.js';
 import type { DirectMessage, PresenceMessage, ReserveRequest } from './ipc.js';
 import { listenManager, type ManagerListeners } from './listeners.js';
@@ -329,7 +329,12 @@ export class ClusterServer extends EventEmitter<ClusterEvents> {
     ]);
     await this.#listeners?.close();
     await this.#bus?.stop();
-    // The workers removed their control sockets; the run directory goes too when nothing else is in it.
+    // Stale control sockets of workers that were killed go (a released adopted worker keeps its
+    // own), then the run directory when nothing else is in it.
+    for (const slot of this.#slots) {
+      if (slot.released) continue;
+      await rm(controlSocketPath(this.options.runDir, slot.index, slot.port), { force: true });
+    }
     await rmdir(this.options.runDir).catch(() => {});
     const registry = this.#registry;
     if (registry !== undefined) {

@@ -13,6 +13,7 @@
  * gracefully after that long without a (responsive) manager.
  * @module
  */
+import { rmSync } from 'node:fs';
 import type { Server as NetServer, Socket } from 'node:net';
 import { SessionError, SessionErrorCode } from '@netplay/transport';
 import { controlChannel, controlSocketPath, listenControl } from './control-socket.js';
@@ -98,9 +99,17 @@ function exit(reason: string): void {
   exiting = true;
   const done = worker === undefined ? Promise.resolve() : worker.shutdown(reason);
   void done.finally(() => {
-    control?.close();
+    closeControl();
     setTimeout(() => process.exit(0), 20);
   });
+}
+
+/** Stop listening and remove the socket file (the manager removes the run directory when it is empty). */
+function closeControl(): void {
+  control?.close();
+  control = undefined;
+  if (settings !== undefined)
+    rmSync(controlSocketPath(settings.runDir, settings.index, settings.port), { force: true });
 }
 
 /** The current manager is gone: keep the rooms running and wait for another one. */
@@ -172,7 +181,7 @@ function handlers(kind: 'fork' | 'socket', self: () => WorkerIpc): IpcHandlers<W
         current();
         exiting = true;
         await worker?.shutdown(reason);
-        control?.close();
+        closeControl();
         setTimeout(() => process.exit(0), 20);
         return null;
       },

@@ -116,6 +116,8 @@ export class WorkerSlot {
   lastHeartbeat = 0;
   /** Restarts so far. */
   restarts = 0;
+  /** `true` once an adopted worker was let go running ({@link WorkerSlot.release}). */
+  released = false;
   #state: WorkerSlotState = 'idle';
   readonly #owner: SlotOwner;
   #child: WorkerHandle | undefined;
@@ -315,6 +317,7 @@ export class WorkerSlot {
    */
   release(): void {
     if (!this.#adopted || this.#child === undefined) return;
+    this.released = true;
     this.#state = 'stopped';
     this.#child = undefined;
     this.#ipc?.close('released');
