@@ -12,31 +12,15 @@
  * ```
  * @module
  */
-import { createServer, type Server as HttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  CloseCode,
-  InvalidOptionError,
-  type Link,
-  NetplayError,
-  PayloadCodec,
-  type RoomListing,
-  TransportErrorCode,
-} from '@netplay/transport';
-import {
-  type ConnectToken,
-  ENCRYPTION_OVERHEAD,
-  EncryptedLink,
-  issueConnectToken,
-  UDP_LINK_DEFAULTS,
-  UdpLinkServer,
-  WebSocketLinkServer,
-} from '@netplay/transport/node';
+import { CloseCode, InvalidOptionError, type Link, PayloadCodec, type RoomListing } from '@netplay/transport';
+import { type ConnectToken, EncryptedLink, issueConnectToken } from '@netplay/transport/node';
 import type { Registry } from 'prom-client';
 import { type HttpHandler, type HttpMethod, HttpRoutes } from './http/routes.js';
 import { Matchmaker, type MatchmakerStats } from './matchmaker/matchmaker.js';
 import { Monitor } from './monitor/monitor.js';
+import { type Endpoints, openEndpoints } from './net/endpoints.js';
 import {
   DEFAULT_ROOM_OPTIONS,
   type ResolvedServerOptions,
@@ -104,9 +88,7 @@ export class Server {
   readonly #matchmaker: Matchmaker;
   readonly #sessions: SessionLayer;
   readonly #tokens: ConnectTokenRegistry | undefined;
-  #http: HttpServer | undefined;
-  #ws: WebSocketLinkServer | undefined;
-  #udp: UdpLinkServer | undefined;
+  #endpoints: Endpoints | undefined;
   #state: ServerState = 'idle';
   #started = false;
   #shutdown: Promise<void> | undefined;
@@ -212,36 +194,21 @@ export class Server {
     const o = this.options;
     this.#start();
     try {
-      const handler = (req: IncomingMessage, res: ServerResponse): void => this.#onHttpRequest(req, res);
-      const http = o.server ?? (o.tls === undefined ? createServer(handler) : createHttpsServer(o.tls, handler));
-      this.#http = http as HttpServer;
-      this.#ws = await WebSocketLinkServer.listen({
-        server: http,
+      this.#endpoints = await openEndpoints({
+        host: o.host,
+        port: o.port,
+        udpPort: o.udpPort,
+        server: o.server,
+        tls: o.tls,
+        path: o.path,
         maxPayload: o.maxPayload,
-        ...(o.allowedOrigins === undefined ? {} : { allowedOrigins: o.allowedOrigins }),
-        ...(o.path === '/' ? {} : { path: o.path }),
-        onLink: (link, request) =>
-          this.acceptLink(link, {
-            kind: 'websocket',
-            remoteAddress: request.remoteAddress,
-            remotePort: request.remotePort,
-          }),
+        allowedOrigins: o.allowedOrigins,
+        udpEncryption: o.secureUdp !== 'off',
+        maxUdpPeers: o.maxSessions + 1024,
+        onHttp: (req, res) => this.#onHttpRequest(req, res),
+        onLink: (link, kind, remoteAddress, remotePort) => this.acceptLink(link, { kind, remoteAddress, remotePort }),
+        onUdpError: (error) => o.logger.error('udp socket failed', error),
       });
-      if (o.server === undefined) await listenHttp(http as HttpServer, o.port, o.host);
-      if (o.udpPort !== undefined) {
-        this.#udp = await UdpLinkServer.listen({
-          port: o.udpPort,
-          host: o.host,
-          maxPeers: o.maxSessions + 1024,
-          // Room for the encryption overhead on top of a full-size packet.
-          ...(o.secureUdp === 'off'
-            ? {}
-            : { maxDatagramSize: UDP_LINK_DEFAULTS.maxDatagramSize + ENCRYPTION_OVERHEAD }),
-          onLink: (link, remote) =>
-            this.acceptLink(link, { kind: 'udp', remoteAddress: remote.address, remotePort: remote.port }),
-          onError: (error) => o.logger.error('udp socket failed', error),
-        });
-      }
     } catch (error) {
       await this.#closeListeners();
       this.#state = 'closed';
@@ -252,12 +219,12 @@ export class Server {
 
   /** TCP port of HTTP/WebSocket (the bound one when `port: 0`). */
   get port(): number {
-    return this.#address(this.#http?.address())?.port ?? this.options.port;
+    return this.#endpoints?.port ?? this.options.port;
   }
 
   /** UDP port (the bound one when `udpPort: 0`), or `undefined` when UDP is off. */
   get udpPort(): number | undefined {
-    return this.#udp === undefined || this.#udp.closed ? this.options.udpPort : this.#udp.address().port;
+    return this.#endpoints?.udpPort ?? this.options.udpPort;
   }
 
   /**
@@ -373,11 +340,7 @@ export class Server {
   }
 
   async #closeListeners(): Promise<void> {
-    await Promise.all([this.#ws?.close(), this.#udp?.close()]);
-    const http = this.#http;
-    if (http !== undefined && this.options.server === undefined && http.listening) {
-      await new Promise<void>((resolve) => http.close(() => resolve()));
-    }
+    await this.#endpoints?.close();
   }
 
   #address(address: string | AddressInfo | null | undefined): AddressInfo | undefined {
@@ -468,7 +431,7 @@ export class Server {
         sessions: () => this.#sessions.all(),
         rooms: () => this.#matchmaker.allRooms(),
         state: () => this.#state,
-        boundHost: () => this.#address(this.#http?.address())?.address ?? this.options.host,
+        boundHost: () => this.#address(this.#endpoints?.http.address())?.address ?? this.options.host,
       },
       options,
       this.options.clock,
@@ -488,24 +451,4 @@ function hostOf(header: string | undefined): string | undefined {
   if (header === undefined) return undefined;
   const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]{1,253})(?::\d{1,5})?$/.exec(header.trim());
   return m === null ? undefined : m[1];
-}
-
-function listenHttp(http: HttpServer, port: number, host: string): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const onError = (error: Error): void => {
-      http.off('listening', onListening);
-      reject(
-        new NetplayError(TransportErrorCode.LINK_ERROR, `cannot listen on ${host}:${port}: ${error.message}`, {
-          cause: error,
-        }),
-      );
-    };
-    const onListening = (): void => {
-      http.off('error', onError);
-      resolve();
-    };
-    http.once('error', onError);
-    http.once('listening', onListening);
-    http.listen(port, host);
-  });
 }

@@ -3,10 +3,11 @@
  * enabled. Every link goes to the manager's session layer.
  * @module
  */
-import { createServer, type Server as HttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { type Link, NetplayError, TransportErrorCode } from '@netplay/transport';
-import { UdpLinkServer, WebSocketLinkServer } from '@netplay/transport/node';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerOptions as HttpsServerOptions } from 'node:https';
+import type { Link } from '@netplay/transport';
+import { openEndpoints } from '../net/endpoints.js';
+import { DEFAULT_SERVER_OPTIONS } from '../options.js';
 import type { LinkKind } from '../session/session-layer.js';
 
 /** What the listeners need. */
@@ -16,6 +17,14 @@ export interface ListenerSettings {
   readonly udpPort: number | undefined;
   readonly path: string;
   readonly maxPeers: number;
+  /** TLS options: the manager serves HTTPS / `wss` (as a `Server` with `tls` does). */
+  readonly tls?: HttpsServerOptions | undefined;
+  /** Origins allowed to open a WebSocket; `undefined`: any. */
+  readonly allowedOrigins?: readonly string[] | undefined;
+  /** Largest WebSocket message accepted. Defaults to `DEFAULT_SERVER_OPTIONS.maxPayload`. */
+  readonly maxPayload?: number | undefined;
+  /** `false` when secure UDP is off (no room for the encryption overhead). Defaults to `true`. */
+  readonly udpEncryption?: boolean | undefined;
   onLink(link: Link, kind: LinkKind, remoteAddress: string, remotePort: number): void;
   /** JSON for `GET /health` and `GET /rooms?name=`. */
   health(): unknown;
@@ -31,43 +40,26 @@ export interface ManagerListeners {
 }
 
 /**
- * Bind the manager's port(s).
+ * Bind the manager's port(s) with the same endpoint code (and hardening: TLS, origin checks,
+ * payload cap) as a `Server`.
  * @throws a `LinkError`-coded `NetplayError` when a port cannot be bound (nothing stays bound).
  */
 export async function listenManager(s: ListenerSettings): Promise<ManagerListeners> {
-  const http = createServer((req, res) => onHttp(s, req, res));
-  let ws: WebSocketLinkServer | undefined;
-  let udp: UdpLinkServer | undefined;
-  const close = async (): Promise<void> => {
-    await Promise.all([ws?.close(), udp?.close()]);
-    if (http.listening) await new Promise<void>((resolve) => http.close(() => resolve()));
-  };
-  try {
-    ws = await WebSocketLinkServer.listen({
-      server: http,
-      ...(s.path === '/' ? {} : { path: s.path }),
-      onLink: (link, request) => s.onLink(link, 'websocket', request.remoteAddress, request.remotePort),
-    });
-    await bind(http, s.port, s.host);
-    if (s.udpPort !== undefined) {
-      udp = await UdpLinkServer.listen({
-        port: s.udpPort,
-        host: s.host,
-        maxPeers: s.maxPeers,
-        onLink: (link, remote) => s.onLink(link, 'udp', remote.address, remote.port),
-        onError: (error) => s.onError(error),
-      });
-    }
-  } catch (error) {
-    await close();
-    throw error;
-  }
-  const udpServer = udp;
-  return {
-    port: (http.address() as AddressInfo).port,
-    udpPort: udpServer?.address().port,
-    close,
-  };
+  const endpoints = await openEndpoints({
+    host: s.host,
+    port: s.port,
+    udpPort: s.udpPort,
+    tls: s.tls,
+    path: s.path,
+    maxPayload: s.maxPayload ?? DEFAULT_SERVER_OPTIONS.maxPayload,
+    allowedOrigins: s.allowedOrigins,
+    udpEncryption: s.udpEncryption ?? true,
+    maxUdpPeers: s.maxPeers,
+    onHttp: (req, res) => onHttp(s, req, res),
+    onLink: (link, kind, remoteAddress, remotePort) => s.onLink(link, kind, remoteAddress, remotePort),
+    onUdpError: (error) => s.onError(error),
+  });
+  return { port: endpoints.port, udpPort: endpoints.udpPort, close: endpoints.close };
 }
 
 function onHttp(s: ListenerSettings, req: IncomingMessage, res: ServerResponse): void {
@@ -90,24 +82,4 @@ function json(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
   res.end(text);
-}
-
-function bind(http: HttpServer, port: number, host: string): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const onError = (error: Error): void => {
-      http.off('listening', onListening);
-      reject(
-        new NetplayError(TransportErrorCode.LINK_ERROR, `cannot listen on ${host}:${port}: ${error.message}`, {
-          cause: error,
-        }),
-      );
-    };
-    const onListening = (): void => {
-      http.off('error', onError);
-      resolve();
-    };
-    http.once('error', onError);
-    http.once('listening', onListening);
-    http.listen(port, host);
-  });
 }
