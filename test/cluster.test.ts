@@ -219,3 +219,28 @@ describe('a manager that just joined the registry', () => {
     }
   }, 60_000);
 });
+
+describe('placement across nodes', () => {
+  it("placeAcrossNodes 'always': a create through one manager lands on another node's less loaded worker", async () => {
+    const { LocalRegistry } = await import('@netplay/server');
+    const registry = new LocalRegistry();
+    const one = await startCluster({ workers: 1, registry, placeAcrossNodes: 'always' });
+    const two = await startCluster({ workers: 1, registry });
+    const members: ClientRoom[] = [];
+    try {
+      const url = `ws://127.0.0.1:${one.port}`;
+      // Both idle: the tie goes to this node's worker.
+      const first = await recordingClient(url).client.create('arena');
+      members.push(first);
+      expect(first.sessionId.split('.')[0]).toBe(one.nodeId);
+      await until(() => one.workers[0]!.sessions === 1, 5000, 'the first session reported');
+      // Now the other node's worker has fewer connections.
+      const second = await recordingClient(url).client.create('arena');
+      members.push(second);
+      expect(second.sessionId.split('.')[0]).toBe(two.nodeId);
+    } finally {
+      await Promise.all(members.map((r) => r.leave().catch(() => {})));
+      await Promise.all([one.shutdown(), two.shutdown()]);
+    }
+  }, 60_000);
+});
