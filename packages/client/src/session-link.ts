@@ -12,6 +12,7 @@ import {
   isHandshakePacket,
   type Link,
   type LinkCloseInfo,
+  LinkDecorator,
   type LinkHandlers,
 } from '@netplay/transport';
 import type { SecureSession } from './node-links.js';
@@ -20,9 +21,7 @@ import type { SecureSession } from './node-links.js';
 const MAX_QUEUED = 256;
 
 /** Wraps one link of a session; see the module description. */
-export class SessionLink implements Link {
-  /** The wrapped link. */
-  readonly inner: Link;
+export class SessionLink extends LinkDecorator {
   /** Receives every decoded handshake packet (malformed ones are dropped and counted). */
   onHandshake: ((packet: HandshakePacket) => void) | undefined;
   /** Handshake-looking datagrams that did not decode. */
@@ -38,7 +37,7 @@ export class SessionLink implements Link {
   readonly secure: SecureSession | undefined;
 
   constructor(inner: Link, secure?: SecureSession) {
-    this.inner = inner;
+    super(inner);
     this.secure = secure;
     inner.setHandlers({
       onDatagram: (datagram) => this.onDatagram(datagram),
@@ -47,24 +46,8 @@ export class SessionLink implements Link {
     if (inner.closed && this.closeInfo === undefined) this.onInnerClose({ local: false, reason: 'already closed' });
   }
 
-  get reliable(): boolean {
-    return this.inner.reliable;
-  }
-
-  get maxDatagramSize(): number {
-    return this.inner.maxDatagramSize;
-  }
-
-  get closed(): boolean {
-    return this.inner.closed;
-  }
-
-  send(datagram: Uint8Array): void {
-    this.inner.send(datagram);
-  }
-
   /** Install the protocol receiver; datagrams queued so far are delivered now. */
-  setHandlers(handlers: LinkHandlers): void {
+  override setHandlers(handlers: LinkHandlers): void {
     this.handlers = handlers;
     const queued = this.queue;
     this.queue = [];
@@ -79,10 +62,6 @@ export class SessionLink implements Link {
   onClosed(listener: (info: LinkCloseInfo) => void): void {
     if (this.closeInfo !== undefined) listener(this.closeInfo);
     else this.closeListeners.push(listener);
-  }
-
-  close(reason?: string): void {
-    this.inner.close(reason);
   }
 
   private onDatagram(datagram: Uint8Array): void {

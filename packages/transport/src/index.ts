@@ -35,6 +35,7 @@ export * from './errors.js';
 // `@netplay/transport/node`).
 export type { ConnectToken } from './link/connect-token-types.js';
 export type { Link, LinkCloseInfo, LinkHandlers } from './link/link.js';
+export { LinkDecorator } from './link/link-decorator.js';
 export {
   createMemoryLinkPair,
   DEFAULT_MEMORY_LINK_OPTIONS,

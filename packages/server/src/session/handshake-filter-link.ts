@@ -4,35 +4,18 @@
  * handshake retransmit (a UDP client whose Accept was lost sends its Response again).
  * @module
  */
-import { isHandshakePacket, type Link, type LinkHandlers } from '@netplay/transport';
+import { isHandshakePacket, type Link, LinkDecorator, type LinkHandlers } from '@netplay/transport';
 
 /** Wraps `inner`; handshake packets go to `onHandshake`, everything else to the installed handlers. */
-export class HandshakeFilterLink implements Link {
-  readonly inner: Link;
+export class HandshakeFilterLink extends LinkDecorator {
   private readonly onHandshake: (datagram: Uint8Array) => void;
 
   constructor(inner: Link, onHandshake: (datagram: Uint8Array) => void) {
-    this.inner = inner;
+    super(inner);
     this.onHandshake = onHandshake;
   }
 
-  get reliable(): boolean {
-    return this.inner.reliable;
-  }
-
-  get maxDatagramSize(): number {
-    return this.inner.maxDatagramSize;
-  }
-
-  get closed(): boolean {
-    return this.inner.closed;
-  }
-
-  send(datagram: Uint8Array): void {
-    this.inner.send(datagram);
-  }
-
-  setHandlers(handlers: LinkHandlers): void {
+  override setHandlers(handlers: LinkHandlers): void {
     this.inner.setHandlers({
       onDatagram: (datagram) => {
         if (isHandshakePacket(datagram)) this.onHandshake(datagram);
@@ -40,9 +23,5 @@ export class HandshakeFilterLink implements Link {
       },
       onClose: handlers.onClose,
     });
-  }
-
-  close(reason?: string): void {
-    this.inner.close(reason);
   }
 }

@@ -29,6 +29,7 @@ import {
   tokenBytes,
 } from './connect-token.js';
 import type { Link, LinkHandlers } from './link.js';
+import { LinkDecorator } from './link-decorator.js';
 
 /** Datagram type of a sealed (encrypted) datagram. */
 export const SEALED_TYPE = 14;
@@ -267,16 +268,14 @@ export interface ServerEncryptionOptions {
 export type EncryptedDropReason = 'malformed' | 'forged' | 'replayed' | 'otherToken';
 
 /** See the module description. */
-export class EncryptedLink implements Link {
-  /** The link underneath. */
-  readonly inner: Link;
+export class EncryptedLink extends LinkDecorator {
   readonly #stats = { sent: 0, delivered: 0, malformed: 0, forged: 0, replayed: 0, otherToken: 0 };
   readonly #options: ClientEncryptionOptions | ServerEncryptionOptions;
   #channel: SecureChannel | undefined;
   #plain = false;
 
   constructor(inner: Link, options: ClientEncryptionOptions | ServerEncryptionOptions) {
-    this.inner = inner;
+    super(inner);
     this.#options = options;
     if (options.role === 'client') this.#channel = options.channel;
   }
@@ -296,19 +295,11 @@ export class EncryptedLink implements Link {
     return this.#plain;
   }
 
-  get reliable(): boolean {
-    return this.inner.reliable;
-  }
-
-  get maxDatagramSize(): number {
+  override get maxDatagramSize(): number {
     return this.#plain ? this.inner.maxDatagramSize : this.inner.maxDatagramSize - ENCRYPTION_OVERHEAD;
   }
 
-  get closed(): boolean {
-    return this.inner.closed;
-  }
-
-  send(datagram: Uint8Array): void {
+  override send(datagram: Uint8Array): void {
     if (this.#plain) {
       this.inner.send(datagram);
       return;
@@ -329,7 +320,7 @@ export class EncryptedLink implements Link {
     }
   }
 
-  setHandlers(handlers: LinkHandlers): void {
+  override setHandlers(handlers: LinkHandlers): void {
     this.inner.setHandlers({
       onDatagram: (datagram) => {
         const plaintext = this.#receive(datagram);
@@ -337,10 +328,6 @@ export class EncryptedLink implements Link {
       },
       ...(handlers.onClose === undefined ? {} : { onClose: handlers.onClose }),
     });
-  }
-
-  close(reason?: string): void {
-    this.inner.close(reason);
   }
 
   #receive(datagram: Uint8Array): Uint8Array | undefined {
