@@ -74,4 +74,52 @@ describe('netplay serve (process)', () => {
     expect(() => process.kill(workerPid, 0)).toThrow();
     expect(r.out()).toMatch(/SIGINT: shutting down/);
   }, 60_000);
+
+  it('a SIGKILLed manager restarted with the same command adopts its workers; the room lives on', async () => {
+    const [port, workerPort] = await freePorts(2);
+    const args = ['serve', ROOMS, '--host', '127.0.0.1', '--port', String(port), '--workers', '1'];
+    args.push('--ports', String(workerPort), '--orphan-timeout', '20000');
+    const listening = async (r: ReturnType<typeof run>) =>
+      new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`not listening: ${r.out()}`)), 30_000);
+        r.child.stdout?.on('data', () => {
+          const line = /netplay: manager listening[^\n]*\n/.exec(r.out());
+          if (line) {
+            clearTimeout(timer);
+            resolve(line[0]);
+          }
+        });
+      });
+    const first = run(args);
+    expect(await listening(first)).not.toMatch(/adopted/);
+    const room = await recordingClient(`ws://127.0.0.1:${port}`).client.create('arena');
+    const where = nextMessage<{ pid: number }>(room, 'where');
+    room.send('where');
+    const workerPid = (await where).pid;
+    try {
+      const left: string[] = [];
+      room.on('leave', (code) => left.push(String(code)));
+      first.child.kill('SIGKILL');
+      await first.exit;
+      const second = run(args);
+      expect(await listening(second)).toMatch(/1 worker\(s\) on ports \d+-\d+ \(1 adopted from a manager that died\)/);
+      const echo = nextMessage(room, 'echo');
+      room.send('echo', 'still here');
+      expect(await echo).toBe('still here');
+      const joined = await recordingClient(`ws://127.0.0.1:${port}`).client.joinById(room.roomId);
+      expect(joined.peers).toContain(room.sessionId);
+      expect(left).toEqual([]);
+      const leave = next<[number, string]>(room, 'leave');
+      second.child.kill('SIGINT');
+      expect((await leave)[0]).toBe(CloseCode.SHUTDOWN);
+      expect(await second.exit).toBe(0);
+      expect(() => process.kill(workerPid, 0)).toThrow();
+    } finally {
+      try {
+        process.kill(workerPid, 'SIGKILL');
+      } catch {
+        // gone, as it should be
+      }
+    }
+  }, 60_000);
 });

@@ -42,10 +42,12 @@ async function main(): Promise<number> {
     return error instanceof UsageError || code === 'INVALID_OPTION' ? 2 : 1;
   }
   const ports = cluster.workers.map((w) => w.port);
+  const adopted = cluster.workers.filter((w) => w.adopted).length;
   process.stdout.write(
     `netplay: manager listening on ${cluster.options.host}:${cluster.port}` +
       `${cluster.udpPort === undefined ? '' : ` (udp ${cluster.udpPort})`}, ` +
-      `${ports.length} worker(s) on ports ${ports[0]}-${ports[ports.length - 1]}\n`,
+      `${ports.length} worker(s) on ports ${ports[0]}-${ports[ports.length - 1]}` +
+      `${adopted > 0 ? ` (${adopted} adopted from a manager that died)` : ''}\n`,
   );
   return new Promise<number>((resolve) => {
     let stopping = false;
