@@ -244,3 +244,29 @@ describe('placement across nodes', () => {
     }
   }, 60_000);
 });
+
+describe('a second manager for the same worker ports', () => {
+  it('cannot take the workers of a live manager: listen() fails with WORKER_START_FAILED and the first one is untouched', async () => {
+    const first = await startCluster({ workers: 1 });
+    try {
+      const { ClusterServer } = await import('@netplay/server');
+      const second = new ClusterServer({
+        rooms: first.options.rooms,
+        host: '127.0.0.1',
+        port: 0,
+        workers: 1,
+        workerPorts: { from: first.workers[0]!.port },
+        logger: { info() {}, warn() {}, error() {} },
+      });
+      await expect(second.listen()).rejects.toMatchObject({ code: 'WORKER_START_FAILED' });
+      expect(second.state).toBe('closed');
+      // The first manager's worker still serves, and can still be adopted (its socket is there).
+      const room = await recordingClient(`ws://127.0.0.1:${first.port}`).client.create('arena');
+      await room.leave();
+      const { existsSync, readdirSync } = await import('node:fs');
+      expect(existsSync(first.options.runDir) && readdirSync(first.options.runDir)).toHaveLength(1);
+    } finally {
+      await first.shutdown();
+    }
+  }, 60_000);
+});

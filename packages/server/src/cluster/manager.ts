@@ -261,9 +261,10 @@ export class ClusterServer extends EventEmitter<ClusterEvents> {
       const slot = this.#slots[i]!;
       if (r.status === 'rejected') {
         // listen() lets every adopted worker go again.
+        const why = r.reason instanceof Error ? r.reason.message : String(r.reason);
         throw new ClusterError(
           ClusterErrorCode.WORKER_START_FAILED,
-          `worker ${i} (port ${slot.port}) answers to another live manager: is another cluster running on these ports?`,
+          `worker ${i} (port ${slot.port}) refused to be adopted (${why}): is another manager running for these ports?`,
           { cause: r.reason },
         );
       }
@@ -332,7 +333,7 @@ export class ClusterServer extends EventEmitter<ClusterEvents> {
     // Stale control sockets of workers that were killed go (a released adopted worker keeps its
     // own), then the run directory when nothing else is in it.
     for (const slot of this.#slots) {
-      if (slot.released) continue;
+      if (!slot.ownsControlSocket) continue;
       await rm(controlSocketPath(this.options.runDir, slot.index, slot.port), { force: true });
     }
     await rmdir(this.options.runDir).catch(() => {});

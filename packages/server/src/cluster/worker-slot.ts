@@ -87,11 +87,15 @@ function adoptedHandle(pid: number): WorkerHandle {
   };
 }
 
-/** Resolves once `handle`'s process is gone (an adopted one is not our child: poll), killing it after `killAfter` ms. */
+/**
+ * Resolves once `handle`'s process is gone (an adopted one is not our child: poll), killing it after
+ * `killAfter` ms. Gives up after twice that (a zombie nobody reaps still answers signal 0).
+ */
 async function gone(handle: WorkerHandle, killAfter: number): Promise<void> {
   const killAt = Date.now() + killAfter;
+  const giveUpAt = killAt + killAfter;
   let killed = false;
-  while (handle.alive()) {
+  while (handle.alive() && Date.now() < giveUpAt) {
     if (!killed && Date.now() >= killAt) {
       handle.kill('SIGKILL');
       killed = true;
@@ -116,8 +120,11 @@ export class WorkerSlot {
   lastHeartbeat = 0;
   /** Restarts so far. */
   restarts = 0;
-  /** `true` once an adopted worker was let go running ({@link WorkerSlot.release}). */
-  released = false;
+  /**
+   * `true` when a worker of this manager (started or adopted, not let go) created this slot's
+   * control socket file: a graceful shutdown may remove it.
+   */
+  ownsControlSocket = false;
   #state: WorkerSlotState = 'idle';
   readonly #owner: SlotOwner;
   #child: WorkerHandle | undefined;
@@ -261,6 +268,7 @@ export class WorkerSlot {
       );
     }
     this.lastHeartbeat = Date.now();
+    this.ownsControlSocket = true;
     this.#state = 'ready';
     this.#owner.ready(this);
   }
@@ -306,6 +314,7 @@ export class WorkerSlot {
     void channel.closed.then(() => {
       if (this.#child === adopted) this.#lost('its control connection closed (worker exited)');
     });
+    this.ownsControlSocket = true;
     this.#state = 'ready';
     this.#owner.ready(this);
     return reply;
@@ -317,7 +326,7 @@ export class WorkerSlot {
    */
   release(): void {
     if (!this.#adopted || this.#child === undefined) return;
-    this.released = true;
+    this.ownsControlSocket = false;
     this.#state = 'stopped';
     this.#child = undefined;
     this.#ipc?.close('released');
