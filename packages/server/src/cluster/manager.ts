@@ -227,6 +227,11 @@ export class ClusterServer extends EventEmitter<ClusterEvents> {
         udpPort: o.udpPort,
         path: s.path ?? '/',
         maxPeers: (s.maxSessions ?? DEFAULT_SERVER_OPTIONS.maxSessions) + 1024,
+        // The public entry point is hardened like the workers: TLS, origin checks, payload cap.
+        tls: s.tls,
+        allowedOrigins: s.allowedOrigins,
+        maxPayload: s.maxPayload,
+        udpEncryption: s.secureUdp !== 'off',
         onLink: (link, kind, address, port) => this.#sessions[kind].accept(link, kind, address, port),
         health: () => ({ status: this.#state, nodeId: this.nodeId, workers: this.workers }),
         rooms: (name) => this.getAvailableRooms(name),

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism, tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { type ConnectionOptions, InvalidOptionError, type PayloadLimits } from '@netplay/transport';
-import type { Logger, RateLimitOptions } from '../options.js';
+import type { Logger, RateLimitOptions, ServerOptions } from '../options.js';
 import type { ClusterRegistry } from '../presence/registry.js';
 import type { PlacementStrategy } from './placement.js';
 
@@ -47,6 +47,23 @@ export interface WorkerServerOptions {
   seatReservationTime?: number;
   /** See `ServerOptions.shutdownTimeout` (ms). Defaults to 2000. */
   shutdownTimeout?: number;
+  /**
+   * See `ServerOptions.tls`: the manager and every worker serve HTTPS / `wss`, and redirects name
+   * `wss://` URLs. Defaults to none (plain `ws`, e.g. behind a TLS proxy).
+   */
+  tls?: ServerOptions['tls'];
+  /** See `ServerOptions.allowedOrigins` (manager and workers). Defaults to any origin. */
+  allowedOrigins?: readonly string[];
+  /** See `ServerOptions.maxPayload` (manager and workers). Defaults to 65536. */
+  maxPayload?: number;
+  /** See `ServerOptions.secureUdp`. Defaults to `'allow'`. */
+  secureUdp?: ServerOptions['secureUdp'];
+  /** See `ServerOptions.maxPendingHandshakes`, per worker. Defaults to 1024. */
+  maxPendingHandshakes?: number;
+  /** See `ServerOptions.maxPendingHandshakesPerAddress`, per worker. Defaults to 32. */
+  maxPendingHandshakesPerAddress?: number;
+  /** See `ServerOptions.floodBanSeconds`, per worker. Defaults to 10. */
+  floodBanSeconds?: number;
 }
 
 /** Which built-in placement strategy, or your own. */

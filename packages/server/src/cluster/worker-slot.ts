@@ -165,7 +165,9 @@ export class WorkerSlot {
   /** The URL clients of transport `kind` connect to. */
   url(kind: 'websocket' | 'udp'): string {
     const host = this.#owner.options.publicHost;
-    return kind === 'udp' && this.udpPort !== undefined ? `udp://${host}:${this.udpPort}` : `ws://${host}:${this.port}`;
+    return kind === 'udp' && this.udpPort !== undefined
+      ? `udp://${host}:${this.udpPort}`
+      : `${this.#owner.options.server.tls === undefined ? 'ws' : 'wss'}://${host}:${this.port}`;
   }
 
   /** Load as placement sees it (reservations made since the last heartbeat included). */
