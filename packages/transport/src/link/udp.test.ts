@@ -180,18 +180,33 @@ describe('UdpLink and UdpLinkServer', () => {
     await vi.waitFor(() => expect(offered).toBe(2)); // a refused peer is a new peer next time
   });
 
-  it('drops and counts datagrams from a foreign address at a client link', async () => {
+  it('never delivers datagrams from a foreign address at a client link (its socket is connected)', async () => {
     const { accepted, port } = await startServer();
     const client = await connect(port);
     const atClient = collect(client);
     const stranger = await rawSocket();
     stranger.send(new Uint8Array([6, 6, 6]), client.localAddress()!.port, '127.0.0.1');
-    await vi.waitFor(() => expect(client.stats.droppedForeign).toBe(1));
     client.send(new Uint8Array([1]));
     const serverLink = await accepted.next();
     serverLink.send(new Uint8Array([2]));
     await atClient.until(1);
     expect(atClient.received).toEqual([new Uint8Array([2])]);
+    expect(client.closed).toBe(false);
+  });
+
+  it('fails a client link at once when nothing listens at the port (ICMP port unreachable)', async () => {
+    // A port that was free a moment ago: bind a socket, note its port, close it.
+    const probe = createSocket('udp4');
+    await new Promise<void>((resolve) => probe.bind(0, '127.0.0.1', resolve));
+    const deadPort = probe.address().port;
+    await new Promise<void>((resolve) => probe.close(resolve));
+    const client = await connect(deadPort);
+    const closed = new Promise<LinkCloseInfo>((resolve) => client.setHandlers({ onDatagram() {}, onClose: resolve }));
+    client.send(new Uint8Array([1]));
+    const info = await closed;
+    expect(info.local).toBe(false);
+    expect(info.error).toBeInstanceOf(LinkError);
+    expect(info.reason).toMatch(/ECONNREFUSED/);
   });
 
   it('closes locally only: the server forgets the peer, the client does not know', async () => {

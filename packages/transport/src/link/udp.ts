@@ -77,6 +77,11 @@ export interface UdpLinkBinding {
   readonly socket: Socket;
   readonly remote: UdpRemote;
   readonly maxDatagramSize: number;
+  /**
+   * `true` when the socket is connected to `remote` (a client link): datagrams are sent without an
+   * address, only the remote's reach it, and an ICMP "port unreachable" fails the link at once.
+   */
+  readonly connected?: boolean;
   /** Called once when the link closes: the client closes its socket, the server forgets the peer. */
   readonly onClosed: () => void;
 }
@@ -149,7 +154,8 @@ export class UdpLink implements Link {
       throw new MessageTooLargeError(datagram.byteLength, this.maxDatagramSize, 'datagram');
     }
     try {
-      this.#binding.socket.send(datagram, this.remote.port, this.remote.address, this.#onSent);
+      if (this.#binding.connected === true) this.#binding.socket.send(datagram, this.#onSent);
+      else this.#binding.socket.send(datagram, this.remote.port, this.remote.address, this.#onSent);
       this.#sending++;
     } catch (error) {
       this._fail(new LinkError('udp send failed', { cause: error }));
@@ -239,9 +245,11 @@ export class UdpLink implements Link {
 }
 
 /**
- * Open a UDP link to a server: bind a local socket (ephemeral port by default) and send every
- * datagram to `host:port`. Datagrams from any other address are dropped and counted in
- * {@link UdpLinkStats.droppedForeign}. Nothing is sent on connect: UDP has no handshake.
+ * Open a UDP link to a server: bind a local socket (ephemeral port by default), connect it to
+ * `host:port` and send every datagram there. When nothing listens there, the ICMP "port
+ * unreachable" that comes back closes the link with a {@link LinkError} (`ECONNREFUSED`) at once.
+ * Datagrams from any other address are dropped and counted in {@link UdpLinkStats.droppedForeign}.
+ * Nothing is sent on connect: UDP has no handshake.
  * Closing the link closes the socket.
  *
  * @returns A promise resolving once the socket is bound; rejects with {@link LinkError} if the host
@@ -256,10 +264,14 @@ export async function connectUdp(options: UdpConnectOptions): Promise<UdpLink> {
   const socket = createSocket(resolved.family === 6 ? 'udp6' : 'udp4');
   await bindSocket(socket, localPort, undefined);
   const remote: UdpRemote = { address: resolved.address, port: options.port };
+  // A connected socket hears ICMP "port unreachable": nobody listening there fails the link at
+  // once (an `ECONNREFUSED` socket error) instead of leaving the caller to time out.
+  await connectSocket(socket, remote);
   const link = new UdpLink({
     socket,
     remote,
     maxDatagramSize,
+    connected: true,
     onClosed: () => closeSocket(socket),
   });
   socket.on('message', (buffer, info) => {
@@ -268,6 +280,23 @@ export async function connectUdp(options: UdpConnectOptions): Promise<UdpLink> {
   });
   socket.on('error', (error) => link._fail(new LinkError(`udp socket error: ${error.message}`, { cause: error })));
   return link;
+}
+
+/** Connect `socket` to `remote`, rejecting with {@link LinkError} (and closing it) on failure. */
+function connectSocket(socket: Socket, remote: UdpRemote): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onError = (error: Error): void => {
+      closeSocket(socket);
+      reject(
+        new LinkError(`cannot connect udp to ${remote.address}:${remote.port}: ${error.message}`, { cause: error }),
+      );
+    };
+    socket.once('error', onError);
+    socket.connect(remote.port, remote.address, () => {
+      socket.off('error', onError);
+      resolve();
+    });
+  });
 }
 
 /** Validate a UDP `maxDatagramSize` option. @internal */
