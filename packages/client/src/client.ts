@@ -88,12 +88,17 @@ export class Client {
 
   /**
    * List joinable rooms of type `name` (every type when omitted or `''`). Opens a link for the
-   * request and closes it after the answer.
-   * @throws {@link SessionError} when the server refuses or on `TIMEOUT`; `LinkError`.
+   * request and closes it after the answer. A server that cannot be reached is retried like a join
+   * (`joinRetry`), then rejects with `UNAVAILABLE`.
+   * @throws {@link SessionError} when the server refuses, on `TIMEOUT`, or `UNAVAILABLE`.
    */
   async getAvailableRooms(name = ''): Promise<RoomListing[]> {
     if (typeof name !== 'string') throw new InvalidOptionError('name', 'must be a string');
-    const session = await this.openSession(this.url, {});
+    return this.retryUnavailable(() => this.listOnce(name));
+  }
+
+  private async listOnce(name: string): Promise<RoomListing[]> {
+    const session = await this.openSession(this.url, {}).catch(unavailable(this.url));
     try {
       const reply = await session.request({ op: Op.List, requestId: 0, room: name });
       if (reply.op === Op.RequestError) throw new SessionError(reply.code, reply.message);
@@ -111,15 +116,20 @@ export class Client {
     if (options === null || typeof options !== 'object' || Array.isArray(options)) {
       throw new InvalidOptionError('options', 'join options must be a plain object');
     }
+    return this.retryUnavailable(() => this.joinOnce(method, room, options));
+  }
+
+  /** Run `attempt`, retrying with backoff within `joinRetry.budget` while it fails with `UNAVAILABLE`. */
+  private async retryUnavailable<T>(attempt: () => Promise<T>): Promise<T> {
     const retry = this.options.joinRetry;
     const clock = this.options.clock;
     const deadline = clock.now() + retry.budget;
-    for (let attempt = 0; ; attempt++) {
+    for (let n = 0; ; n++) {
       try {
-        return await this.joinOnce(method, room, options);
+        return await attempt();
       } catch (error) {
         if (!(error instanceof SessionError) || error.code !== SessionErrorCode.UNAVAILABLE) throw error;
-        const delay = backoffDelay(attempt, { ...retry, jitter: 0.5, random: this.options.reconnect.random });
+        const delay = backoffDelay(n, { ...retry, jitter: 0.5, random: this.options.reconnect.random });
         if (clock.now() + delay > deadline) throw error;
         await new Promise<void>((resolve) => clock.setTimeout(resolve, delay));
       }

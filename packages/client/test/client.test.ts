@@ -192,6 +192,25 @@ describe('joining', () => {
     expect(attempts).toEqual([0, 200, 500, 800]);
   });
 
+  it('a listing retries an unreachable server like a join, then rejects with UNAVAILABLE', async () => {
+    const clock = new VirtualClock();
+    const attempts: number[] = [];
+    const client = new Client('ws://game.test:2567', {
+      clock,
+      logger: { warn: vi.fn(), error: vi.fn() },
+      reconnect: { random: () => 1 },
+      joinRetry: { budget: 1000, initialDelay: 200, maxDelay: 300 },
+      connect: () => {
+        attempts.push(clock.now());
+        return Promise.reject(new LinkError('refused'));
+      },
+    });
+    const error = await drive(clock, client.getAvailableRooms('arena')).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: SessionErrorCode.UNAVAILABLE });
+    expect((error as Error).cause).toBeInstanceOf(LinkError);
+    expect(attempts).toEqual([0, 200, 500, 800]);
+  });
+
   it('messages sent with the Joined reply reach handlers registered after the await', async () => {
     const s = setup();
     s.server.onSession = (session) => {
