@@ -270,7 +270,11 @@ export class Connection {
     this.detectLosses(now);
     const b = this.builder;
     const redundancy = this.options.redundantSends > 0 && !this.options.reliableLink;
+    const sent = this.sent;
     for (;;) {
+      // packetWindow packets unacked: wait for acks. Overwriting the oldest would declare it lost
+      // and queue its reliable messages again, which would fill the next packet, and so on forever.
+      if (sent.isFull(this.nextSequence)) break;
       b.begin();
       const seq = this.nextSequence;
       this.budget.bytes = this.reliableBudget();
@@ -282,7 +286,8 @@ export class Connection {
       out.push(this.emit(PacketType.Data, now));
     }
     const o = this.options;
-    if (o.reliableLink && now >= this.lastProbeAt + o.rttProbeInterval) {
+    const full = sent.isFull(this.nextSequence);
+    if (o.reliableLink && !full && now >= this.lastProbeAt + o.rttProbeInterval) {
       // An RTT probe, even while data flows: acks of Data may wait reliableLinkAckDelay (not for this).
       b.begin();
       out.push(this.emit(PacketType.KeepAlive, now));
@@ -290,7 +295,7 @@ export class Connection {
       if (now >= this.ackDeadline) {
         b.begin();
         out.push(this.emit(PacketType.Ack, now));
-      } else if (now >= this.lastSentAt + o.keepAliveInterval) {
+      } else if (!full && now >= this.lastSentAt + o.keepAliveInterval) {
         b.begin();
         out.push(this.emit(PacketType.KeepAlive, now));
       }
@@ -307,9 +312,12 @@ export class Connection {
     if (this._state !== 'open') return Number.POSITIVE_INFINITY;
     if (this.hasSendable()) return now;
     const o = this.options;
-    let t = this.lastSentAt < 0 ? now + o.keepAliveInterval : this.lastSentAt + o.keepAliveInterval;
-    t = Math.min(t, this.ackDeadline);
-    if (o.reliableLink) t = Math.min(t, (this.lastProbeAt < 0 ? now : this.lastProbeAt) + o.rttProbeInterval);
+    let t = this.ackDeadline;
+    if (!this.sent.isFull(this.nextSequence)) {
+      // Keep-alives and probes wait while the packet window is full (an ack or a loss frees it).
+      t = Math.min(t, this.lastSentAt < 0 ? now + o.keepAliveInterval : this.lastSentAt + o.keepAliveInterval);
+      if (o.reliableLink) t = Math.min(t, (this.lastProbeAt < 0 ? now : this.lastProbeAt) + o.rttProbeInterval);
+    }
     if (!o.reliableLink && this.inFlightPackets > 0) {
       const oldest = this.findOldestInFlight();
       if (oldest >= 0) {
@@ -436,6 +444,7 @@ export class Connection {
    * not stall behind a window that is merely smaller than 1200 bytes of spare room.
    */
   private hasSendable(): boolean {
+    if (this.sent.isFull(this.nextSequence)) return false;
     for (const ch of this.unreliable) if (ch.hasPending()) return true;
     const cc = this.cc;
     if (cc !== undefined && cc.bytesInFlight > 0) {
@@ -462,8 +471,17 @@ export class Connection {
     writePacketHeader(b.view, type, seq, r.hasAny, r.latest, r.hasAny ? r.ackBits() : 0);
     const datagram = b.take();
     const sent = this.sent;
+    if (type === PacketType.Ack && sent.isFull(seq)) {
+      // Never acked itself, so not recorded: the packet in flight keeps its slot.
+      this.nextSequence = (seq + 1) & 0xffff;
+      this.ackDeadline = Number.POSITIVE_INFINITY;
+      this.lastSentAt = now;
+      this._stats.packetsSent++;
+      this._stats.bytesSent += datagram.length;
+      return datagram;
+    }
     const slot = sent.slotFor(seq);
-    if (sent.state[slot] === SentState.InFlight) this.declareLost(slot, now); // a lap old: it can no longer be acked
+    if (sent.state[slot] === SentState.InFlight) this.declareLost(slot, now); // a lap old (not reached: see isFull)
     const ackEliciting = type !== PacketType.Ack;
     if (this.inFlightPackets === 0) this.oldestInFlight = seq;
     b.refs = sent.record(slot, seq, now, datagram.length, ackEliciting ? SentState.InFlight : SentState.Empty, b.refs);
@@ -527,6 +545,14 @@ export class Connection {
     if (newest >= 0 && (sent.state[newest] === SentState.InFlight || sent.state[newest] === SentState.Lost)) {
       if (!reliableLink) this.rtt.sample(now - sent.sentAt[newest]!);
       this.onPacketAcked(newest);
+    }
+    if (reliableLink && this.inFlightPackets > 0) {
+      // In order and lossless: the peer has every packet sent before `ack`, also those the 32 ack
+      // bits no longer reach. (Packets lost with a replaced link are Lost, not InFlight: untouched.)
+      for (let seq = this.oldestInFlight; seqDiff(ack, seq) > 0 && this.inFlightPackets > 0; seq = (seq + 1) & 0xffff) {
+        const p = sent.find(seq);
+        if (p >= 0 && sent.state[p] === SentState.InFlight) this.onPacketAcked(p);
+      }
     }
     if (reliableLink && this.probeSequence >= 0) {
       // The first packet acking the probe (as `ack` or in the bits) left the peer within its short

@@ -345,3 +345,45 @@ describe('Connection: acks, keep-alives, timeouts', () => {
     expect(b.stats.handlerErrors).toBe(1);
   });
 });
+
+describe('Connection: a full packet window', () => {
+  // A peer that stops acking (frozen, or hostile) must not make flush() loop: overwriting the
+  // oldest unacked packet would declare it lost, queue its messages again, fill the next packet...
+  for (const reliableLink of [true, false]) {
+    it(`${reliableLink ? 'reliable' : 'unreliable'} link: sending pauses at packetWindow unacked packets and resumes on acks, nothing lost or duplicated`, () => {
+      const a = new Connection({ reliableLink, congestionControl: false, packetWindow: 64, minRto: 10_000, maxRto: 10_000 });
+      const got: string[] = [];
+      const b = new Connection({ reliableLink }, { onMessage: (_c, m) => got.push(untext(m)) });
+      const held: Uint8Array[] = [];
+      for (let i = 0; i < 100; i++) {
+        a.send(R, text(`m${i}`));
+        const out = a.flush(i);
+        expect(out.length).toBeLessThanOrEqual(1); // bounded work per flush
+        held.push(...out);
+      }
+      expect(held).toHaveLength(64); // the 65th packet waits for an ack
+      expect(a.stats.messagesResent).toBe(0);
+      expect(a.nextTimeout(100)).toBeGreaterThan(100); // no busy loop while waiting
+      // b finally reads everything it was sent and acks it: a sends the rest.
+      for (const d of held) b.receive(d, 100);
+      for (let t = 101; t < 200 && got.length < 100; t++) {
+        for (const d of b.flush(t + 60)) a.receive(d, t);
+        for (const d of a.flush(t)) b.receive(d, t);
+      }
+      expect(got).toEqual(Array.from({ length: 100 }, (_, i) => `m${i}`));
+    });
+  }
+
+  it('an unreliable link without acks frees the window by its resend timeout, one packet at a time', () => {
+    const a = new Connection({ congestionControl: false, packetWindow: 64, minRto: 200 });
+    for (let i = 0; i < 64; i++) {
+      a.send(R, text(`m${i}`));
+      a.flush(i);
+    }
+    a.send(R, text('late'));
+    expect(a.flush(64)).toEqual([]);
+    const out = a.flush(10_000); // every packet timed out: their messages go again, bounded by the window
+    expect(out.length).toBeGreaterThan(0);
+    expect(out.length).toBeLessThanOrEqual(64);
+  });
+});

@@ -96,6 +96,16 @@ export class SentPackets {
     return i;
   }
 
+  /**
+   * `true` when the ring is at its maximum size and the slot `sequence` would take still holds a
+   * packet in flight: no ack-eliciting packet may be sent until an ack (or, on a lossy link, a loss
+   * declaration) frees it. This bounds packets in flight by the ring size.
+   */
+  isFull(sequence: number): boolean {
+    const i = sequence & this.mask;
+    return this.mask + 1 >= this.maxSize && this.state[i] === SentState.InFlight;
+  }
+
   /** The message references of slot `i` (empty when it carried none). */
   refs(i: number): readonly number[] {
     return this.refsBySlot[i] ?? NO_REFS;
