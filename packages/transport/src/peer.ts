@@ -47,6 +47,13 @@ export class Peer {
   private readonly clock: Clock;
   private readonly sendDelay: number;
   private handlers: PeerHandlers;
+  /** Flush at the end of the current turn (something is ready now). */
+  private immediate: TimerHandle | undefined;
+  /**
+   * Flush at the next deadline (send delay, resend, delayed ack, keep-alive). Left armed when a
+   * send needs an immediate flush, and when a later deadline replaces it (it then fires early and
+   * the flush finds nothing due): re-arming it on every send and flush cost a host timer each time.
+   */
   private timer: TimerHandle | undefined;
   private timerAt = Number.POSITIVE_INFINITY;
   private closed = false;
@@ -111,6 +118,8 @@ export class Peer {
     this.closed = true;
     this.timer?.cancel();
     this.timer = undefined;
+    this.immediate?.cancel();
+    this.immediate = undefined;
     this.connection.close();
     this.link.close(reason);
   }
@@ -137,10 +146,20 @@ export class Peer {
 
   private scheduleAt(at: number): void {
     if (this.closed || at >= this.timerAt || !Number.isFinite(at)) return;
+    const now = this.clock.now();
+    if (at <= now) {
+      if (this.immediate === undefined) this.immediate = this.clock.setTimeout(this.onImmediate, 0);
+      return;
+    }
     this.timer?.cancel();
     this.timerAt = at;
-    this.timer = this.clock.setTimeout(this.onTimer, Math.max(0, at - this.clock.now()));
+    this.timer = this.clock.setTimeout(this.onTimer, at - now);
   }
+
+  private readonly onImmediate = (): void => {
+    this.immediate = undefined;
+    this.flush();
+  };
 
   private readonly onTimer = (): void => {
     this.timer = undefined;

@@ -129,6 +129,20 @@ describe('Peer: send timer', () => {
     expect(b.got.get(U)).toEqual([100]);
   });
 
+  it('a send does not re-arm the deadline timer: one immediate flush per turn with data', () => {
+    const { clock, a } = memoryPair();
+    clock.advance(1); // the first keep-alive deadline is armed
+    const before = a.clock.armed;
+    for (let turn = 0; turn < 20; turn++) {
+      a.peer.send(R, msg(turn));
+      a.peer.send(R, msg(100 + turn));
+      clock.advance(1);
+    }
+    expect(dataPackets(a.link.sent)).toHaveLength(20);
+    // One zero-delay timer per turn; the keep-alive timer stays armed (it was re-armed per send).
+    expect(a.clock.armed - before).toBeLessThanOrEqual(22);
+  });
+
   it('sendDelay > 0 holds messages until the delay after the first one, then sends them together', () => {
     const { clock, a, b } = memoryPair({ sendDelay: 20 });
     a.peer.send(R, msg(0));
