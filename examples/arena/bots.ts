@@ -17,6 +17,7 @@ import {
   type ClientNetworkOptions,
   type DecodedSnapshot,
   InvalidOptionError,
+  parseNetworkSpec,
   type Room,
   receiveSnapshots,
   SnapshotDecoder,
@@ -70,36 +71,11 @@ export interface Bots {
   stop(): Promise<void>;
 }
 
-const NETWORK_KEYS = [
-  'latency',
-  'jitter',
-  'loss',
-  'duplicate',
-  'reorder',
-  'reorderDelay',
-  'bandwidth',
-  'seed',
-] as const;
-
 /**
- * Parse `latency=75,loss=0.05` into network options.
+ * Parse `latency=75,loss=0.05` into network options (the client's {@link parseNetworkSpec}).
  * @throws {@link InvalidOptionError} for an unknown key or a value that is not a number.
  */
-export function parseNetwork(spec: string): ClientNetworkOptions {
-  const network: ClientNetworkOptions = {};
-  for (const part of spec.split(',')) {
-    if (part.trim() === '') continue;
-    const [key = '', value = ''] = part.split('=').map((s) => s.trim());
-    const known = NETWORK_KEYS.find((k) => k === key);
-    const n = Number(value);
-    if (known === undefined) {
-      throw new InvalidOptionError('network', `unknown key ${key} (known: ${NETWORK_KEYS.join(', ')})`);
-    }
-    if (value === '' || !Number.isFinite(n)) throw new InvalidOptionError(`network.${key}`, 'must be a number');
-    network[known] = n;
-  }
-  return network;
-}
+export const parseNetwork = parseNetworkSpec;
 
 const randomDirection = (): ArenaInput => {
   const angle = Math.random() * 2 * Math.PI;

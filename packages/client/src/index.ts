@@ -53,6 +53,7 @@ export {
   lerpFields,
   SnapshotInterpolator,
 } from './feel/snapshot-interpolation.js';
+export { NETWORK_SPEC_KEYS, parseNetworkSpec } from './network-spec.js';
 export {
   type ClientNetworkOptions,
   type ClientOptions,

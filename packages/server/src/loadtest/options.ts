@@ -3,19 +3,11 @@
  * command line.
  * @module
  */
+import type { ClientNetworkOptions } from '@netplay/client';
 import { InvalidOptionError } from '@netplay/transport';
 
 /** Network conditions put on every bot's link (the client's `network` option). */
-export interface LoadtestNetwork {
-  latency?: number;
-  jitter?: number;
-  loss?: number;
-  duplicate?: number;
-  reorder?: number;
-  reorderDelay?: number;
-  bandwidth?: number;
-  seed?: number;
-}
+export type LoadtestNetwork = ClientNetworkOptions;
 
 /** Options of a load test. */
 export interface LoadtestOptions {
@@ -69,17 +61,6 @@ export interface ResolvedLoadtestOptions {
   readonly network: LoadtestNetwork | undefined;
 }
 
-const NETWORK_KEYS = [
-  'latency',
-  'jitter',
-  'loss',
-  'duplicate',
-  'reorder',
-  'reorderDelay',
-  'bandwidth',
-  'seed',
-] as const;
-
 /**
  * Fill in defaults and validate.
  * @throws {@link InvalidOptionError} naming the first bad option.
@@ -125,22 +106,4 @@ export function parseDuration(text: string): number {
   return Math.round(unit === 'ms' ? n : unit === 'm' ? n * 60_000 : n * 1000);
 }
 
-/**
- * `latency=80,loss=0.05` into network conditions.
- * @throws {@link InvalidOptionError} for an unknown key or a value that is not a number.
- */
-export function parseNetworkSpec(spec: string): LoadtestNetwork {
-  const network: LoadtestNetwork = {};
-  for (const part of spec.split(',')) {
-    if (part.trim() === '') continue;
-    const [key = '', value = ''] = part.split('=').map((s) => s.trim());
-    const known = NETWORK_KEYS.find((k) => k === key);
-    if (known === undefined) {
-      throw new InvalidOptionError('network', `unknown key ${key} (known: ${NETWORK_KEYS.join(', ')})`);
-    }
-    const n = Number(value);
-    if (value === '' || !Number.isFinite(n)) throw new InvalidOptionError(`network.${key}`, 'must be a number');
-    network[known] = n;
-  }
-  return network;
-}
+export { parseNetworkSpec } from '@netplay/client';
