@@ -351,7 +351,13 @@ describe('Connection: a full packet window', () => {
   // oldest unacked packet would declare it lost, queue its messages again, fill the next packet...
   for (const reliableLink of [true, false]) {
     it(`${reliableLink ? 'reliable' : 'unreliable'} link: sending pauses at packetWindow unacked packets and resumes on acks, nothing lost or duplicated`, () => {
-      const a = new Connection({ reliableLink, congestionControl: false, packetWindow: 64, minRto: 10_000, maxRto: 10_000 });
+      const a = new Connection({
+        reliableLink,
+        congestionControl: false,
+        packetWindow: 64,
+        minRto: 10_000,
+        maxRto: 10_000,
+      });
       const got: string[] = [];
       const b = new Connection({ reliableLink }, { onMessage: (_c, m) => got.push(untext(m)) });
       const held: Uint8Array[] = [];

@@ -189,7 +189,7 @@ describe('relay splice: the server forwards a relay payload as bytes', () => {
     new Date(-1),
     Array.from({ length: 20 }, (_, i) => i * 1000),
   ];
-  const senders = ['ab', 'x'.repeat(31), 'y'.repeat(32), 'session-' + 'z'.repeat(300), 'ünï'];
+  const senders = ['ab', 'x'.repeat(31), 'y'.repeat(32), `session-${'z'.repeat(300)}`, 'ünï'];
   for (const [i, payload] of payloads.entries()) {
     for (const target of ['others', 'all'] as const) {
       it(`payload ${i} (${target}): spliced bytes equal encodeServerMessage, for every sender id`, () => {
