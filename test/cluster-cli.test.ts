@@ -4,6 +4,7 @@
  * exit, exit code 0); a missing rooms module or a module that defines no room is a clear error.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { type AddressInfo, createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { CloseCode } from '@netplay/server';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -46,6 +47,31 @@ describe('netplay serve (process)', () => {
     const none = run(['serve', empty, '--host', '127.0.0.1', '--port', '0', '--workers', '1', '--ports', String(port)]);
     expect(await none.exit).toBe(1);
     expect(none.out()).toMatch(/defines no room: export a define\(server\) function .*\(ROOMS_MODULE_EMPTY\)/);
+  }, 60_000);
+
+  it('says clearly when the manager port is in use, and exits 1', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const taken = (blocker.address() as AddressInfo).port;
+    try {
+      const [port] = await freePorts(1);
+      const r = run([
+        'serve',
+        ROOMS,
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(taken),
+        '--workers',
+        '1',
+        '--ports',
+        String(port),
+      ]);
+      expect(await r.exit).toBe(1);
+      expect(r.out()).toMatch(new RegExp(`cannot listen on 127\\.0\\.0\\.1:${taken}: .*EADDRINUSE.*\\(LINK_ERROR\\)`));
+    } finally {
+      await new Promise<void>((resolve) => blocker.close(() => resolve()));
+    }
   }, 60_000);
 
   it('serves joins, then shuts down gracefully on SIGINT', async () => {

@@ -81,6 +81,7 @@ export {
 } from './feel/lag-compensation.js';
 export type { HttpHandler, HttpMethod, HttpRouteContext } from './http/routes.js';
 export { DEFAULT_STATIC_FILES_OPTIONS, type StaticFilesOptions, staticFiles } from './http/static-files.js';
+export { createLogger, DEFAULT_LOG_LEVEL, isLogLevel, LOG_LEVELS, type LogLevel } from './logging.js';
 export type { MatchmakerStats } from './matchmaker/matchmaker.js';
 export { DEFAULT_MONITOR_OPTIONS, type MonitorOptions, type ResolvedMonitorOptions } from './monitor/options.js';
 export type { MonitorHistoryPoint, MonitorTotals } from './monitor/sampler.js';

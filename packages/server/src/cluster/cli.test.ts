@@ -91,4 +91,38 @@ describe('netplay serve: command line', () => {
   it('refuses a short or non-hex secret', () => {
     expect(() => parseServeArgs(['serve', 'r.js'], { NETPLAY_CLUSTER_SECRET: 'abcd' })).toThrowError(/32 hex digits/);
   });
+
+  it('takes --log-level for the manager and the workers, and refuses an unknown level', () => {
+    const parsed = parseServeArgs(['serve', 'r.js', '--log-level', 'warn']);
+    expect(parsed.kind).toBe('serve');
+    if (parsed.kind !== 'serve') return;
+    expect(parsed.options.server?.logLevel).toBe('warn');
+    expect(parsed.options.logger).toBeDefined();
+    expect(() => parseServeArgs(['serve', 'r.js', '--log-level', 'loud'])).toThrow(/--log-level/);
+  });
+
+  it('reads options from a --config JSON file, the command line overriding it', () => {
+    const files: Record<string, string> = {
+      'netplay.json': JSON.stringify({ rooms: './rooms.js', port: 3000, workers: 2, ports: '7001-7002' }),
+      'bad.json': '{ not json',
+      'list.json': '[1, 2]',
+      'nested.json': JSON.stringify({ port: { n: 1 } }),
+    };
+    const read = (path: string) => {
+      const text = files[path];
+      if (text === undefined) throw new Error(`ENOENT: no such file ${path}`);
+      return text;
+    };
+    expect(parseServeArgs(['serve', '--config', 'netplay.json', '--port', '4000'], {}, read)).toEqual({
+      kind: 'serve',
+      options: { rooms: './rooms.js', port: 4000, workers: 2, workerPorts: { from: 7001, to: 7002 } },
+    });
+    expect(parseServeArgs(['serve', 'other.js', '--config', 'netplay.json'], {}, read)).toMatchObject({
+      options: { rooms: 'other.js', port: 3000 },
+    });
+    expect(() => parseServeArgs(['serve', '--config', 'missing.json'], {}, read)).toThrow(/cannot read missing.json/);
+    expect(() => parseServeArgs(['serve', '--config', 'bad.json'], {}, read)).toThrow(UsageError);
+    expect(() => parseServeArgs(['serve', '--config', 'list.json'], {}, read)).toThrow(/JSON object/);
+    expect(() => parseServeArgs(['serve', '--config', 'nested.json'], {}, read)).toThrow(/string or a number/);
+  });
 });

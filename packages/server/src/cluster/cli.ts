@@ -4,8 +4,11 @@
  * they are tested without processes; `cli-main.ts` wires them to the process (signals, exit codes).
  * @module
  */
+
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { NetplayError, TransportErrorCode } from '@netplay/transport';
+import { createLogger, isLogLevel, LOG_LEVELS } from '../logging.js';
 import type { ClusterServerOptions, PortRange } from './options.js';
 
 /** The help text. */
@@ -35,6 +38,11 @@ Options:
                        the workers it finds there             (default: <tmp>/netplay-<uid>-<first port>)
   --orphan-timeout <ms>
                        workers without a manager this long shut down (default 0: never)
+  --log-level <level>  info | warn | error | silent, for the manager and the workers
+                                                                    (default info)
+  --config <file>      a JSON file of these options by their long names, e.g.
+                       {"rooms": "./rooms.js", "port": 2567, "workers": 4, "ports": "7001-7004"};
+                       options given on the command line override it
   -h, --help           show this help
   -v, --version        show the version
 
@@ -46,8 +54,9 @@ If the manager dies instead (crash, SIGKILL), its workers keep their rooms runni
 'netplay serve' again with the same ports and it adopts them (run it under a supervisor with
 KillMode=process or equivalent, so restarting the manager does not kill the workers).
 
-Example:
+Examples:
   netplay serve ./rooms.js --port 2567 --workers 4 --ports 7001-7004
+  netplay serve --config netplay.json --log-level warn
 `;
 
 /** What the command line asks for. */
@@ -81,17 +90,31 @@ function range(name: string, value: string | undefined): PortRange | undefined {
  * Parse `argv` (without `node` and the script).
  * @throws {@link UsageError} for an unknown option, a bad value or a missing rooms module.
  */
-export function parseServeArgs(argv: readonly string[], env: Record<string, string | undefined> = {}): CliCommand {
+export function parseServeArgs(
+  argv: readonly string[],
+  env: Record<string, string | undefined> = {},
+  readConfig: (path: string) => string = readConfigFile,
+): CliCommand {
   let parsed: ReturnType<typeof parse>;
+  let configRooms: string | undefined;
   try {
     parsed = parse(argv);
+    const configPath = parsed.values.config;
+    if (configPath !== undefined) {
+      // The config file's options go first, so the command line overrides them.
+      const config = configArgs(configPath, readConfig);
+      configRooms = config.rooms;
+      parsed = parse([...config.args, ...argv]);
+    }
   } catch (error) {
+    if (error instanceof UsageError) throw error;
     throw new UsageError('arguments', error instanceof Error ? error.message : String(error));
   }
   const { values, positionals } = parsed;
   if (values.help === true) return { kind: 'help' };
   if (values.version === true) return { kind: 'version' };
-  const [command, rooms, ...extra] = positionals;
+  const [command, roomsArg, ...extra] = positionals;
+  const rooms = roomsArg ?? configRooms;
   if (command === undefined) return { kind: 'help' };
   if (command !== 'serve') throw new UsageError('command', `unknown command "${command}" (expected: serve)`);
   if (rooms === undefined) throw new UsageError('rooms', 'missing the rooms module: netplay serve <rooms module>');
@@ -115,6 +138,14 @@ export function parseServeArgs(argv: readonly string[], env: Record<string, stri
   set('redis', values.redis);
   set('runDir', values['run-dir']);
   set('orphanTimeout', int('--orphan-timeout', values['orphan-timeout']));
+  const logLevel = values['log-level'];
+  if (logLevel !== undefined) {
+    if (!isLogLevel(logLevel)) {
+      throw new UsageError('--log-level', `expected ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+    }
+    options.logger = createLogger(logLevel);
+    options.server = { ...options.server, logLevel };
+  }
   const secret = env.NETPLAY_CLUSTER_SECRET;
   if (secret !== undefined && secret !== '') {
     if (!/^([0-9a-f]{2}){16,}$/i.test(secret)) {
@@ -142,8 +173,47 @@ function parse(argv: readonly string[]) {
       redis: { type: 'string' },
       'run-dir': { type: 'string' },
       'orphan-timeout': { type: 'string' },
+      'log-level': { type: 'string' },
+      config: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
     },
   });
+}
+
+function readConfigFile(path: string): string {
+  return readFileSync(path, 'utf8');
+}
+
+/**
+ * The options of a `--config` JSON file as command-line arguments (`{"port": 2567}` becomes
+ * `--port 2567`), and its rooms module (`"rooms"`), used when the command line names none.
+ */
+function configArgs(path: string, readConfig: (path: string) => string): { args: string[]; rooms: string | undefined } {
+  let config: unknown;
+  try {
+    config = JSON.parse(readConfig(path));
+  } catch (error) {
+    throw new UsageError('--config', `cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (config === null || typeof config !== 'object' || Array.isArray(config)) {
+    throw new UsageError('--config', `${path} must hold a JSON object of options`);
+  }
+  const args: string[] = [];
+  let rooms: string | undefined;
+  for (const [key, value] of Object.entries(config)) {
+    if (key === 'rooms') {
+      if (typeof value !== 'string') throw new UsageError('--config', '"rooms" must be a string (the rooms module)');
+      rooms = value;
+      continue;
+    }
+    if (key === 'config' || key === 'help' || key === 'version') {
+      throw new UsageError('--config', `"${key}" cannot be set in a config file`);
+    }
+    if (typeof value !== 'string' && typeof value !== 'number') {
+      throw new UsageError('--config', `"${key}" must be a string or a number`);
+    }
+    args.push(`--${key}`, String(value));
+  }
+  return { args, rooms };
 }

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism, tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { type ConnectionOptions, InvalidOptionError, type PayloadLimits } from '@netplay/transport';
+import type { LogLevel } from '../logging.js';
 import type { Logger, RateLimitOptions, ServerOptions } from '../options.js';
 import type { ClusterRegistry } from '../presence/registry.js';
 import type { PlacementStrategy } from './placement.js';
@@ -64,6 +65,8 @@ export interface WorkerServerOptions {
   maxPendingHandshakesPerAddress?: number;
   /** See `ServerOptions.floodBanSeconds`, per worker. Defaults to 10. */
   floodBanSeconds?: number;
+  /** What workers log (to the console): `'info'`, `'warn'`, `'error'` or `'silent'`. Defaults to `'info'`. */
+  logLevel?: LogLevel;
 }
 
 /** Which built-in placement strategy, or your own. */

@@ -8,6 +8,7 @@
  */
 import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import { CloseCode, SessionError, SessionErrorCode } from '@netplay/transport';
+import { createLogger } from '../logging.js';
 import type { Matchmaker } from '../matchmaker/matchmaker.js';
 import { DEFAULT_SERVER_OPTIONS } from '../options.js';
 import { LocalPresence } from '../presence/presence.js';
@@ -72,7 +73,14 @@ export class ClusterWorker {
       (error) => console.error('netplay worker: a presence listener threw', error),
     );
     this.#server = new Server(
-      { ...init.server, host: init.host, port: init.port, udpPort: init.udpPort, secret: init.secret },
+      {
+        ...init.server,
+        host: init.host,
+        port: init.port,
+        udpPort: init.udpPort,
+        secret: init.secret,
+        logger: createLogger(init.server.logLevel),
+      },
       {
         idPrefix: this.#prefix,
         presence: this.presence,
