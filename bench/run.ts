@@ -8,9 +8,12 @@
  * - relay only: `--rooms=R`, `--clients=N`, `--hz=H`, `--seconds=S` (window), `--idle=K` (idle
  *   clients), `--bots=1|2`, `--unreliable` (relay on the unreliable channel), `--aligned` (all
  *   clients send in the same turn instead of at random phases), `--cpu-prof=dir`
- *   (V8 CPU profiles of the server processes), `--targets=bare-ws,netplay-ws,netplay-udp`,
+ *   (V8 CPU profiles of the server processes), `--targets=bare-ws,netplay-ws,netplay-udp` (also
+ *   `netplay-cluster`: a `ClusterServer` with 2 workers, CPU and RSS summed over its processes),
  *   `--server-send-delay=ms` (the Netplay server's `sendDelay` option; default: its default),
  *   `--client-ack-delay=ms` (experiment: the Netplay clients' `connection.ackDelay`, default 5).
+ * - `join-latency`: sequential `create` + `joinById` against one `Server` and through a
+ *   `ClusterServer` manager (2 workers), p50/p99 each (`--joins=N`, default 200; quick: 50).
  *
  * The codec benchmark runs on two connections in memory, the latency benchmark on the simulator and
  * a virtual clock; the relay benchmark (`bench/relay/`) on real sockets on 127.0.0.1 with the
@@ -31,6 +34,13 @@ import {
   type RelayTarget,
   relayVerdicts,
 } from './relay/harness.js';
+import {
+  DEFAULT_JOIN_OPTIONS,
+  JOIN_TARGETS,
+  type JoinLatencyResult,
+  measureJoinLatency,
+  QUICK_JOIN_OPTIONS,
+} from './relay/join-latency.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -237,6 +247,50 @@ if (selected('relay')) {
   for (const v of verdicts) console.log(`- ${v.met ? 'met   ' : 'MISSED'} ${v.target}: ${v.detail}`);
   console.log();
   results.relay = { options: o, results: rows, verdicts };
+}
+
+if (selected('join-latency')) {
+  const base = quick ? QUICK_JOIN_OPTIONS : DEFAULT_JOIN_OPTIONS;
+  const o = { ...base, joins: numberOption('joins') ?? base.joins };
+  console.log(
+    `## join latency: ${o.joins} sequential rounds of create + joinById (after ${o.warmup} warm-up rounds), ` +
+      'one Client in the harness process, WebSocket on 127.0.0.1, ms\n',
+  );
+  const rows: JoinLatencyResult[] = [];
+  for (const target of JOIN_TARGETS) rows.push(await measureJoinLatency(target, o));
+  const direct = rows.find((r) => r.target === 'netplay-ws');
+  const added = (v: number, d: number | undefined) =>
+    d === undefined ? '—' : `${v - d >= 0 ? '+' : '−'}${fmt(Math.abs(v - d), 2)}`;
+  console.log(
+    table(
+      [
+        'server',
+        'create p50',
+        'create p99',
+        'create max',
+        'joinById p50',
+        'joinById p99',
+        'joinById max',
+        'added p50, p99 (create)',
+        'added p50, p99 (joinById)',
+      ],
+      rows.map((r) => [
+        r.target === 'netplay-ws' ? 'Server (direct)' : 'cluster manager (redirect)',
+        fmt(r.createP50, 2),
+        fmt(r.createP99, 2),
+        fmt(r.createMax, 1),
+        fmt(r.joinByIdP50, 2),
+        fmt(r.joinByIdP99, 2),
+        fmt(r.joinByIdMax, 1),
+        r === direct ? '' : `${added(r.createP50, direct?.createP50)}, ${added(r.createP99, direct?.createP99)}`,
+        r === direct
+          ? ''
+          : `${added(r.joinByIdP50, direct?.joinByIdP50)}, ${added(r.joinByIdP99, direct?.joinByIdP99)}`,
+      ]),
+    ),
+  );
+  console.log();
+  results.joinLatency = { options: o, results: rows };
 }
 
 if (jsonPath !== undefined) {

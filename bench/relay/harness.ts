@@ -65,6 +65,7 @@ export const QUICK_RELAY_OPTIONS: RelayOptions = {
   idleClients: 400,
 };
 
+/** The default targets (`netplay-cluster`, a manager and 2 workers, only when asked for with `--targets`). */
 export const RELAY_TARGETS: readonly RelayTarget[] = ['bare-ws', 'netplay-ws', 'netplay-udp'];
 
 export interface RelayResult {
@@ -101,15 +102,30 @@ export interface RelayResult {
 
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 
-/** Every child still alive, killed on the way out whatever happens. */
-const alive = new Set<ChildProcess>();
+/** Every child still alive, killed on the way out whatever happens (with its workers, if any). */
+const alive = new Map<ChildProcess, { pids: number[] }>();
 process.once('exit', () => {
-  for (const child of alive) child.kill('SIGKILL');
+  for (const [child, extra] of alive) {
+    child.kill('SIGKILL');
+    killPids(extra.pids);
+  }
 });
+
+function killPids(pids: readonly number[]): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
 
 /** A child process with request/reply over IPC and bounded waits. */
 class Child<Cmd, Reply extends { type: string }> {
   readonly process: ChildProcess;
+  /** The child's own children (a cluster's workers, from its `ready`), killed if the child must be. */
+  readonly extra: { pids: number[] } = { pids: [] };
   readonly #inbox: Reply[] = [];
   readonly #waiters: { type: string; resolve: (r: Reply) => void }[] = [];
   #exited: Promise<void>;
@@ -121,7 +137,7 @@ class Child<Cmd, Reply extends { type: string }> {
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
-    alive.add(this.process);
+    alive.set(this.process, this.extra);
     this.#exited = new Promise((resolve) =>
       this.process.once('exit', () => {
         alive.delete(this.process);
@@ -129,6 +145,8 @@ class Child<Cmd, Reply extends { type: string }> {
       }),
     );
     this.process.on('message', (m: Reply) => {
+      const pids = (m as { pids?: unknown }).pids;
+      if (m.type === 'ready' && Array.isArray(pids)) this.extra.pids = pids as number[];
       const i = this.#waiters.findIndex((w) => w.type === m.type);
       if (i >= 0) this.#waiters.splice(i, 1)[0]!.resolve(m);
       else this.#inbox.push(m);
@@ -175,11 +193,20 @@ class Child<Cmd, Reply extends { type: string }> {
 
   /** Ask nicely, then kill after `graceMs`. */
   async stop(exitCommand: Cmd | undefined, graceMs = 3000): Promise<void> {
-    if (this.process.exitCode !== null || this.process.signalCode !== null) return;
+    if (this.process.exitCode !== null || this.process.signalCode !== null) {
+      if (this.process.exitCode !== 0) killPids(this.extra.pids);
+      return;
+    }
     if (exitCommand !== undefined) this.send(exitCommand);
-    const timer = setTimeout(() => this.process.kill('SIGKILL'), graceMs);
+    let killed = false;
+    const timer = setTimeout(() => {
+      killed = true;
+      this.process.kill('SIGKILL');
+    }, graceMs);
     await this.#exited;
     clearTimeout(timer);
+    // A child killed (or dead on its own) may have left workers: a clean exit shut them down itself.
+    if (killed || this.process.exitCode !== 0) killPids(this.extra.pids);
   }
 }
 
@@ -192,9 +219,28 @@ function startServer(target: RelayTarget, o: RelayOptions, profileName: string):
     // One directory per server: the loader thread writes its own profile next to the main thread's.
     execArgv.push('--cpu-prof', `--cpu-prof-dir=${o.cpuProfileDir}/${profileName}`);
   }
-  return target === 'bare-ws'
-    ? new Child('./bare-server.ts', [], execArgv)
-    : new Child('./netplay-server.ts', [target === 'netplay-udp' ? 'udp' : 'ws', String(o.clientsPerRoom)], execArgv);
+  if (target === 'bare-ws') return new Child('./bare-server.ts', [], execArgv);
+  if (target === 'netplay-cluster') return new Child('./cluster-server.ts', [String(o.clientsPerRoom), '2'], execArgv);
+  return new Child(
+    './netplay-server.ts',
+    [target === 'netplay-udp' ? 'udp' : 'ws', String(o.clientsPerRoom)],
+    execArgv,
+  );
+}
+
+/**
+ * Start the server child of `target` (a fresh process), run `fn` with its URL, then stop the child
+ * (and, for a cluster, its workers) whatever happens.
+ */
+export async function withServer<T>(target: RelayTarget, o: RelayOptions, fn: (url: string) => Promise<T>): Promise<T> {
+  let server: ServerChild | undefined;
+  try {
+    server = startServer(target, o, `${target}-server`);
+    const { url } = await server.next('ready', 30_000);
+    return await fn(url);
+  } finally {
+    await server?.stop({ cmd: 'exit' }, 5000);
+  }
 }
 
 /** Start bots and have them connect `rooms` rooms (split between the bots by room). */

@@ -4,22 +4,39 @@
  * @module
  */
 
-/** What is measured: the bare `ws` baseline, or Netplay over one of its transports. */
-export type RelayTarget = 'bare-ws' | 'netplay-ws' | 'netplay-udp';
+/**
+ * What is measured: the bare `ws` baseline, Netplay over one of its transports, or a Netplay
+ * `ClusterServer` (manager + 2 workers, WebSocket; bots join through the manager).
+ */
+export type RelayTarget = 'bare-ws' | 'netplay-ws' | 'netplay-udp' | 'netplay-cluster';
 
 /** Harness → server child. */
 export type ServerCommand = { cmd: 'mem' } | { cmd: 'cpu-start' } | { cmd: 'cpu-stop' } | { cmd: 'exit' };
 
 /** Server child → harness. */
 export type ServerReply =
-  | { type: 'ready'; url: string }
-  | { type: 'mem'; heapUsed: number; rss: number; external: number; arrayBuffers: number }
+  | {
+      type: 'ready';
+      url: string;
+      /** Other processes of this server (cluster workers): the harness kills them if it must kill the child. */
+      pids?: number[];
+    }
+  | {
+      type: 'mem';
+      /** The server child's own heap (NaN for a cluster: the workers' heaps are not visible). */
+      heapUsed: number;
+      /** RSS of the child, plus its workers' for a cluster. */
+      rss: number;
+      external: number;
+      arrayBuffers: number;
+    }
   | {
       type: 'cpu';
+      /** User and system CPU of the child, plus its workers' for a cluster, µs. */
       userUs: number;
       systemUs: number;
       wallMs: number;
-      /** Frames (ws) or datagrams (Netplay) the server sent and received in the window. */
+      /** Frames (ws) or datagrams (Netplay) the server sent and received in the window (NaN: not counted). */
       framesOut: number;
       framesIn: number;
     };
