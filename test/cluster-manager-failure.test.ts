@@ -194,7 +194,7 @@ describe('manager failure (a manager process, 2 workers)', () => {
       const first = await refused();
       const noticedMs = performance.now() - stoppedAt;
       const second = await refused();
-      expect(second).toBeLessThan(250);
+      expect(second).toBeLessThan(1000); // immediate, as opposed to the 1.5 s managerTimeout path
       console.log(
         `hung manager: first direct message refused after ${first.toFixed(0)} ms (${noticedMs.toFixed(0)} ms after SIGSTOP), then at once (${second.toFixed(0)} ms)`,
       );
