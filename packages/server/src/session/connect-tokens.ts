@@ -13,7 +13,7 @@ import {
   SecureChannel,
 } from '@netplay/transport/node';
 
-/** Counters of a {@link ConnectTokenRegistry}. */
+/** Counters of the server's connect tokens (`server.stats.tokens`): accepted, invalid, expired, refused when full, and datagrams dropped. */
 export interface ConnectTokenStats {
   /** Tokens opened and remembered (first use of each). */
   accepted: number;

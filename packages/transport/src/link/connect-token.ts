@@ -66,7 +66,7 @@ function checkKey(key: Uint8Array): void {
 
 /**
  * Issue a connect token sealed with `tokenKey` (32 bytes; see {@link deriveTokenKey}).
- * @throws {@link InvalidOptionError} for a bad key or lifetime.
+ * @throws `InvalidOptionError` (`INVALID_OPTION`) for a bad key or lifetime.
  */
 export function issueConnectToken(tokenKey: Uint8Array, options: IssueConnectTokenOptions = {}): ConnectToken {
   checkKey(tokenKey);

@@ -194,7 +194,7 @@ export class SecureChannel {
 
   /**
    * The client's channel for `token`.
-   * @throws {@link InvalidOptionError} (`connectToken`) for a malformed token.
+   * @throws `InvalidOptionError` (`INVALID_OPTION`) (`connectToken`) for a malformed token.
    */
   static forClient(token: ConnectToken): SecureChannel {
     const bad = (why: string): never => {
