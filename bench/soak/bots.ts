@@ -61,8 +61,8 @@ async function run(c: SoakCommand): Promise<void> {
   // Every room at once: its first client creates it, the rest join it by id.
   const joined = await Promise.all(
     Array.from({ length: rooms }, async (_, r) => {
-      const base = r * c.clientsPerRoom;
-      const size = Math.min(c.clientsPerRoom, c.clients - base);
+      const base = c.firstIndex + r * c.clientsPerRoom;
+      const size = Math.min(c.clientsPerRoom, c.firstIndex + c.clients - base);
       const first = await make(base).create('soak');
       const rest = await Promise.all(
         Array.from({ length: size - 1 }, (_, k) => make(base + k + 1).joinById(first.roomId)),

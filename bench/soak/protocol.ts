@@ -7,6 +7,8 @@
 export type SoakCommand = {
   op: 'start';
   url: string;
+  /** Index of this process's first client (clients are numbered across bot processes). */
+  firstIndex: number;
   clients: number;
   clientsPerRoom: number;
   hz: number;

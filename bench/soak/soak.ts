@@ -2,7 +2,8 @@
  * `npm run soak`: a bounded soak test. One Netplay server (this process) and `SOAK_CLIENTS`
  * (default 500) real clients in a child process, over UDP on 127.0.0.1 with the client's
  * simulator adding latency, jitter and `SOAK_LOSS` (default 5 %) loss both ways, in rooms of 5,
- * each relaying a numbered reliable message to its room at `SOAK_HZ` (default 20) for
+ * each relaying a numbered reliable message to its room at `SOAK_HZ` (default 20), split over
+ * `SOAK_BOTS` bot processes (default 2), for
  * `SOAK_SECONDS` (default 60). Reports the server's memory before and after, lost / duplicated
  * reliable messages and unexpected disconnects; exits non-zero unless both are zero.
  *
@@ -27,6 +28,8 @@ const settings = {
   latency: 20,
   jitter: 5,
   loss: env('SOAK_LOSS', 0.05),
+  /** Bot processes the clients are split over (whole rooms each). */
+  botProcesses: env('SOAK_BOTS', 2),
 };
 
 class SoakRoom extends Room {}
@@ -56,33 +59,93 @@ async function main(): Promise<number> {
   );
   console.log(`server memory before: heap ${mb(before.heap)}, rss ${mb(before.rss)}`);
 
-  const bots = fork(fileURLToPath(new URL('./bots.ts', import.meta.url)), [], {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const killTimer = setTimeout(() => bots.kill('SIGKILL'), (settings.seconds + 120) * 1000);
+  type Done = Extract<SoakReply, { op: 'done' }>;
+  const rooms = Math.ceil(settings.clients / settings.clientsPerRoom);
+  const perProcess = Math.ceil(rooms / settings.botProcesses) * settings.clientsPerRoom;
+  const shares: { firstIndex: number; clients: number }[] = [];
+  for (let first = 0; first < settings.clients; first += perProcess) {
+    shares.push({ firstIndex: first, clients: Math.min(perProcess, settings.clients - first) });
+  }
+  const progress = shares.map(() => ({ sent: 0, received: 0, resent: 0 }));
+  let joinedClients = 0;
   let during: { heap: number; rss: number } | undefined;
-  const done = await new Promise<Extract<SoakReply, { op: 'done' }> | undefined>((resolve) => {
-    bots.on('message', (m: SoakReply) => {
-      if (m.op === 'joined') {
-        console.log(`joined: ${m.clients} clients in ${m.ms} ms; server sessions ${server.stats.sessions}`);
-      } else if (m.op === 'progress') {
-        during = memory();
-        console.log(
-          `  sent ${m.sent}, delivered ${m.received}, client resends ${m.resent}; server heap ${mb(during.heap)}, sessions ${server.stats.sessions}`,
-        );
-      } else if (m.op === 'done') resolve(m);
-      else if (m.op === 'failed') {
-        console.error(`bots failed: ${m.message}`);
-        resolve(undefined);
-      }
+  const started = performance.now();
+  const children = shares.map((share, i) => {
+    const child = fork(fileURLToPath(new URL('./bots.ts', import.meta.url)), [], {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
-    bots.on('exit', () => resolve(undefined));
-    const start: SoakCommand = { op: 'start', url: `udp://127.0.0.1:${server.udpPort}`, ...settings };
-    bots.send(start);
+    const result = new Promise<Done | undefined>((resolve) => {
+      child.on('message', (m: SoakReply) => {
+        if (m.op === 'joined') {
+          joinedClients += m.clients;
+          if (joinedClients === settings.clients) {
+            console.log(`joined: ${joinedClients} clients in ${m.ms} ms; server sessions ${server.stats.sessions}`);
+          }
+        } else if (m.op === 'progress') {
+          progress[i] = m;
+          if (i === 0) {
+            during = memory();
+            const sum = (k: 'sent' | 'received' | 'resent') => progress.reduce((t, p) => t + p[k], 0);
+            console.log(
+              `  sent ${sum('sent')}, delivered ${sum('received')}, client resends ${sum('resent')}; server heap ${mb(during.heap)}, sessions ${server.stats.sessions}`,
+            );
+          }
+        } else if (m.op === 'done') resolve(m);
+        else if (m.op === 'failed') {
+          console.error(`bots failed: ${m.message}`);
+          resolve(undefined);
+        }
+      });
+      child.on('exit', () => resolve(undefined));
+    });
+    const start: SoakCommand = { op: 'start', url: `udp://127.0.0.1:${server.udpPort}`, ...settings, ...share };
+    child.send(start);
+    return { child, result };
   });
+  const killTimer = setTimeout(
+    () => {
+      for (const { child } of children) child.kill('SIGKILL');
+    },
+    (settings.seconds + 120) * 1000,
+  );
+  const results = await Promise.all(children.map((c) => c.result));
+  const elapsed = (performance.now() - started) / 1000;
   clearTimeout(killTimer);
-  bots.kill();
+  for (const { child } of children) child.kill();
+  const done: Done | undefined = results.some((r) => r === undefined)
+    ? undefined
+    : results.reduce<Done>(
+        (t, r) => {
+          const x = r!;
+          const errors = { ...t.errors };
+          for (const [code, n] of Object.entries(x.errors)) errors[code] = (errors[code] ?? 0) + n;
+          return {
+            op: 'done',
+            sent: t.sent + x.sent,
+            received: t.received + x.received,
+            lost: t.lost + x.lost,
+            duplicated: t.duplicated + x.duplicated,
+            reordered: t.reordered + x.reordered,
+            unexpectedLeaves: t.unexpectedLeaves + x.unexpectedLeaves,
+            errors,
+            reconnects: t.reconnects + x.reconnects,
+            resent: t.resent + x.resent,
+          };
+        },
+        {
+          op: 'done',
+          sent: 0,
+          received: 0,
+          lost: 0,
+          duplicated: 0,
+          reordered: 0,
+          unexpectedLeaves: 0,
+          errors: {},
+          reconnects: 0,
+          resent: 0,
+        },
+      );
   // Sessions end as the bots leave; give the server a moment to release them, bounded.
   for (let i = 0; i < 50 && server.stats.sessions > 0; i++) await new Promise((r) => setTimeout(r, 100));
   const after = memory();
@@ -92,6 +155,10 @@ async function main(): Promise<number> {
   console.log('\n| measure | value |\n| --- | --- |');
   for (const [k, v] of [
     ['reliable relays sent', done.sent],
+    [
+      'relay rate achieved per client',
+      `${(done.sent / settings.clients / settings.seconds).toFixed(1)} Hz of ${settings.hz} asked (${settings.botProcesses} bot processes, ${elapsed.toFixed(0)} s in all)`,
+    ],
     ['relay deliveries', done.received],
     ['lost reliable messages', done.lost],
     ['duplicated reliable messages', done.duplicated],
