@@ -27,7 +27,7 @@ interface Bot {
 async function run(c: SoakCommand): Promise<void> {
   const started = performance.now();
   const bots: Bot[] = [];
-  const totals = { lost: 0, duplicated: 0, reordered: 0, unexpectedLeaves: 0, reconnects: 0 };
+  const totals = { lost: 0, duplicated: 0, unexpectedLeaves: 0, reconnects: 0 };
   const errors: Record<string, number> = {};
   const rooms = Math.ceil(c.clients / c.clientsPerRoom);
   let stopping = false;

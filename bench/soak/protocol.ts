@@ -28,7 +28,6 @@ export type SoakReply =
       received: number;
       lost: number;
       duplicated: number;
-      reordered: number;
       unexpectedLeaves: number;
       errors: Record<string, number>;
       reconnects: number;
