@@ -7,7 +7,7 @@ import {
   type Clock,
   DefaultChannel,
   type Link,
-  type LinkHandlers,
+  LinkDecorator,
   type PacketHeader,
   PacketType,
   Peer,
@@ -24,27 +24,11 @@ const R = DefaultChannel.Reliable;
 const U = DefaultChannel.Unreliable;
 
 /** A link wrapper that records every datagram sent through it. */
-class TapLink implements Link {
+class TapLink extends LinkDecorator {
   readonly sent: Uint8Array[] = [];
-  constructor(readonly inner: Link) {}
-  get reliable(): boolean {
-    return this.inner.reliable;
-  }
-  get maxDatagramSize(): number {
-    return this.inner.maxDatagramSize;
-  }
-  get closed(): boolean {
-    return this.inner.closed;
-  }
-  send(datagram: Uint8Array): void {
+  override send(datagram: Uint8Array): void {
     this.sent.push(datagram);
     this.inner.send(datagram);
-  }
-  setHandlers(handlers: LinkHandlers): void {
-    this.inner.setHandlers(handlers);
-  }
-  close(reason?: string): void {
-    this.inner.close(reason);
   }
 }
 

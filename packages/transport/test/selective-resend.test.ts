@@ -8,8 +8,7 @@
 import {
   createMemoryLinkPair,
   DefaultChannel,
-  type Link,
-  type LinkHandlers,
+  LinkDecorator,
   PACKET_HEADER_SIZE,
   type PacketHeader,
   PacketType,
@@ -26,27 +25,11 @@ const R = DefaultChannel.Reliable;
 const U = DefaultChannel.Unreliable;
 
 /** Records every datagram sent through it (before the simulator sees it). */
-class TapLink implements Link {
+class TapLink extends LinkDecorator {
   readonly sent: Uint8Array[] = [];
-  constructor(readonly inner: Link) {}
-  get reliable(): boolean {
-    return this.inner.reliable;
-  }
-  get maxDatagramSize(): number {
-    return this.inner.maxDatagramSize;
-  }
-  get closed(): boolean {
-    return this.inner.closed;
-  }
-  send(datagram: Uint8Array): void {
+  override send(datagram: Uint8Array): void {
     this.sent.push(datagram.slice());
     this.inner.send(datagram);
-  }
-  setHandlers(handlers: LinkHandlers): void {
-    this.inner.setHandlers(handlers);
-  }
-  close(reason?: string): void {
-    this.inner.close(reason);
   }
 }
 
