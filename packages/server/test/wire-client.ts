@@ -16,6 +16,7 @@ import {
   HandshakeType,
   isHandshakePacket,
   type Link,
+  LinkDecorator,
   type LinkHandlers,
   PayloadCodec,
   Peer,
@@ -24,29 +25,24 @@ import {
 } from '@netplay/transport';
 
 /** Passes protocol-core datagrams to the installed handlers and handshake packets to `onHandshake`. */
-function filtered(link: Link, onHandshake: (h: HandshakePacket) => void): Link {
-  return {
-    get reliable() {
-      return link.reliable;
-    },
-    get maxDatagramSize() {
-      return link.maxDatagramSize;
-    },
-    get closed() {
-      return link.closed;
-    },
-    send: (d) => link.send(d),
-    close: (r) => link.close(r),
-    setHandlers: (handlers: LinkHandlers) =>
-      link.setHandlers({
-        onDatagram: (d) => {
-          if (!isHandshakePacket(d)) return handlers.onDatagram(d);
-          const h = decodeHandshake(d);
-          if (h) onHandshake(h);
-        },
-        onClose: (info) => handlers.onClose?.(info),
-      }),
-  };
+class HandshakeTap extends LinkDecorator {
+  constructor(
+    inner: Link,
+    private readonly onHandshake: (h: HandshakePacket) => void,
+  ) {
+    super(inner);
+  }
+
+  override setHandlers(handlers: LinkHandlers): void {
+    this.inner.setHandlers({
+      onDatagram: (d) => {
+        if (!isHandshakePacket(d)) return handlers.onDatagram(d);
+        const h = decodeHandshake(d);
+        if (h) this.onHandshake(h);
+      },
+      onClose: (info) => handlers.onClose?.(info),
+    });
+  }
 }
 
 export class WireClient {
@@ -106,7 +102,7 @@ export class WireClient {
   private onHandshake(link: Link, h: HandshakePacket): void {
     this.handshakes.push(h);
     if (h.type !== HandshakeType.Accept) return;
-    const wrapped = filtered(link, (late) => this.handshakes.push(late));
+    const wrapped = new HandshakeTap(link, (late) => this.handshakes.push(late));
     if (this.peer === undefined) {
       this.peer = new Peer(
         { link: wrapped, clock: this.clock },
