@@ -7,7 +7,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ServerOptions as HttpsServerOptions } from 'node:https';
 import type { Link } from '@netplay/transport';
 import { openEndpoints } from '../net/endpoints.js';
-import { DEFAULT_SERVER_OPTIONS } from '../options.js';
 import type { LinkKind } from '../session/session-layer.js';
 
 /** What the listeners need. */
@@ -18,13 +17,13 @@ export interface ListenerSettings {
   readonly path: string;
   readonly maxPeers: number;
   /** TLS options: the manager serves HTTPS / `wss` (as a `Server` with `tls` does). */
-  readonly tls?: HttpsServerOptions | undefined;
+  readonly tls: HttpsServerOptions | undefined;
   /** Origins allowed to open a WebSocket; `undefined`: any. */
-  readonly allowedOrigins?: readonly string[] | undefined;
-  /** Largest WebSocket message accepted. Defaults to `DEFAULT_SERVER_OPTIONS.maxPayload`. */
-  readonly maxPayload?: number | undefined;
-  /** `false` when secure UDP is off (no room for the encryption overhead). Defaults to `true`. */
-  readonly udpEncryption?: boolean | undefined;
+  readonly allowedOrigins: readonly string[] | undefined;
+  /** Largest WebSocket message accepted. */
+  readonly maxPayload: number;
+  /** `false` when secure UDP is off (no room for the encryption overhead). */
+  readonly udpEncryption: boolean;
   onLink(link: Link, kind: LinkKind, remoteAddress: string, remotePort: number): void;
   /** JSON for `GET /health` and `GET /rooms?name=`. */
   health(): unknown;
@@ -51,9 +50,9 @@ export async function listenManager(s: ListenerSettings): Promise<ManagerListene
     udpPort: s.udpPort,
     tls: s.tls,
     path: s.path,
-    maxPayload: s.maxPayload ?? DEFAULT_SERVER_OPTIONS.maxPayload,
+    maxPayload: s.maxPayload,
     allowedOrigins: s.allowedOrigins,
-    udpEncryption: s.udpEncryption ?? true,
+    udpEncryption: s.udpEncryption,
     maxUdpPeers: s.maxPeers,
     onHttp: (req, res) => onHttp(s, req, res),
     onLink: (link, kind, remoteAddress, remotePort) => s.onLink(link, kind, remoteAddress, remotePort),

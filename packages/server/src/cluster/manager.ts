@@ -24,7 +24,7 @@ import {
   SessionError,
   SessionErrorCode,
 } from '@netplay/transport';
-import { DEFAULT_SERVER_OPTIONS } from '../options.js';
+import { type ResolvedServerOptions, resolveServerOptions } from '../options.js';
 import { LocalRegistry } from '../presence/local-registry.js';
 import type { ClusterRegistry, NodeEntry, RoomEntry, WorkerEntry } from '../presence/registry.js';
 import { type LinkKind, SessionLayer } from '../session/session-layer.js';
@@ -80,6 +80,8 @@ export class ClusterServer extends EventEmitter<ClusterEvents> {
   readonly #slots: WorkerSlot[];
   readonly #placement: PlacementStrategy;
   readonly #codec: PayloadCodec;
+  /** `options.server` resolved: what the manager's own sessions and listeners run with. */
+  readonly #server: ResolvedServerOptions;
   readonly #sessions: Record<LinkKind, SessionLayer>;
   readonly #createLocks = new Map<string, Promise<unknown>>();
   #registry: ClusterRegistry | undefined;
@@ -119,8 +121,9 @@ export class ClusterServer extends EventEmitter<ClusterEvents> {
       reported: () => {},
     };
     this.#slots = o.workerPorts.map((_, i) => new WorkerSlot(owner, i));
-    const s = o.server;
-    const d = DEFAULT_SERVER_OPTIONS;
+    // The workers' server options, resolved (defaults, validation) the way each worker's Server does.
+    const s = resolveServerOptions({ ...o.server, secret: o.secret, logger: o.logger });
+    this.#server = s;
     const layer = (kind: LinkKind) =>
       new SessionLayer({
         clock: realClock,
@@ -135,11 +138,11 @@ export class ClusterServer extends EventEmitter<ClusterEvents> {
         connection: s.connection,
         secret: o.secret,
         reconnectGraceMs: MANAGER_SESSION_GRACE_MS,
-        idleTimeoutMs: s.idleTimeout ?? d.idleTimeout,
-        handshakeTimeoutMs: s.handshakeTimeout ?? d.handshakeTimeout,
-        drainTimeoutMs: s.shutdownTimeout ?? d.shutdownTimeout,
-        maxSessions: s.maxSessions ?? d.maxSessions,
-        maxSessionsPerAddress: s.maxSessionsPerAddress ?? d.maxSessionsPerAddress,
+        idleTimeoutMs: s.idleTimeout,
+        handshakeTimeoutMs: s.handshakeTimeout,
+        drainTimeoutMs: s.shutdownTimeout,
+        maxSessions: s.maxSessions,
+        maxSessionsPerAddress: s.maxSessionsPerAddress,
       });
     this.#sessions = { websocket: layer('websocket'), udp: layer('udp') };
   }
@@ -220,13 +223,13 @@ export class ClusterServer extends EventEmitter<ClusterEvents> {
       );
       const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed !== undefined) throw failed.reason;
-      const s = o.server;
+      const s = this.#server;
       this.#listeners = await listenManager({
         host: o.host,
         port: o.port,
         udpPort: o.udpPort,
-        path: s.path ?? '/',
-        maxPeers: (s.maxSessions ?? DEFAULT_SERVER_OPTIONS.maxSessions) + 1024,
+        path: s.path,
+        maxPeers: s.maxSessions + 1024,
         // The public entry point is hardened like the workers: TLS, origin checks, payload cap.
         tls: s.tls,
         allowedOrigins: s.allowedOrigins,

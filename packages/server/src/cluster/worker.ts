@@ -10,7 +10,6 @@ import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import { CloseCode, SessionError, SessionErrorCode } from '@netplay/transport';
 import { createLogger } from '../logging.js';
 import type { Matchmaker } from '../matchmaker/matchmaker.js';
-import { DEFAULT_SERVER_OPTIONS } from '../options.js';
 import { LocalPresence } from '../presence/presence.js';
 import type { Seat } from '../room/room-runtime.js';
 import { SERVER_INTERNALS, Server } from '../server.js';
@@ -164,7 +163,7 @@ export class ClusterWorker {
       i: init.incarnation,
       r: seat.runtime.roomId,
       s: seatId,
-      e: Date.now() + (init.server.seatReservationTime ?? DEFAULT_SERVER_OPTIONS.seatReservationTime) * 1000,
+      e: Date.now() + this.#server.options.seatReservationTime * 1000,
     });
     this.#reservations.set(seatId, { seat, options: request.options });
     void seat.expired.then(() => this.#reservations.delete(seatId));
