@@ -71,6 +71,38 @@ describe('SnapshotInterpolator', () => {
     expect(interp.stats.clockResets).toBe(1);
   });
 
+  it('passes an entity unchanged between two snapshots (the same object) through without blending', () => {
+    let calls = 0;
+    const counting = (a: E, b: E, t: number) => {
+      calls++;
+      return lerp(a, b, t);
+    };
+    const interp = new SnapshotInterpolator(counting, { delay: 0, delayIntervals: 0 });
+    const still: E = { x: 7, a: 0, tag: 's' };
+    interp.push(
+      0,
+      new Map<EntityId, E>([
+        [1, { x: 0, a: 0, tag: 't' }],
+        [2, still],
+      ]),
+      0,
+      0,
+    );
+    interp.push(
+      50,
+      new Map<EntityId, E>([
+        [1, { x: 5, a: 0, tag: 't' }],
+        [2, still],
+      ]),
+      50,
+      0,
+    );
+    const out = interp.sample(25); // between the two
+    expect(out.get(1)!.x).toBeCloseTo(2.5, 9);
+    expect(out.get(2)).toBe(still);
+    expect(calls).toBe(1);
+  });
+
   it('lerpFields blends numbers, angles the short way, steps other fields', () => {
     expect(lerp({ x: 0, a: 3, tag: 'a' }, { x: 10, a: -3, tag: 'b' }, 0.5)).toMatchObject({ x: 5, tag: 'a' });
     const a = lerp({ x: 0, a: 3, tag: 'a' }, { x: 10, a: -3, tag: 'b' }, 0.5).a as number;

@@ -49,7 +49,10 @@ export const DEFAULT_INTERPOLATION_OPTIONS = {
   clockResetThreshold: 250,
 } as const satisfies Required<InterpolationOptions>;
 
-/** Blends two states of one entity: `t` = 0 gives `a`, 1 gives `b`; `t` > 1 extrapolates. */
+/**
+ * Blends two states of one entity: `t` = 0 gives `a`, 1 gives `b`; `t` > 1 extrapolates. Not called
+ * when both are the same object (an entity a delta snapshot left unchanged): that object is used as is.
+ */
 export type Lerp<E> = (a: E, b: E, t: number) => E;
 
 /** Counters of a {@link SnapshotInterpolator}. */
@@ -252,7 +255,7 @@ export class SnapshotInterpolator<E = EntityState> {
       this.stats.interpolated++;
       for (const [id, ea] of a.entities) {
         const eb = b.entities.get(id);
-        out.set(id, eb === undefined ? ea : this.lerp(ea, eb, k));
+        out.set(id, eb === undefined || eb === ea ? ea : this.lerp(ea, eb, k));
       }
       return out;
     }
@@ -266,7 +269,7 @@ export class SnapshotInterpolator<E = EntityState> {
     const k = span > 0 ? 1 + Math.min(ahead, this.options.maxExtrapolation) / span : 1;
     for (const [id, eb] of newest.entities) {
       const ea = prev?.entities.get(id);
-      out.set(id, ea === undefined || k === 1 ? eb : this.lerp(ea, eb, k));
+      out.set(id, ea === undefined || ea === eb || k === 1 ? eb : this.lerp(ea, eb, k));
     }
     return out;
   }
