@@ -29,8 +29,8 @@ import type { Logger } from '../options.js';
 import { HandshakeFilterLink } from './handshake-filter-link.js';
 import type { DeliveryCallback, SessionEvents, SessionPort } from './session-port.js';
 
-/** What a session needs from the layer that owns it. */
-export interface SessionHost {
+/** The settings a session reads from the layer that owns it. */
+export interface SessionSettings {
   readonly clock: Clock;
   readonly codec: PayloadCodec;
   readonly events: SessionEvents;
@@ -40,8 +40,13 @@ export interface SessionHost {
   readonly reconnectGraceMs: number;
   /** How long an ending session may take to drain its reliable queue, in ms. */
   readonly drainTimeoutMs: number;
-  /** The peer's send delay (Nagle-style send timer), in ms; 0 when absent. */
+  /** The peer's send delay (Nagle-style send timer), in ms. Defaults to 0. */
   readonly sendDelayMs?: number;
+}
+
+/** What a session needs from the layer that owns it. */
+export interface SessionHost {
+  readonly settings: SessionSettings;
   /** The session is gone: forget it. */
   release(session: ServerSession): void;
   /** The session starts ending with `code` (e.g. `FLOODING`: the host may penalise its address). */
@@ -57,6 +62,7 @@ export class ServerSession implements SessionPort {
   readonly resumeToken: string;
   readonly remoteAddress: string;
   private readonly host: SessionHost;
+  private readonly settings: SessionSettings;
   private readonly peer: Peer;
   private _state: ServerSessionState = 'connected';
   private graceTimer: TimerHandle | undefined;
@@ -74,9 +80,16 @@ export class ServerSession implements SessionPort {
     this.id = id;
     this.resumeToken = resumeToken;
     this.remoteAddress = remoteAddress;
-    this.linkSince = host.clock.now();
+    const settings = host.settings;
+    this.settings = settings;
+    this.linkSince = settings.clock.now();
     this.peer = new Peer(
-      { link: this.wrap(link), clock: host.clock, connection: host.connection, sendDelay: host.sendDelayMs ?? 0 },
+      {
+        link: this.wrap(link),
+        clock: settings.clock,
+        connection: settings.connection,
+        sendDelay: settings.sendDelayMs ?? 0,
+      },
       {
         onMessage: (channel, payload) => this.onMessage(channel, payload),
         onAcked: (channel, id) => this.onDelivery(channel, id, true),
@@ -147,7 +160,7 @@ export class ServerSession implements SessionPort {
 
   /** Send a room-protocol error about something this client did; the session carries on. */
   sendError(code: string, message: string): void {
-    this.send(DefaultChannel.Reliable, encodeServerMessage(this.host.codec, { op: Op.Error, code, message }));
+    this.send(DefaultChannel.Reliable, encodeServerMessage(this.settings.codec, { op: Op.Error, code, message }));
   }
 
   end(code: number, reason: string): void {
@@ -160,7 +173,7 @@ export class ServerSession implements SessionPort {
       return;
     }
     try {
-      this.peer.send(DefaultChannel.Reliable, encodeServerMessage(this.host.codec, { op: Op.Left, code, reason }));
+      this.peer.send(DefaultChannel.Reliable, encodeServerMessage(this.settings.codec, { op: Op.Left, code, reason }));
     } catch {
       this.finish(); // queue full: the client is not reading, close without the courtesy
       return;
@@ -204,9 +217,9 @@ export class ServerSession implements SessionPort {
     link.send(encodeHandshake({ type: HandshakeType.Accept, resumed: true }));
     const wasDisconnected = this._state === 'disconnected';
     this._state = 'connected';
-    this.linkSince = this.host.clock.now();
+    this.linkSince = this.settings.clock.now();
     this.peer.replaceLink(this.wrap(link));
-    if (wasDisconnected) this.host.events.onReconnected?.(this);
+    if (wasDisconnected) this.settings.events.onReconnected?.(this);
     return true;
   }
 
@@ -251,21 +264,21 @@ export class ServerSession implements SessionPort {
     let message: ReturnType<typeof decodeClientMessage>;
     try {
       // Relays (the bulk of traffic) are validated without being decoded; the rest is decoded.
-      message = scanRelay(this.host.codec, payload) ?? decodeClientMessage(this.host.codec, payload);
+      message = scanRelay(this.settings.codec, payload) ?? decodeClientMessage(this.settings.codec, payload);
     } catch (error) {
       this.sendError(SessionErrorCode.INVALID_REQUEST, (error as Error).message);
-      this.host.events.onBadMessage?.(this, error as Error);
+      this.settings.events.onBadMessage?.(this, error as Error);
       return;
     }
-    this.host.events.onClientMessage(this, message, channel, payload.length);
+    this.settings.events.onClientMessage(this, message, channel, payload.length);
   }
 
   private onConnectionError(error: Error): void {
     if (error instanceof NetplayError && error.code === TransportErrorCode.PROTOCOL_VIOLATION) {
-      this.host.logger.warn(`session ${this.id}: ${error.message}`);
+      this.settings.logger.warn(`session ${this.id}: ${error.message}`);
       this.close(CloseCode.PROTOCOL_ERROR, 'protocol violation');
     } else {
-      this.host.logger.error(`session ${this.id}: handler error`, error);
+      this.settings.logger.error(`session ${this.id}: handler error`, error);
     }
   }
 
@@ -276,29 +289,29 @@ export class ServerSession implements SessionPort {
     }
     if (this._state !== 'connected') return;
     this._state = 'disconnected';
-    this.host.events.onDisconnected?.(this);
-    this.graceTimer = this.host.clock.setTimeout(() => {
+    this.settings.events.onDisconnected?.(this);
+    this.graceTimer = this.settings.clock.setTimeout(() => {
       this.graceTimer = undefined;
       if (this._state !== 'disconnected') return;
       this.endCode = CloseCode.TIMEOUT;
       this.endReason = 'not resumed within the grace period';
       this.finish();
-    }, this.host.reconnectGraceMs);
+    }, this.settings.reconnectGraceMs);
   }
 
   /** Close the link once the peer acked everything (Left included), or after the drain timeout. */
   private waitForDrain(): void {
-    const deadline = this.host.clock.now() + this.host.drainTimeoutMs;
+    const deadline = this.settings.clock.now() + this.settings.drainTimeoutMs;
     const check = () => {
       this.drainTimer = undefined;
       if (this._state !== 'ending') return;
-      if (!this.peer.connection.hasPendingData || this.host.clock.now() >= deadline) {
+      if (!this.peer.connection.hasPendingData || this.settings.clock.now() >= deadline) {
         this.finish();
         return;
       }
-      this.drainTimer = this.host.clock.setTimeout(check, DRAIN_POLL_MS);
+      this.drainTimer = this.settings.clock.setTimeout(check, DRAIN_POLL_MS);
     };
-    this.drainTimer = this.host.clock.setTimeout(check, DRAIN_POLL_MS);
+    this.drainTimer = this.settings.clock.setTimeout(check, DRAIN_POLL_MS);
   }
 
   private finish(): void {
@@ -313,7 +326,7 @@ export class ServerSession implements SessionPort {
     this.peer.close(this.endReason || 'closed');
     this.tracked.clear();
     this.host.release(this);
-    this.host.events.onClosed(this, this.endCode, this.endReason);
+    this.settings.events.onClosed(this, this.endCode, this.endReason);
     for (const resolve of this.closedWaiters.splice(0)) resolve();
   }
 }

@@ -11,38 +11,25 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
-  type Clock,
   CloseCode,
   type ConnectBody,
-  type ConnectionOptions,
   decodeHandshake,
   encodeHandshake,
   HANDSHAKE_PADDED_SIZE,
   HandshakeType,
   type Link,
-  type PayloadCodec,
   SessionErrorCode,
   type TimerHandle,
 } from '@netplay/transport';
-import { DEFAULT_SERVER_OPTIONS, type Logger } from '../options.js';
-import { ServerSession, type SessionHost } from './server-session.js';
-import type { SessionEvents } from './session-port.js';
+import { DEFAULT_SERVER_OPTIONS } from '../options.js';
+import { ServerSession, type SessionHost, type SessionSettings } from './server-session.js';
 import { makeCookie, verifyCookie } from './udp-cookie.js';
 
 /** Settings of a {@link SessionLayer} (resolved server options). */
-export interface SessionLayerSettings {
-  clock: Clock;
-  codec: PayloadCodec;
-  events: SessionEvents;
-  logger: Logger;
-  connection: ConnectionOptions | undefined;
+export interface SessionLayerSettings extends SessionSettings {
   secret: Uint8Array;
-  reconnectGraceMs: number;
   idleTimeoutMs: number;
   handshakeTimeoutMs: number;
-  drainTimeoutMs: number;
-  /** Send delay of every session's peer, in ms. Defaults to 0. */
-  sendDelayMs?: number;
   maxSessions: number;
   maxSessionsPerAddress: number;
   /** Most links in their handshake at once; more are closed without an answer. Defaults to the server's default. */
@@ -116,15 +103,7 @@ export class SessionLayer implements SessionHost {
     bannedRefusals: 0,
     slowConsumers: 0,
   };
-  readonly clock: Clock;
-  readonly codec: PayloadCodec;
-  readonly events: SessionEvents;
-  readonly logger: Logger;
-  readonly connection: ConnectionOptions | undefined;
-  readonly reconnectGraceMs: number;
-  readonly drainTimeoutMs: number;
-  readonly sendDelayMs: number;
-  private readonly s: SessionLayerSettings;
+  readonly settings: SessionLayerSettings;
   private readonly sessions = new Map<string, ServerSession>();
   private readonly byResumeToken = new Map<string, ServerSession>();
   private readonly perAddress = new Map<string, number>();
@@ -139,15 +118,7 @@ export class SessionLayer implements SessionHost {
   private accepting = true;
 
   constructor(settings: SessionLayerSettings) {
-    this.s = settings;
-    this.clock = settings.clock;
-    this.codec = settings.codec;
-    this.events = settings.events;
-    this.logger = settings.logger;
-    this.connection = settings.connection;
-    this.reconnectGraceMs = settings.reconnectGraceMs;
-    this.drainTimeoutMs = settings.drainTimeoutMs;
-    this.sendDelayMs = settings.sendDelayMs ?? 0;
+    this.settings = settings;
   }
 
   /** Start the idle-timeout sweep (call when the server starts listening). */
@@ -175,8 +146,8 @@ export class SessionLayer implements SessionHost {
     const fromAddress = this.pendingPerAddress.get(remoteAddress) ?? 0;
     const d = DEFAULT_SERVER_OPTIONS;
     if (
-      this.pendingLinks.size >= (this.s.maxPendingHandshakes ?? d.maxPendingHandshakes) ||
-      fromAddress >= (this.s.maxPendingHandshakesPerAddress ?? d.maxPendingHandshakesPerAddress)
+      this.pendingLinks.size >= (this.settings.maxPendingHandshakes ?? d.maxPendingHandshakes) ||
+      fromAddress >= (this.settings.maxPendingHandshakesPerAddress ?? d.maxPendingHandshakesPerAddress)
     ) {
       // No answer: a flood of new links costs us a counter, never a reply or a timer.
       this.stats.handshakesOverLimit++;
@@ -192,11 +163,11 @@ export class SessionLayer implements SessionHost {
       else this.pendingPerAddress.set(remoteAddress, n);
       return true;
     };
-    const timer = this.clock.setTimeout(() => {
+    const timer = this.settings.clock.setTimeout(() => {
       if (!forget()) return;
       this.stats.handshakeTimeouts++;
       link.close('handshake timeout');
-    }, this.s.handshakeTimeoutMs);
+    }, this.settings.handshakeTimeoutMs);
     const done = () => {
       forget();
       timer.cancel();
@@ -220,7 +191,7 @@ export class SessionLayer implements SessionHost {
             }
             // Stateless challenge: reply (never larger than the padded request) and forget the link.
             this.stats.challengesSent++;
-            const cookie = makeCookie(this.s.secret, remoteAddress, remotePort, this.clock.now());
+            const cookie = makeCookie(this.settings.secret, remoteAddress, remotePort, this.settings.clock.now());
             link.send(encodeHandshake({ type: HandshakeType.Challenge, cookie }));
             done();
             link.close('challenged');
@@ -228,7 +199,7 @@ export class SessionLayer implements SessionHost {
           }
           if (
             packet.type !== HandshakeType.Response ||
-            !verifyCookie(this.s.secret, remoteAddress, remotePort, this.clock.now(), packet.cookie)
+            !verifyCookie(this.settings.secret, remoteAddress, remotePort, this.settings.clock.now(), packet.cookie)
           ) {
             this.stats.handshakeDatagramsDropped++;
             done();
@@ -288,7 +259,7 @@ export class SessionLayer implements SessionHost {
 
   ending(session: ServerSession, code: number): void {
     if (code === CloseCode.SLOW_CONSUMER) this.stats.slowConsumers++;
-    const banMs = this.s.floodBanMs ?? DEFAULT_SERVER_OPTIONS.floodBanSeconds * 1000;
+    const banMs = this.settings.floodBanMs ?? DEFAULT_SERVER_OPTIONS.floodBanSeconds * 1000;
     if (code !== CloseCode.FLOODING || banMs <= 0) return;
     const address = session.remoteAddress;
     this.floodBans.delete(address); // re-insert: the map stays ordered by ban time
@@ -296,7 +267,7 @@ export class SessionLayer implements SessionHost {
       const oldest = this.floodBans.keys().next();
       if (!oldest.done) this.floodBans.delete(oldest.value);
     }
-    this.floodBans.set(address, this.clock.now() + banMs);
+    this.floodBans.set(address, this.settings.clock.now() + banMs);
     this.stats.floodBans++;
   }
 
@@ -304,7 +275,7 @@ export class SessionLayer implements SessionHost {
   private banned(address: string): boolean {
     const until = this.floodBans.get(address);
     if (until === undefined) return false;
-    if (this.clock.now() < until) return true;
+    if (this.settings.clock.now() < until) return true;
     this.floodBans.delete(address);
     return false;
   }
@@ -319,7 +290,7 @@ export class SessionLayer implements SessionHost {
         return;
       }
       if (session === undefined || !session.resume(link)) {
-        const code = session === undefined ? this.s.unknownResume?.(body.resume) : undefined;
+        const code = session === undefined ? this.settings.unknownResume?.(body.resume) : undefined;
         this.deny(link, code ?? SessionErrorCode.INVALID_TOKEN, 'unknown or expired resume token');
         return;
       }
@@ -330,7 +301,7 @@ export class SessionLayer implements SessionHost {
       this.deny(link, SessionErrorCode.SHUTTING_DOWN, 'server is shutting down');
       return;
     }
-    if (this.sessions.size >= this.s.maxSessions) {
+    if (this.sessions.size >= this.settings.maxSessions) {
       this.deny(link, SessionErrorCode.LIMIT_REACHED, 'too many sessions');
       return;
     }
@@ -340,7 +311,7 @@ export class SessionLayer implements SessionHost {
       return;
     }
     const fromAddress = this.perAddress.get(remoteAddress) ?? 0;
-    if (fromAddress >= this.s.maxSessionsPerAddress) {
+    if (fromAddress >= this.settings.maxSessionsPerAddress) {
       this.deny(link, SessionErrorCode.LIMIT_REACHED, 'too many sessions from this address');
       return;
     }
@@ -349,14 +320,14 @@ export class SessionLayer implements SessionHost {
       return;
     }
     if (body.seat !== undefined) {
-      const refusal = this.s.seats ? this.s.seats.check(body.seat) : SessionErrorCode.INVALID_TOKEN;
+      const refusal = this.settings.seats ? this.settings.seats.check(body.seat) : SessionErrorCode.INVALID_TOKEN;
       if (refusal !== undefined) {
         this.deny(link, refusal, 'seat token refused');
         return;
       }
     }
     link.send(encodeHandshake({ type: HandshakeType.Accept, resumed: false }));
-    const prefix = this.s.idPrefix ?? '';
+    const prefix = this.settings.idPrefix ?? '';
     const session = new ServerSession(this, link, prefix + newId(9), prefix + newId(18), remoteAddress);
     this.sessions.set(session.id, session);
     this.byResumeToken.set(session.resumeToken, session);
@@ -366,7 +337,7 @@ export class SessionLayer implements SessionHost {
       this.sessionTokens.set(session, tokenId);
     }
     this.stats.sessionsOpened++;
-    if (body.seat !== undefined) this.s.seats?.seated(body.seat, session);
+    if (body.seat !== undefined) this.settings.seats?.seated(body.seat, session);
   }
 
   private deny(link: Link, code: string, message: string): void {
@@ -376,10 +347,10 @@ export class SessionLayer implements SessionHost {
   }
 
   private scheduleSweep(): void {
-    const every = Math.max(50, Math.min(1000, this.s.idleTimeoutMs / 4));
-    this.sweepTimer = this.clock.setTimeout(() => {
-      const now = this.clock.now();
-      for (const session of this.sessions.values()) session.checkIdle(now, this.s.idleTimeoutMs);
+    const every = Math.max(50, Math.min(1000, this.settings.idleTimeoutMs / 4));
+    this.sweepTimer = this.settings.clock.setTimeout(() => {
+      const now = this.settings.clock.now();
+      for (const session of this.sessions.values()) session.checkIdle(now, this.settings.idleTimeoutMs);
       for (const [address, until] of this.floodBans) {
         if (until > now) break; // ordered by ban time, and every ban lasts the same
         this.floodBans.delete(address);
