@@ -16,6 +16,7 @@
  * @module
  */
 import { CodecError } from '../errors.js';
+import type { PayloadLimits } from './payload-codec.js';
 
 /**
  * Reusable scanner. Holds one counter stack sized to `maxDepth`, so a scanner must not be shared
@@ -199,16 +200,6 @@ function lengthAt(bytes: Uint8Array, pos: number, size: 1 | 2 | 4): number {
   return bytes[p]! * 0x1000000 + ((bytes[p + 1]! << 16) | (bytes[p + 2]! << 8) | bytes[p + 3]!);
 }
 
-/** Limits {@link skipValidValue} enforces (the {@link PayloadLimits} of a codec). */
-export interface ScanLimits {
-  readonly maxStrLength: number;
-  readonly maxBinLength: number;
-  readonly maxArrayLength: number;
-  readonly maxMapLength: number;
-  readonly maxExtLength: number;
-  readonly maxDepth: number;
-}
-
 /** msgpack ext type of the timestamp extension, the only one a codec decodes. */
 const EXT_TIMESTAMP_TYPE = 0xff;
 /** `__proto__` in UTF-8: a map key the decoder refuses. */
@@ -243,7 +234,7 @@ function isProtoKey(bytes: Uint8Array, pos: number, k: number): boolean {
  * Lets a relay forward a payload's bytes unchanged instead of decoding and re-encoding it.
  * @throws {@link CodecError} naming the first problem.
  */
-export function skipValidValue(bytes: Uint8Array, pos: number, limits: ScanLimits, depth: number): number {
+export function skipValidValue(bytes: Uint8Array, pos: number, limits: PayloadLimits, depth: number): number {
   const end = bytes.length;
   if (pos >= end) throw truncated(pos);
   const head = bytes[pos]!;
