@@ -9,8 +9,7 @@ import { join } from 'node:path';
 import { Server, staticFiles } from '@netplay/server';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { resolveStaticPath } from '../src/http/static-files.js';
-
-const quiet = { info() {}, warn() {}, error() {} };
+import { quiet } from './wire-client.js';
 
 /** A raw request (no URL normalisation, unlike fetch) to 127.0.0.1:port. */
 function raw(port: number, method: string, path: string): Promise<{ status: number; body: string; type: string }> {

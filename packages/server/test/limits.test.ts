@@ -11,19 +11,7 @@ import {
   VirtualClock,
 } from '@netplay/transport';
 import { describe, expect, it } from 'vitest';
-import { WireClient } from './wire-client.js';
-
-const quiet = { info() {}, warn() {}, error() {} };
-
-const isOp =
-  <K extends ServerMessage['op']>(op: K) =>
-  (m: ServerMessage): m is Extract<ServerMessage, { op: K }> =>
-    m.op === op;
-
-async function advance(clock: VirtualClock, ms: number) {
-  const until = clock.now() + ms;
-  await clock.runUntilAsync(() => clock.now() >= until);
-}
+import { advance, isOp, quiet, WireClient } from './wire-client.js';
 
 function setup(options: ConstructorParameters<typeof Server>[0] = {}) {
   const clock = new VirtualClock();

@@ -1,9 +1,7 @@
 import { type RelayRequest, Room, type RoomClient, Server, SessionErrorCode } from '@netplay/server';
 import { CloseCode, DefaultChannel, HandshakeType, Op, type ServerMessage, VirtualClock } from '@netplay/transport';
 import { describe, expect, it } from 'vitest';
-import { WireClient } from './wire-client.js';
-
-const quiet = { info() {}, warn() {}, error() {} };
+import { advance, isOp, quiet, WireClient } from './wire-client.js';
 
 interface Log {
   events: string[];
@@ -65,16 +63,6 @@ function setup(options: ConstructorParameters<typeof Server>[0] = {}, maxClients
   };
   return { clock, log, server, connect };
 }
-
-async function advance(clock: VirtualClock, ms: number) {
-  const until = clock.now() + ms;
-  await clock.runUntilAsync(() => clock.now() >= until);
-}
-
-const isOp =
-  <K extends ServerMessage['op']>(op: K) =>
-  (m: ServerMessage): m is Extract<ServerMessage, { op: K }> =>
-    m.op === op;
 
 async function join(
   c: WireClient,

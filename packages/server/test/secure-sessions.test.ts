@@ -15,8 +15,7 @@ import {
 import { EncryptedLink, SecureChannel } from '@netplay/transport/node';
 import { describe, expect, it } from 'vitest';
 import { SERVER_INTERNALS } from '../src/server.js';
-
-const quiet = { info() {}, warn() {}, error() {} };
+import { quiet } from './wire-client.js';
 
 /** Run the UDP handshake (Connect → Challenge → Response) over an encrypted memory link. */
 async function secureHandshake(

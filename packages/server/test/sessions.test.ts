@@ -7,18 +7,10 @@ import {
   type HandshakePacket,
   HandshakeType,
   Op,
-  type ServerMessage,
   VirtualClock,
 } from '@netplay/transport';
 import { describe, expect, it } from 'vitest';
-import { WireClient } from './wire-client.js';
-
-const quiet = { info() {}, warn() {}, error() {} };
-
-const isOp =
-  <K extends ServerMessage['op']>(op: K) =>
-  (m: ServerMessage): m is Extract<ServerMessage, { op: K }> =>
-    m.op === op;
+import { isOp, quiet, WireClient } from './wire-client.js';
 
 function setup(options: ConstructorParameters<typeof Server>[0] = {}) {
   const clock = new VirtualClock();

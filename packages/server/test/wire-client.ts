@@ -142,3 +142,18 @@ export class WireClient {
     return this.received.filter((m): m is Extract<ServerMessage, { op: K }> => m.op === op);
   }
 }
+
+/** A logger that says nothing (tests assert on behaviour, not on log lines). */
+export const quiet = { info() {}, warn() {}, error() {} };
+
+/** A type guard for one server op, for {@link WireClient.waitFor}. */
+export const isOp =
+  <K extends ServerMessage['op']>(op: K) =>
+  (m: ServerMessage): m is Extract<ServerMessage, { op: K }> =>
+    m.op === op;
+
+/** Advance `clock` by `ms`, letting promise callbacks run at each step. */
+export async function advance(clock: VirtualClock, ms: number): Promise<void> {
+  const until = clock.now() + ms;
+  await clock.runUntilAsync(() => clock.now() >= until);
+}
