@@ -5,7 +5,7 @@
  * and wrong-worker seat tokens are refused.
  */
 import type { Room as ClientRoom } from '@netplay/client';
-import { type ClusterServer, SessionErrorCode } from '@netplay/server';
+import { ClusterServer, InvalidOptionError, SessionErrorCode } from '@netplay/server';
 import { decodeHandshake, encodeHandshake, HandshakeType } from '@netplay/transport';
 import { connectWebSocket } from '@netplay/transport/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -269,4 +269,12 @@ describe('a second manager for the same worker ports', () => {
       await first.shutdown();
     }
   }, 60_000);
+});
+
+describe('a bad server option', () => {
+  it('is refused by the ClusterServer constructor (InvalidOptionError naming it), before any worker starts', () => {
+    const make = () => new ClusterServer({ rooms: './rooms.js', workers: 1, server: { idleTimeout: -1 } });
+    expect(make).toThrow(InvalidOptionError);
+    expect(make).toThrow(/idleTimeout/);
+  });
 });
