@@ -1,4 +1,4 @@
-import { type EntityId, type EntityState, PayloadCodec, SnapshotSchema } from '@netplay/transport';
+import { type EntityId, type EntityState, InvalidOptionError, PayloadCodec, SnapshotSchema } from '@netplay/transport';
 import { describe, expect, it } from 'vitest';
 import { SnapshotDecoder } from './delta-decoder.js';
 
@@ -86,5 +86,15 @@ describe('SnapshotDecoder', () => {
     expect(d.stats.tooOld).toBe(1);
     d.reset();
     expect(d.latest).toBeUndefined();
+  });
+
+  it('refuses bad options and schemas with InvalidOptionError', () => {
+    for (const maxBaselines of [1, 4097, 2.5]) {
+      expect(() => new SnapshotDecoder(['x'], { maxBaselines })).toThrow(InvalidOptionError);
+    }
+    for (const resyncEvery of [0, 1.5]) {
+      expect(() => new SnapshotDecoder(['x'], { resyncEvery })).toThrow(InvalidOptionError);
+    }
+    expect(() => new SnapshotDecoder([])).toThrow(InvalidOptionError);
   });
 });

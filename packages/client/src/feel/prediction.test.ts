@@ -1,3 +1,4 @@
+import { InvalidOptionError } from '@netplay/transport';
 import { describe, expect, it } from 'vitest';
 import { Predictor } from './prediction.js';
 
@@ -47,5 +48,17 @@ describe('Predictor', () => {
     expect(p.state).toEqual({ x: 42 });
     expect(p.unacked).toEqual([]);
     expect(p.acked).toBe(4);
+  });
+
+  it('refuses bad options with InvalidOptionError', () => {
+    for (const maxPending of [0, 1.5]) {
+      expect(() => new Predictor<S, I>({ x: 0 }, step, { maxPending })).toThrow(InvalidOptionError);
+    }
+    const blend = (s: S) => s;
+    for (const timeConstant of [0, Number.POSITIVE_INFINITY]) {
+      expect(() => new Predictor<S, I>({ x: 0 }, step, { smoothing: { blend, timeConstant } })).toThrow(
+        InvalidOptionError,
+      );
+    }
   });
 });

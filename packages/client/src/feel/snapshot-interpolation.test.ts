@@ -1,4 +1,4 @@
-import type { EntityId, EntityState } from '@netplay/transport';
+import { type EntityId, type EntityState, InvalidOptionError } from '@netplay/transport';
 import { describe, expect, it } from 'vitest';
 import { lerpFields, SnapshotInterpolator } from './snapshot-interpolation.js';
 
@@ -108,5 +108,19 @@ describe('SnapshotInterpolator', () => {
     const a = lerp({ x: 0, a: 3, tag: 'a' }, { x: 10, a: -3, tag: 'b' }, 0.5).a as number;
     expect(Math.abs(Math.abs(a) - Math.PI)).toBeLessThan(0.01);
     expect(lerp({ x: 0, a: 0, tag: 'a' }, { x: 10, a: 0, tag: 'b' }, 1).tag).toBe('b');
+  });
+
+  it('refuses bad options with InvalidOptionError', () => {
+    for (const bad of [
+      { delay: -1 },
+      { maxExtrapolation: Number.NaN },
+      { bufferSize: 1 },
+      { bufferSize: 2.5 },
+      { clockSmoothing: 0 },
+      { clockSmoothing: 1.5 },
+      { clockSlew: 1 },
+    ]) {
+      expect(() => new SnapshotInterpolator(lerp, bad)).toThrow(InvalidOptionError);
+    }
   });
 });
