@@ -324,21 +324,21 @@ export class RoomRuntime implements RoomControl, RoomClientOwner {
 
   /** The member's link dropped (it waits for a resume). */
   clientDisconnected(client: RoomClient): void {
-    const hook = this.room.onDisconnect;
-    if (hook)
-      guard(
-        () => hook.call(this.room, client),
-        (error) => this.reportError(error, 'onDisconnect'),
-      );
+    this.linkHook('onDisconnect', client);
   }
 
   /** The member resumed. */
   clientReconnected(client: RoomClient): void {
-    const hook = this.room.onReconnect;
+    this.linkHook('onReconnect', client);
+  }
+
+  /** Run the room's `onDisconnect` / `onReconnect` for `client`, if it has one; a throw is reported. */
+  private linkHook(name: 'onDisconnect' | 'onReconnect', client: RoomClient): void {
+    const hook = this.room[name];
     if (hook)
       guard(
         () => hook.call(this.room, client),
-        (error) => this.reportError(error, 'onReconnect'),
+        (error) => this.reportError(error, name),
       );
   }
 
