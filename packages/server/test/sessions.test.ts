@@ -90,6 +90,40 @@ describe('sessions', () => {
     expect(events.some((e) => e.startsWith('leave:'))).toBe(false);
   });
 
+  it('reports an onDisconnect or onReconnect that throws to onError, and the session still resumes', async () => {
+    const clock = new VirtualClock();
+    const errors: [string, string][] = [];
+    const server = new Server({ clock, logger: quiet, reconnectGrace: 5 });
+    server.define(
+      'lobby',
+      class extends Room {
+        override onDisconnect() {
+          throw new Error('drop hook');
+        }
+        override onReconnect() {
+          throw new Error('back hook');
+        }
+        override onError(error: unknown, where: string) {
+          errors.push([where, (error as Error).message]);
+        }
+      },
+    );
+    const a = new WireClient(server, clock);
+    expect((await a.handshake()).type).toBe(HandshakeType.Accept);
+    a.send({ op: Op.Join, requestId: a.nextRequestId(), method: 'joinOrCreate', room: 'lobby', options: {} });
+    const { info } = await a.waitFor(isOp(Op.Joined));
+    a.dropLink();
+    await clock.runUntilAsync(() => errors.length === 1);
+    expect(errors).toEqual([['onDisconnect', 'drop hook']]);
+    expect(await a.resume(info.resumeToken)).toEqual({ type: HandshakeType.Accept, resumed: true });
+    await clock.runUntilAsync(() => errors.length === 2);
+    expect(errors).toEqual([
+      ['onDisconnect', 'drop hook'],
+      ['onReconnect', 'back hook'],
+    ]);
+    expect(server.stats.sessions).toBe(1);
+  });
+
   it('ends a session that does not resume within the grace period, and refuses its token after', async () => {
     const { clock, server, events, connectAndJoin } = setup({ reconnectGrace: 2 });
     const { c: a, info: ia } = await connectAndJoin();
