@@ -1,53 +1,15 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { arrivals, collect } from '../../test/link-harness.js';
 import { InvalidOptionError, LinkError, MessageTooLargeError } from '../errors.js';
-import type { Link, LinkCloseInfo } from './link.js';
+import type { LinkCloseInfo } from './link.js';
 import { connectUdp, type UdpConnectOptions, type UdpLink, type UdpRemote } from './udp.js';
 import { UdpLinkServer, type UdpLinkServerOptions } from './udp-server.js';
 
-/** Installs handlers on a link and lets a test await a number of datagrams or the close. */
-function collect(link: Link) {
-  const received: Uint8Array[] = [];
-  let waiter: { count: number; resolve: () => void } | undefined;
-  let resolveClosed!: (info: LinkCloseInfo) => void;
-  const closed = new Promise<LinkCloseInfo>((resolve) => {
-    resolveClosed = resolve;
-  });
-  link.setHandlers({
-    onDatagram(datagram) {
-      received.push(datagram);
-      if (waiter !== undefined && received.length >= waiter.count) waiter.resolve();
-    },
-    onClose: (info) => resolveClosed(info),
-  });
-  return {
-    received,
-    closed,
-    until(count: number): Promise<void> {
-      if (received.length >= count) return Promise.resolve();
-      return new Promise<void>((resolve) => {
-        waiter = { count, resolve };
-      });
-    },
-  };
-}
-
 /** Server links, awaitable one by one. */
 function acceptQueue() {
-  const ready: UdpLink[] = [];
-  const waiting: ((link: UdpLink) => void)[] = [];
-  return {
-    onLink(link: UdpLink, _remote: UdpRemote): void {
-      const next = waiting.shift();
-      if (next) next(link);
-      else ready.push(link);
-    },
-    next(): Promise<UdpLink> {
-      const link = ready.shift();
-      if (link) return Promise.resolve(link);
-      return new Promise((resolve) => waiting.push(resolve));
-    },
-  };
+  const links = arrivals<UdpLink>();
+  return { onLink: (link: UdpLink, _remote: UdpRemote): void => links.push(link), next: links.next };
 }
 
 const cleanups: (() => Promise<void> | void)[] = [];

@@ -2,58 +2,22 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
+import { arrivals, collect } from '../../test/link-harness.js';
 import { LinkError, MessageTooLargeError, TransportErrorCode } from '../errors.js';
-import type { Link, LinkCloseInfo } from './link.js';
 import { connectBrowserWebSocket, type WebSocketConstructorLike, type WebSocketLink } from './websocket.js';
 import { connectWebSocket, type WebSocketLinkRequest, WebSocketLinkServer } from './ws-node.js';
-
-/** Installs handlers on a link and lets a test await a number of datagrams or the close. */
-function collect(link: Link) {
-  const received: Uint8Array[] = [];
-  let waiter: { count: number; resolve: () => void } | undefined;
-  let resolveClosed!: (info: LinkCloseInfo) => void;
-  const closed = new Promise<LinkCloseInfo>((resolve) => {
-    resolveClosed = resolve;
-  });
-  link.setHandlers({
-    onDatagram(datagram) {
-      received.push(datagram);
-      if (waiter !== undefined && received.length >= waiter.count) waiter.resolve();
-    },
-    onClose: (info) => resolveClosed(info),
-  });
-  return {
-    received,
-    closed,
-    until(count: number): Promise<void> {
-      if (received.length >= count) return Promise.resolve();
-      return new Promise<void>((resolve) => {
-        waiter = { count, resolve };
-      });
-    },
-  };
-}
 
 interface Accepted {
   link: WebSocketLink;
   request: WebSocketLinkRequest;
 }
 
-/** A queue of links accepted by a server, awaitable one by one. */
+/** Server links with their upgrade requests, awaitable one by one. */
 function acceptQueue() {
-  const ready: Accepted[] = [];
-  const waiting: ((accepted: Accepted) => void)[] = [];
+  const accepted = arrivals<Accepted>();
   return {
-    onLink(link: WebSocketLink, request: WebSocketLinkRequest): void {
-      const next = waiting.shift();
-      if (next) next({ link, request });
-      else ready.push({ link, request });
-    },
-    next(): Promise<Accepted> {
-      const accepted = ready.shift();
-      if (accepted) return Promise.resolve(accepted);
-      return new Promise((resolve) => waiting.push(resolve));
-    },
+    onLink: (link: WebSocketLink, request: WebSocketLinkRequest): void => accepted.push({ link, request }),
+    next: accepted.next,
   };
 }
 
