@@ -11,6 +11,7 @@ import { lookup } from 'node:dns/promises';
 import type { AddressInfo } from 'node:net';
 import { InvalidOptionError, LinkError, MessageTooLargeError } from '../errors.js';
 import type { Link, LinkCloseInfo, LinkHandlers } from './link.js';
+import { LinkInbox } from './link-inbox.js';
 
 /** Defaults of {@link UdpLinkOptions} and {@link UdpConnectOptions}. */
 export const UDP_LINK_DEFAULTS = {
@@ -20,8 +21,6 @@ export const UDP_LINK_DEFAULTS = {
 
 /** Largest UDP payload over IPv4 (65535 − 20 IP − 8 UDP). */
 const MAX_UDP_PAYLOAD = 65_507;
-/** Datagrams received before {@link Link.setHandlers} are kept up to this count, then dropped. */
-const MAX_QUEUED = 256;
 
 /** Options of a {@link UdpLink}. */
 export interface UdpLinkOptions {
@@ -104,10 +103,7 @@ export class UdpLink implements Link {
 
   readonly #binding: UdpLinkBinding;
   readonly #stats: Mutable<UdpLinkStats>;
-  #handlers: LinkHandlers | undefined;
-  #queue: Uint8Array[] = [];
-  #closeInfo: LinkCloseInfo | undefined;
-  #closeReported = false;
+  readonly #inbox: LinkInbox;
   /** Sends handed to the socket whose callback has not run yet. */
   #sending = 0;
   /** The binding is released once in-flight sends complete (a last `Disconnect` must not be cut off). */
@@ -129,10 +125,13 @@ export class UdpLink implements Link {
       droppedQueueFull: 0,
     };
     this.stats = this.#stats;
+    this.#inbox = new LinkInbox(this.#stats, (error) =>
+      this._fail(new LinkError('datagram handler threw', { cause: error })),
+    );
   }
 
   get closed(): boolean {
-    return this.#closeInfo !== undefined;
+    return this.#inbox.closed;
   }
 
   /** The local address of the socket, or `undefined` once the socket is closed. */
@@ -149,7 +148,7 @@ export class UdpLink implements Link {
    * @throws A {@link MessageTooLargeError} if `datagram` is larger than {@link UdpLink.maxDatagramSize}.
    */
   send(datagram: Uint8Array): void {
-    if (this.#closeInfo !== undefined) return;
+    if (this.#inbox.closed) return;
     if (datagram.byteLength > this.maxDatagramSize) {
       throw new MessageTooLargeError(datagram.byteLength, this.maxDatagramSize, 'datagram');
     }
@@ -166,11 +165,7 @@ export class UdpLink implements Link {
   }
 
   setHandlers(handlers: LinkHandlers): void {
-    this.#handlers = handlers;
-    while (this.#queue.length > 0 && this.#handlers === handlers && !this.#closeReported) {
-      this.#dispatch(handlers, this.#queue.shift()!);
-    }
-    if (this.#closeInfo !== undefined) this.#reportClose();
+    this.#inbox.setHandlers(handlers);
   }
 
   close(reason = 'closed'): void {
@@ -179,21 +174,12 @@ export class UdpLink implements Link {
 
   /** A datagram from the peer arrived (a Node `Buffer`, passed on as a plain `Uint8Array` view). @internal */
   _receive(buffer: Buffer): void {
-    if (this.#closeInfo !== undefined) return;
+    if (this.#inbox.closed) return;
     if (buffer.byteLength > this.maxDatagramSize) {
       this.#stats.droppedOversize++;
       return;
     }
-    const handlers = this.#handlers;
-    if (handlers === undefined && this.#queue.length >= MAX_QUEUED) {
-      this.#stats.droppedQueueFull++;
-      return;
-    }
-    const datagram = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-    this.#stats.datagramsReceived++;
-    this.#stats.bytesReceived += datagram.byteLength;
-    if (handlers === undefined) this.#queue.push(datagram);
-    else this.#dispatch(handlers, datagram);
+    this.#inbox.receive(new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength));
   }
 
   /** A datagram from another address reached this client link's socket. @internal */
@@ -209,7 +195,7 @@ export class UdpLink implements Link {
   readonly #onSent = (error: Error | null): void => {
     if (error) this.#stats.sendErrors++;
     this.#sending--;
-    if (this.#sending === 0 && this.#closeInfo !== undefined) this.#release();
+    if (this.#sending === 0 && this.#inbox.closed) this.#release();
   };
 
   /** Give the socket (client) or the peer-table slot (server) back, once. */
@@ -219,28 +205,11 @@ export class UdpLink implements Link {
     this.#binding.onClosed();
   }
 
-  #dispatch(handlers: LinkHandlers, datagram: Uint8Array): void {
-    try {
-      handlers.onDatagram(datagram);
-    } catch (error) {
-      this._fail(new LinkError('datagram handler threw', { cause: error }));
-    }
-  }
-
   #finish(info: LinkCloseInfo): void {
-    if (this.#closeInfo !== undefined) return;
-    this.#closeInfo = info;
-    if (info.local) this.#queue = [];
+    if (!this.#inbox.close(info)) return;
     // A local close waits for datagrams already handed to the socket (e.g. a goodbye) to leave.
     if (!info.local || this.#sending === 0) this.#release();
-    if (this.#handlers !== undefined) this.#reportClose();
-  }
-
-  #reportClose(): void {
-    if (this.#closeReported || this.#closeInfo === undefined) return;
-    this.#closeReported = true;
-    this.#queue = [];
-    this.#handlers?.onClose?.(this.#closeInfo);
+    this.#inbox.reportClose();
   }
 }
 

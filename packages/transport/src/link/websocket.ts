@@ -8,6 +8,7 @@
  */
 import { InvalidOptionError, LinkError, MessageTooLargeError } from '../errors.js';
 import type { Link, LinkCloseInfo, LinkHandlers } from './link.js';
+import { LinkInbox } from './link-inbox.js';
 
 /** Defaults of {@link WebSocketLinkOptions} and {@link ConnectBrowserWebSocketOptions}. */
 export const WEBSOCKET_LINK_DEFAULTS = {
@@ -15,8 +16,6 @@ export const WEBSOCKET_LINK_DEFAULTS = {
   openTimeout: 10_000,
 } as const satisfies Required<Omit<ConnectBrowserWebSocketOptions, 'protocols' | 'WebSocket'>>;
 
-/** Datagrams received before {@link Link.setHandlers} are kept up to this count, then dropped. */
-const MAX_QUEUED = 256;
 /** `WebSocket.OPEN`. */
 const OPEN = 1;
 /** A close reason may hold at most 123 UTF-8 bytes (RFC 6455 §5.5). */
@@ -110,10 +109,7 @@ export class WebSocketLink implements Link {
 
   readonly #ws: WebSocketLike;
   readonly #stats: Mutable<WebSocketLinkStats>;
-  #handlers: LinkHandlers | undefined;
-  #queue: Uint8Array[] = [];
-  #closeInfo: LinkCloseInfo | undefined;
-  #closeReported = false;
+  readonly #inbox: LinkInbox;
 
   /**
    * @param ws - An open WebSocket-like object; the link takes it over.
@@ -134,6 +130,11 @@ export class WebSocketLink implements Link {
       droppedQueueFull: 0,
     };
     this.stats = this.#stats;
+    this.#inbox = new LinkInbox(this.#stats, (error) => {
+      const linkError = new LinkError('datagram handler threw', { cause: error });
+      this.#finish({ local: false, reason: 'datagram handler threw', error: linkError });
+      this.#closeSocket();
+    });
     ws.binaryType = 'arraybuffer';
     ws.addEventListener('message', (event) => this.#onMessage(event.data));
     ws.addEventListener('close', (event) => this.#onSocketClose(event));
@@ -141,7 +142,7 @@ export class WebSocketLink implements Link {
   }
 
   get closed(): boolean {
-    return this.#closeInfo !== undefined;
+    return this.#inbox.closed;
   }
 
   /**
@@ -154,7 +155,7 @@ export class WebSocketLink implements Link {
 
   /** @throws A {@link MessageTooLargeError} if `datagram` is larger than {@link WebSocketLink.maxDatagramSize}. */
   send(datagram: Uint8Array): void {
-    if (this.#closeInfo !== undefined) return;
+    if (this.#inbox.closed) return;
     if (datagram.byteLength > this.maxDatagramSize) {
       throw new MessageTooLargeError(datagram.byteLength, this.maxDatagramSize, 'datagram');
     }
@@ -173,15 +174,11 @@ export class WebSocketLink implements Link {
   }
 
   setHandlers(handlers: LinkHandlers): void {
-    this.#handlers = handlers;
-    while (this.#queue.length > 0 && this.#handlers === handlers && !this.#closeReported) {
-      this.#dispatch(handlers, this.#queue.shift()!);
-    }
-    if (this.#closeInfo !== undefined) this.#reportClose();
+    this.#inbox.setHandlers(handlers);
   }
 
   close(reason = 'closed'): void {
-    if (this.#closeInfo !== undefined) return;
+    if (this.#inbox.closed) return;
     this.#finish({ local: true, reason });
     try {
       this.#ws.close(1000, truncateReason(reason));
@@ -191,7 +188,7 @@ export class WebSocketLink implements Link {
   }
 
   #onMessage(data: unknown): void {
-    if (this.#closeInfo !== undefined) return;
+    if (this.#inbox.closed) return;
     const datagram = toBytes(data);
     if (datagram === undefined) {
       this.#stats.droppedNonBinary++;
@@ -201,29 +198,11 @@ export class WebSocketLink implements Link {
       this.#stats.droppedOversize++;
       return;
     }
-    const handlers = this.#handlers;
-    if (handlers === undefined && this.#queue.length >= MAX_QUEUED) {
-      this.#stats.droppedQueueFull++;
-      return;
-    }
-    this.#stats.datagramsReceived++;
-    this.#stats.bytesReceived += datagram.byteLength;
-    if (handlers === undefined) this.#queue.push(datagram);
-    else this.#dispatch(handlers, datagram);
-  }
-
-  #dispatch(handlers: LinkHandlers, datagram: Uint8Array): void {
-    try {
-      handlers.onDatagram(datagram);
-    } catch (error) {
-      const linkError = new LinkError('datagram handler threw', { cause: error });
-      this.#finish({ local: false, reason: 'datagram handler threw', error: linkError });
-      this.#closeSocket();
-    }
+    this.#inbox.receive(datagram);
   }
 
   #onSocketClose(event: WebSocketEventLike): void {
-    if (this.#closeInfo !== undefined) return;
+    if (this.#inbox.closed) return;
     const code = event.code ?? 1005;
     const reason = event.reason ? event.reason : `websocket closed (code ${code})`;
     if (event.wasClean === false || code === 1006) {
@@ -234,7 +213,7 @@ export class WebSocketLink implements Link {
   }
 
   #onSocketError(event: WebSocketEventLike): void {
-    if (this.#closeInfo !== undefined) return;
+    if (this.#inbox.closed) return;
     const cause = event.error ?? event;
     this.#finish({ local: false, reason: 'websocket error', error: new LinkError('websocket error', { cause }) });
     this.#closeSocket();
@@ -254,17 +233,7 @@ export class WebSocketLink implements Link {
   }
 
   #finish(info: LinkCloseInfo): void {
-    if (this.#closeInfo !== undefined) return;
-    this.#closeInfo = info;
-    if (info.local) this.#queue = [];
-    if (this.#handlers !== undefined) this.#reportClose();
-  }
-
-  #reportClose(): void {
-    if (this.#closeReported || this.#closeInfo === undefined) return;
-    this.#closeReported = true;
-    this.#queue = [];
-    this.#handlers?.onClose?.(this.#closeInfo);
+    if (this.#inbox.close(info)) this.#inbox.reportClose();
   }
 }
 
