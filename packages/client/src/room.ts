@@ -329,24 +329,36 @@ export class Room extends EventEmitter<RoomEvents> {
       }
       return;
     }
+    // Copies: a handler may add or remove handlers. No closure per call: this runs per message.
     if (set !== undefined) {
-      for (const h of [...set]) this.guard(() => h(payload));
+      for (const h of [...set]) {
+        try {
+          h(payload);
+        } catch (error) {
+          this.handlerFailed(error);
+        }
+      }
     }
-    for (const h of [...this.anyHandlers]) this.guard(() => h(type, payload));
+    if (this.anyHandlers.size === 0) return;
+    for (const h of [...this.anyHandlers]) {
+      try {
+        h(type, payload);
+      } catch (error) {
+        this.handlerFailed(error);
+      }
+    }
   }
 
   private safeEmit<E extends keyof RoomEvents>(event: E, ...args: RoomEvents[E]): void {
-    this.guard(() => {
+    try {
       (this.emit as (event: E, ...args: RoomEvents[E]) => boolean)(event, ...args);
-    });
+    } catch (error) {
+      this.handlerFailed(error);
+    }
   }
 
-  private guard(fn: () => void): void {
-    try {
-      fn();
-    } catch (error) {
-      this.emitError(error instanceof Error ? error : new Error(String(error)));
-    }
+  private handlerFailed(error: unknown): void {
+    this.emitError(error instanceof Error ? error : new Error(String(error)));
   }
 
   private emitError(error: Error): void {
