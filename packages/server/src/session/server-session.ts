@@ -121,32 +121,29 @@ export class ServerSession implements SessionPort {
   send(channel: number, bytes: Uint8Array): void {
     if (this._state === 'closed' || this._state === 'ending') return;
     if (this._state === 'disconnected' && channel !== DefaultChannel.Reliable) return;
-    try {
-      this.peer.send(channel, bytes);
-    } catch (error) {
-      if (error instanceof NetplayError && error.code === TransportErrorCode.SEND_QUEUE_FULL) {
-        this.close(CloseCode.SLOW_CONSUMER, 'send queue overflow');
-      } else {
-        throw error;
-      }
-    }
+    this.queue(channel, bytes);
   }
 
   sendTracked(channel: number, bytes: Uint8Array, onDelivery: DeliveryCallback): boolean {
     if (this._state !== 'connected') return false;
-    let id: number;
-    try {
-      id = this.peer.send(channel, bytes);
-    } catch (error) {
-      if (error instanceof NetplayError && error.code === TransportErrorCode.SEND_QUEUE_FULL) {
-        this.close(CloseCode.SLOW_CONSUMER, 'send queue overflow');
-        return false;
-      }
-      throw error;
-    }
+    const id = this.queue(channel, bytes);
+    if (id === undefined) return false;
     // Message ids wrap at 2^16 per channel: a callback never reported by then is replaced.
     this.tracked.set((channel << 16) | id, onDelivery);
     return true;
+  }
+
+  /** Queue `bytes` on the peer: its message id, or `undefined` when the send queue overflowed (closed `SLOW_CONSUMER`). */
+  private queue(channel: number, bytes: Uint8Array): number | undefined {
+    try {
+      return this.peer.send(channel, bytes);
+    } catch (error) {
+      if (error instanceof NetplayError && error.code === TransportErrorCode.SEND_QUEUE_FULL) {
+        this.close(CloseCode.SLOW_CONSUMER, 'send queue overflow');
+        return undefined;
+      }
+      throw error;
+    }
   }
 
   private onDelivery(channel: number, id: number, acked: boolean): void {
