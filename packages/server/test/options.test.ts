@@ -1,4 +1,6 @@
-import { DEFAULT_SERVER_OPTIONS, InvalidOptionError, resolveServerOptions, Server } from '@netplay/server';
+import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
+import { DEFAULT_SERVER_OPTIONS, InvalidOptionError, Room, resolveServerOptions, Server } from '@netplay/server';
 import { describe, expect, it } from 'vitest';
 
 describe('server options', () => {
@@ -30,5 +32,32 @@ describe('server options', () => {
     );
     expect(() => new Server({ connection: { mtu: 10 } })).toThrow(/mtu/);
     expect(() => new Server({ connection: { mtu: 1000 } })).not.toThrow();
+  });
+
+  it('refuses bad room type definitions', () => {
+    class Lobby extends Room {}
+    const server = new Server({ logger: { info() {}, warn() {}, error() {} } });
+    server.define('lobby', Lobby);
+    expect(() => server.define('lobby', Lobby)).toThrow(/already defined/);
+    expect(() => server.define('', Lobby)).toThrow(InvalidOptionError);
+    expect(() => server.define('x'.repeat(129), Lobby)).toThrow(InvalidOptionError);
+    expect(() => server.define('tiny', Lobby, { maxClients: 0 })).toThrow(/maxClients/);
+  });
+
+  it('reports a port in use as LINK_ERROR and leaves nothing listening; listen() twice is refused', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const taken = (blocker.address() as AddressInfo).port;
+    try {
+      const busy = new Server({ host: '127.0.0.1', port: taken, udpPort: 0 });
+      await expect(busy.listen()).rejects.toMatchObject({ code: 'LINK_ERROR' });
+      expect(busy.state).toBe('closed');
+      const server = new Server({ host: '127.0.0.1', port: 0 });
+      await server.listen();
+      await expect(server.listen()).rejects.toThrow(InvalidOptionError);
+      await server.shutdown();
+    } finally {
+      await new Promise<void>((resolve) => blocker.close(() => resolve()));
+    }
   });
 });
