@@ -5,9 +5,9 @@
 import { randomBytes } from 'node:crypto';
 import { availableParallelism, tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
-import { type ConnectionOptions, InvalidOptionError, type PayloadLimits } from '@netplay/transport';
+import { InvalidOptionError } from '@netplay/transport';
 import type { LogLevel } from '../logging.js';
-import type { Logger, RateLimitOptions, ServerOptions } from '../options.js';
+import type { Logger, ServerOptions } from '../options.js';
 import type { ClusterRegistry } from '../presence/registry.js';
 import type { PlacementStrategy } from './placement.js';
 
@@ -20,51 +20,37 @@ export interface PortRange {
 }
 
 /**
- * Server options every worker runs with (the serializable part of `ServerOptions`; ports, clock,
- * logger and secret are the cluster's). The manager's own session layer uses the session ones too.
+ * Server options every worker runs with: the serializable part of {@link ServerOptions}, each
+ * documented there with its default (`DEFAULT_SERVER_OPTIONS`); ports, clock, logger and secret
+ * are the cluster's. In a cluster the limits (`maxSessions`, `maxSessionsPerAddress`, `maxRooms`,
+ * `maxPendingHandshakes`, `maxPendingHandshakesPerAddress`, `floodBanSeconds`) hold per worker, and
+ * `seatReservationTime` is also the lifetime of a redirect's seat token. The manager's own listener
+ * and sessions use them too: `tls` (redirects then name `wss://` URLs), `allowedOrigins`,
+ * `maxPayload`, `secureUdp`, `path`, `connection`, `payloadLimits`, the timeouts and session limits.
  */
-export interface WorkerServerOptions {
-  /** See `ServerOptions.path`. Defaults to `'/'`. */
-  path?: string;
-  /** See `ServerOptions.connection`. */
-  connection?: ConnectionOptions;
-  /** See `ServerOptions.payloadLimits`. */
-  payloadLimits?: Partial<PayloadLimits>;
-  /** See `ServerOptions.reconnectGrace` (seconds). Defaults to 20. */
-  reconnectGrace?: number;
-  /** See `ServerOptions.idleTimeout` (ms). Defaults to 10000. */
-  idleTimeout?: number;
-  /** See `ServerOptions.handshakeTimeout` (ms). Defaults to 5000. */
-  handshakeTimeout?: number;
-  /** Most sessions per worker. Defaults to 10000. */
-  maxSessions?: number;
-  /** Most sessions per address, per worker. Defaults to 256. */
-  maxSessionsPerAddress?: number;
-  /** Most rooms per worker. Defaults to 10000. */
-  maxRooms?: number;
-  /** See `ServerOptions.rateLimit`. */
-  rateLimit?: RateLimitOptions;
-  /** Seconds a seat reserved by a redirect is held; also the seat token's lifetime. Defaults to 15. */
-  seatReservationTime?: number;
-  /** See `ServerOptions.shutdownTimeout` (ms). Defaults to 2000. */
-  shutdownTimeout?: number;
-  /**
-   * See `ServerOptions.tls`: the manager and every worker serve HTTPS / `wss`, and redirects name
-   * `wss://` URLs. Defaults to none (plain `ws`, e.g. behind a TLS proxy).
-   */
-  tls?: ServerOptions['tls'];
-  /** See `ServerOptions.allowedOrigins` (manager and workers). Defaults to any origin. */
-  allowedOrigins?: readonly string[];
-  /** See `ServerOptions.maxPayload` (manager and workers). Defaults to 65536. */
-  maxPayload?: number;
-  /** See `ServerOptions.secureUdp`. Defaults to `'allow'`. */
-  secureUdp?: ServerOptions['secureUdp'];
-  /** See `ServerOptions.maxPendingHandshakes`, per worker. Defaults to 1024. */
-  maxPendingHandshakes?: number;
-  /** See `ServerOptions.maxPendingHandshakesPerAddress`, per worker. Defaults to 32. */
-  maxPendingHandshakesPerAddress?: number;
-  /** See `ServerOptions.floodBanSeconds`, per worker. Defaults to 10. */
-  floodBanSeconds?: number;
+export interface WorkerServerOptions
+  extends Pick<
+    ServerOptions,
+    | 'path'
+    | 'connection'
+    | 'payloadLimits'
+    | 'reconnectGrace'
+    | 'idleTimeout'
+    | 'handshakeTimeout'
+    | 'maxSessions'
+    | 'maxSessionsPerAddress'
+    | 'maxRooms'
+    | 'rateLimit'
+    | 'seatReservationTime'
+    | 'shutdownTimeout'
+    | 'tls'
+    | 'allowedOrigins'
+    | 'maxPayload'
+    | 'secureUdp'
+    | 'maxPendingHandshakes'
+    | 'maxPendingHandshakesPerAddress'
+    | 'floodBanSeconds'
+  > {
   /** What workers log (to the console): `'info'`, `'warn'`, `'error'` or `'silent'`. Defaults to `'info'`. */
   logLevel?: LogLevel;
 }
