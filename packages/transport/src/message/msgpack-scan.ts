@@ -207,20 +207,9 @@ const PROTO_KEY = [0x5f, 0x5f, 0x70, 0x72, 0x6f, 0x74, 0x6f, 0x5f, 0x5f];
 
 /** `true` when the string whose type byte `k` is at `pos` is `__proto__` (in any string form). */
 function isProtoKey(bytes: Uint8Array, pos: number, k: number): boolean {
-  let header = 1;
-  let length = k - 0xa0;
-  if (k === 0xd9) {
-    header = 2;
-    length = bytes[pos + 1] ?? -1;
-  } else if (k === 0xda) {
-    header = 3;
-    length = ((bytes[pos + 1] ?? 0) << 8) | (bytes[pos + 2] ?? 0);
-  } else if (k === 0xdb) {
-    header = 5;
-    length =
-      (bytes[pos + 1] ?? 0) * 0x1000000 +
-      (((bytes[pos + 2] ?? 0) << 16) | ((bytes[pos + 3] ?? 0) << 8) | (bytes[pos + 4] ?? 0));
-  }
+  const header = k <= 0xbf ? 1 : k === 0xd9 ? 2 : k === 0xda ? 3 : 5;
+  // A truncated length throws the same error the value's own skip would.
+  const length = header === 1 ? k - 0xa0 : lengthAt(bytes, pos, (header - 1) as 1 | 2 | 4);
   if (length !== PROTO_KEY.length) return false;
   for (let j = 0; j < length; j++) if (bytes[pos + header + j] !== PROTO_KEY[j]) return false;
   return true;
