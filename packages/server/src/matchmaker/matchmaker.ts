@@ -204,7 +204,6 @@ export class Matchmaker implements SessionEvents, RoomHost {
 
   onClientMessage(session: SessionPort, message: ClientMessage, channel: number, size = 0): void {
     const m = this.membership(session);
-    const now = this.clock.now();
     switch (message.op) {
       case Op.Join:
         if (m.joining || m.client !== undefined) {
@@ -245,7 +244,7 @@ export class Matchmaker implements SessionEvents, RoomHost {
           this.sendError(session, SessionErrorCode.INVALID_REQUEST, 'join a room first');
           return;
         }
-        const verdict = m.limiter.admit(size, now);
+        const verdict = m.limiter.admit(size, this.clock.now());
         if (verdict !== RateVerdict.Ok) {
           this.stats.messagesRateLimited++;
           if (verdict === RateVerdict.Flood) {
