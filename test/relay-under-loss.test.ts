@@ -3,8 +3,8 @@
  * 150 ms RTT and 10 % loss (with duplication and reordering) relay through the server.
  */
 import { Client, type Room as ClientRoom } from '@netplay/client';
-import { Room, Server } from '@netplay/server';
-import { createSimulatedPair, type NetworkConditions, VirtualClock } from '@netplay/transport';
+import { Room, Server, simulatedConnector } from '@netplay/server';
+import { type NetworkConditions, VirtualClock } from '@netplay/transport';
 import { describe, expect, it } from 'vitest';
 
 const quiet = { info() {}, warn() {}, error() {} };
@@ -15,22 +15,8 @@ function world(conditions: NetworkConditions, seed = 1) {
   const clock = new VirtualClock();
   const server = new Server({ clock, logger: quiet, rateLimit: { messagesPerSecond: 1000 } });
   server.define('relay', RelayRoom);
-  let pairs = 0;
-  const client = () =>
-    new Client('sim://server', {
-      clock,
-      logger: quiet,
-      connect: async () => {
-        const [clientSide, serverSide] = createSimulatedPair({
-          clock,
-          seed: seed * 1000 + pairs++,
-          aToB: conditions,
-          bToA: conditions,
-        });
-        server.acceptLink(serverSide, { remoteAddress: `10.0.0.${pairs}` });
-        return clientSide;
-      },
-    });
+  const connect = simulatedConnector(server, { clock, conditions, seed: seed * 1000 });
+  const client = () => new Client('sim://server', { clock, logger: quiet, connect });
   return { clock, server, client };
 }
 

@@ -26,8 +26,9 @@ import {
   Room,
   type RoomClient,
   Server,
+  simulatedConnector,
 } from '@netplay/server';
-import { createSimulatedPair, type NetworkConditions, SnapshotSchema, VirtualClock } from '@netplay/transport';
+import { type NetworkConditions, SnapshotSchema, VirtualClock } from '@netplay/transport';
 
 // ------------------------------------------------------------------------------------ the game
 
@@ -431,22 +432,8 @@ export async function runGameFeel(options: GameFeelOptions = {}): Promise<GameFe
       }
     },
   );
-  let pairs = 0;
-  const client = () =>
-    new Client('sim://server', {
-      clock,
-      logger: quiet,
-      connect: async () => {
-        const [clientSide, serverSide] = createSimulatedPair({
-          clock,
-          seed: seed * 1000 + pairs++,
-          aToB: conditions,
-          bToA: conditions,
-        });
-        server.acceptLink(serverSide, { remoteAddress: `10.0.0.${pairs}` });
-        return clientSide;
-      },
-    });
+  const connect = simulatedConnector(server, { clock, conditions, seed: seed * 1000 });
+  const client = () => new Client('sim://server', { clock, logger: quiet, connect });
   const roomA = await settle(clock, client().joinOrCreate('feel', { deltas, wall: options.wall === true }));
   const roomB = await settle(clock, client().joinOrCreate('feel', { deltas, wall: options.wall === true }));
   if (room === undefined) throw new Error('no room');

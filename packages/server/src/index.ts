@@ -118,6 +118,7 @@ export { type AcceptLinkInfo, Server, type ServerState, type ServerStats } from 
 export type { ConnectTokenStats } from './session/connect-tokens.js';
 export type { LinkKind, SessionLayerStats } from './session/session-layer.js';
 export type { DeliveryCallback } from './session/session-port.js';
+export { type SimulatedConnectorOptions, simulatedConnector } from './testing/simulated-connector.js';
 
 /** The version of this package. */
 export const VERSION = '0.1.0';
