@@ -63,8 +63,11 @@ export interface DecodedSnapshot<K extends string = string> {
 
 /** Counters of a {@link SnapshotDecoder}. */
 export interface SnapshotDecoderStats {
+  /** Snapshot messages received (every call of {@link SnapshotDecoder.receive}). */
   received: number;
+  /** Full snapshots decoded. */
   decodedFull: number;
+  /** Delta snapshots decoded. */
   decodedDelta: number;
   /** Snapshots already decoded (a duplicate delivery). */
   duplicates: number;
@@ -94,8 +97,11 @@ export interface SnapshotDecoderStats {
  * @typeParam K - the entity field names.
  */
 export class SnapshotDecoder<K extends string = string> {
+  /** The entity fields (the server's schema). */
   readonly schema: SnapshotSchema<K>;
+  /** The options, with every default filled in. */
   readonly options: { readonly [P in keyof SnapshotDecoderOptions]-?: NonNullable<SnapshotDecoderOptions[P]> };
+  /** Counters, updated in place. */
   readonly stats: SnapshotDecoderStats = {
     received: 0,
     decodedFull: 0,

@@ -47,6 +47,7 @@ export const DEFAULT_PREDICTION_OPTIONS = {
 export interface PendingInput<I> {
   /** Its sequence number (counts from 1). */
   readonly seq: number;
+  /** The input as given to {@link Predictor.applyInput}. */
   readonly input: I;
   /** Seconds it was applied for. */
   readonly dt: number;
@@ -86,7 +87,9 @@ const SMOOTHING_DONE = 0.01;
  * @typeParam I - an input.
  */
 export class Predictor<S, I> {
+  /** The options, with every default filled in. */
   readonly options: { readonly maxPending: number; readonly smoothing: CorrectionSmoothing<S> | undefined };
+  /** Counters, updated in place. */
   readonly stats: PredictionStats = { inputs: 0, reconciliations: 0, corrections: 0, replayed: 0, overflowed: 0 };
   private readonly apply: ApplyInput<S, I>;
   private readonly equals: (a: S, b: S) => boolean;

@@ -90,7 +90,9 @@ interface Frame<E> {
  * @typeParam E - an entity's state.
  */
 export class SnapshotInterpolator<E = EntityState> {
+  /** The options, with every default filled in. */
   readonly options: { readonly [P in keyof InterpolationOptions]-?: number };
+  /** Counters, updated in place. */
   readonly stats: InterpolationStats = {
     snapshots: 0,
     ignored: 0,

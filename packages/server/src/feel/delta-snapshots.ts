@@ -63,7 +63,9 @@ export type ResolvedDeltaSnapshotOptions = { readonly [P in keyof DeltaSnapshotO
 
 /** What {@link DeltaSnapshots.send} needs of a recipient: {@link RoomClient} has it. */
 export interface SnapshotRecipient {
+  /** Identifies the recipient (its baseline is kept under it). */
   readonly sessionId: string;
+  /** Send `payload` and report once whether it was acked or lost (see {@link RoomClient.sendTracked}). */
   sendTracked(
     type: MessageType,
     payload: unknown,
@@ -84,8 +86,9 @@ export interface DeltaSnapshotStats {
   sentReliable: number;
   /** Body bytes sent, all clients (the state part of the payloads; the payload adds ~10–20 bytes plus `meta`). */
   bodyBytesSent: number;
-  /** Snapshot messages acked / lost. */
+  /** Snapshot messages acked. */
   acked: number;
+  /** Snapshot messages lost. */
   lost: number;
   /** Full snapshots forced by {@link DeltaSnapshots.resync}. */
   resyncs: number;
@@ -120,8 +123,11 @@ const PAYLOAD_OVERHEAD = 48;
  * @typeParam K - the entity field names.
  */
 export class DeltaSnapshots<K extends string = string> {
+  /** The entity fields (the client's decoder must use the same). */
   readonly schema: SnapshotSchema<K>;
+  /** The options, with every default filled in. */
   readonly options: ResolvedDeltaSnapshotOptions;
+  /** Counters, updated in place. */
   readonly stats: DeltaSnapshotStats = {
     captured: 0,
     fullSent: 0,

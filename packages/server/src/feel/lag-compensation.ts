@@ -63,6 +63,7 @@ interface Frame<E> {
  * @typeParam E - an entity's state.
  */
 export class LagCompensator<E> {
+  /** The options, with every default filled in. */
   readonly options: { readonly [P in keyof LagCompensationOptions]-?: number };
   private readonly frames: (Frame<E> | undefined)[];
   private head = 0;
