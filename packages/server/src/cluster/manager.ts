@@ -113,12 +113,10 @@ export class ClusterServer extends EventEmitter<ClusterEvents> {
         return cluster.#nodeId;
       },
       options: o,
-      logger: o.logger,
       direct: (_slot: WorkerSlot, m: DirectMessage) => this.#direct(m),
       presence: (slot: WorkerSlot, m: PresenceMessage) => this.#presence(m, slot),
       ready: (slot: WorkerSlot) => this.emit('worker-ready', info(slot)),
       lost: (slot: WorkerSlot, reason: string) => this.#lost(slot, reason),
-      reported: () => {},
     };
     this.#slots = o.workerPorts.map((_, i) => new WorkerSlot(owner, i));
     // The workers' server options, resolved (defaults, validation) the way each worker's Server does.

@@ -6,7 +6,6 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import type { RoomListing } from '@netplay/transport';
-import type { Logger } from '../options.js';
 import { type ControlChannel, controlChannel, controlSocketPath, dialControl } from './control-socket.js';
 import { ClusterError, ClusterErrorCode } from './errors.js';
 import { forkWorker } from './fork.js';
@@ -34,7 +33,6 @@ export type WorkerSlotState = 'idle' | 'starting' | 'ready' | 'restarting' | 'st
 export interface SlotOwner {
   readonly nodeId: string;
   readonly options: ResolvedClusterOptions;
-  readonly logger: Logger;
   /** A worker asks to deliver a direct message elsewhere. */
   direct(slot: WorkerSlot, message: DirectMessage): Promise<boolean>;
   /** A worker published on presence. */
@@ -43,8 +41,6 @@ export interface SlotOwner {
   ready(slot: WorkerSlot): void;
   /** A worker died or hung: its rooms are gone. */
   lost(slot: WorkerSlot, reason: string): void;
-  /** A heartbeat arrived. */
-  reported(slot: WorkerSlot): void;
 }
 
 type ManagerIpc = IpcEndpoint<WorkerRequests, WorkerNotices, ManagerRequests, ManagerNotices>;
@@ -367,7 +363,6 @@ export class WorkerSlot {
           this.report = report;
           this.#inflight = 0;
           this.lastHeartbeat = Date.now();
-          this.#owner.reported(this);
         },
         presence: (message) => this.#owner.presence(this, message),
       },
@@ -444,7 +439,7 @@ export class WorkerSlot {
       delay = Math.min(b.maxDelay, b.initialDelay * 2 ** (this.#quickCrashes - 1));
     }
     if (delay > 0) {
-      this.#owner.logger.warn(
+      this.#owner.options.logger.warn(
         `netplay cluster: worker ${this.index} crashed ${this.#quickCrashes} time(s) in a row; restarting in ${delay} ms`,
       );
     }
@@ -455,7 +450,7 @@ export class WorkerSlot {
         if (this.#state !== 'restarting') return;
         this.restarts++;
         this.start().catch((error: unknown) => {
-          this.#owner.logger.error(`netplay cluster: worker ${this.index} failed to restart`, error);
+          this.#owner.options.logger.error(`netplay cluster: worker ${this.index} failed to restart`, error);
           if (this.#state === 'restarting') this.#scheduleRestart();
         });
       });
