@@ -138,24 +138,8 @@ export class Connection {
           this.handlerFailed(error);
         }
       },
-      acked: (channel, id) => {
-        const onAcked = this.handlers.onAcked;
-        if (onAcked === undefined) return;
-        try {
-          onAcked.call(this.handlers, channel, id);
-        } catch (error) {
-          this.handlerFailed(error);
-        }
-      },
-      lost: (channel, id) => {
-        const onLost = this.handlers.onLost;
-        if (onLost === undefined) return;
-        try {
-          onLost.call(this.handlers, channel, id);
-        } catch (error) {
-          this.handlerFailed(error);
-        }
-      },
+      acked: (channel, id) => this.notify(this.handlers.onAcked, channel, id),
+      lost: (channel, id) => this.notify(this.handlers.onLost, channel, id),
       violation: (error) => this.fail(error),
     };
     this.maxUnreliablePayload = o.mtu - PACKET_HEADER_SIZE - RECORD_HEADER_SIZE;
@@ -678,6 +662,20 @@ export class Connection {
       this._stats.timeouts++;
       this.rtt.onTimeout();
       if (this.rtt.backoff >= PERSISTENT_CONGESTION_TIMEOUTS) this.cc?.onPersistentCongestion(now);
+    }
+  }
+
+  /** Call an optional `onAcked` / `onLost` handler; a throw is counted and reported as any handler's is. */
+  private notify(
+    handler: ((channel: number, messageId: number) => void) | undefined,
+    channel: number,
+    id: number,
+  ): void {
+    if (handler === undefined) return;
+    try {
+      handler.call(this.handlers, channel, id);
+    } catch (error) {
+      this.handlerFailed(error);
     }
   }
 
