@@ -16,6 +16,7 @@ import {
 } from '../loadtest/options.js';
 import { formatSummary, progressLine } from '../loadtest/report.js';
 import { loadtest } from '../loadtest/run.js';
+import { DEFAULT_SERVER_OPTIONS } from '../options.js';
 
 /** Where the command writes (the process's streams by default; tests pass their own). */
 export interface CliIo {
@@ -45,7 +46,7 @@ errors by code.
   --json               print the summary as JSON
   -h, --help           this text
 
-Note: a server allows maxSessionsPerAddress (default 256) sessions from one address; more bots
+Note: a server allows maxSessionsPerAddress (default ${DEFAULT_SERVER_OPTIONS.maxSessionsPerAddress}) sessions from one address; more bots
 from one machine are refused with join:LIMIT_REACHED unless the server raises it.`;
 
 /**
