@@ -182,9 +182,7 @@ export class SnapshotSchema<K extends string = string> {
       if ((body.length - 1) % (k + 1) !== 0) throw bad('full body length does not match the schema');
       while (!r.done) {
         const id = r.id();
-        const e: Record<string, FieldValue> = {};
-        for (let i = 0; i < k; i++) e[this.names[i]!] = this.dequantize(i, r.value());
-        out.set(id, e as EntityState<K>);
+        out.set(id, this.readEntity(r));
       }
       return out;
     }
@@ -196,9 +194,7 @@ export class SnapshotSchema<K extends string = string> {
     const added = r.count();
     for (let j = 0; j < added; j++) {
       const id = r.id();
-      const e: Record<string, FieldValue> = {};
-      for (let i = 0; i < k; i++) e[this.names[i]!] = this.dequantize(i, r.value());
-      out.set(id, e as EntityState<K>);
+      out.set(id, this.readEntity(r));
     }
     while (!r.done) {
       const id = r.id();
@@ -211,6 +207,13 @@ export class SnapshotSchema<K extends string = string> {
       out.set(id, e as EntityState<K>);
     }
     return out;
+  }
+
+  /** Read one entity's values (every field, in order) and dequantize them. */
+  private readEntity(r: BodyReader): EntityState<K> {
+    const e: Record<string, FieldValue> = {};
+    for (let i = 0; i < this.names.length; i++) e[this.names[i]!] = this.dequantize(i, r.value());
+    return e as EntityState<K>;
   }
 
   private quantize(i: number, v: FieldValue | undefined): FieldValue {
