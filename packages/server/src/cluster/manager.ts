@@ -514,15 +514,10 @@ export class ClusterServer extends EventEmitter<ClusterEvents> {
 
   async #allRooms(): Promise<RoomEntry[]> {
     const local = this.#localRooms();
-    const registry = this.#registry;
-    if (registry === undefined || registry instanceof LocalRegistry) {
-      // In-process registry: other managers sharing it publish there too.
-      const others = registry === undefined ? [] : await registry.nodes();
-      return [...local, ...others.filter((n) => n.nodeId !== this.nodeId).flatMap((n) => n.rooms)];
-    }
+    // Other managers sharing the registry (in-process or Redis) publish their rooms there.
     let nodes: NodeEntry[];
     try {
-      nodes = await registry.nodes();
+      nodes = (await this.#registry?.nodes()) ?? [];
     } catch (error) {
       this.options.logger.warn('netplay cluster: registry unavailable, listing this node only', error);
       return local;
