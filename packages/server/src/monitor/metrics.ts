@@ -37,31 +37,15 @@ export class ServerMetrics {
       registers,
     });
     this.rooms = new Gauge({ name: 'netplay_rooms', help: 'Rooms alive', labelNames: ['type'], registers });
-    this.messagesIn = new Counter({
-      name: 'netplay_messages_received_total',
-      help: 'Room messages and relays received from clients',
-      registers,
-    });
-    this.messagesOut = new Counter({
-      name: 'netplay_messages_sent_total',
-      help: 'Room messages delivered to clients by broadcast and relay (a broadcast counts once per member)',
-      registers,
-    });
-    this.bytesIn = new Counter({
-      name: 'netplay_bytes_received_total',
-      help: 'Bytes of datagrams received from clients',
-      registers,
-    });
-    this.bytesOut = new Counter({
-      name: 'netplay_bytes_sent_total',
-      help: 'Bytes of datagrams sent to clients',
-      registers,
-    });
-    this.resends = new Counter({
-      name: 'netplay_resends_total',
-      help: 'Reliable messages sent again after a loss',
-      registers,
-    });
+    const counter = (name: string, help: string): Counter => new Counter({ name, help, registers });
+    this.messagesIn = counter('netplay_messages_received_total', 'Room messages and relays received from clients');
+    this.messagesOut = counter(
+      'netplay_messages_sent_total',
+      'Room messages delivered to clients by broadcast and relay (a broadcast counts once per member)',
+    );
+    this.bytesIn = counter('netplay_bytes_received_total', 'Bytes of datagrams received from clients');
+    this.bytesOut = counter('netplay_bytes_sent_total', 'Bytes of datagrams sent to clients');
+    this.resends = counter('netplay_resends_total', 'Reliable messages sent again after a loss');
     this.rtt = new Histogram({
       name: 'netplay_rtt_seconds',
       help: "Connected sessions' smoothed RTT, sampled once per sample interval",
