@@ -2,7 +2,7 @@
  * The typed event map of a {@link Room} and the statistics it exposes.
  * @module
  */
-import type { ConnectionStats, MessageType } from '@netplay/transport';
+import type { ConnectionStats, MessageType, RelayTarget } from '@netplay/transport';
 
 /**
  * Events of a {@link Room} (eventemitter3, labelled tuples: `room.on('relay', (payload, from) => …)`).
@@ -47,7 +47,7 @@ export interface SendOptions {
 /** Options of `room.relay`. */
 export interface RelayOptions extends SendOptions {
   /** Who receives it: every other member (`'others'`, default), every member (`'all'`), or these session ids. */
-  to?: 'others' | 'all' | readonly string[];
+  to?: RelayTarget;
 }
 
 /** Statistics of a room's session: the connection's (RTT, jitter, loss, bytes, …) plus the client's own. */

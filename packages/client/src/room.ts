@@ -18,7 +18,6 @@ import {
   type MessageType,
   Op,
   type PayloadCodec,
-  type RelayTarget,
   type ServerMessage,
   SessionError,
   SessionErrorCode,
@@ -170,7 +169,7 @@ export class Room extends EventEmitter<RoomEvents> {
     this.transmit('relay', options.reliable ?? true, {
       op: Op.Relay,
       payload: payload ?? null,
-      target: target as RelayTarget,
+      target,
     });
   }
 
