@@ -5,7 +5,7 @@
  * and wrong-worker seat tokens are refused.
  */
 import type { Room as ClientRoom } from '@netplay/client';
-import { ClusterServer, InvalidOptionError, SessionErrorCode } from '@netplay/server';
+import { ClusterServer, InvalidOptionError, LocalRegistry, SessionErrorCode } from '@netplay/server';
 import { decodeHandshake, encodeHandshake, HandshakeType } from '@netplay/transport';
 import { connectWebSocket } from '@netplay/transport/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -277,4 +277,32 @@ describe('a bad server option', () => {
     expect(make).toThrow(InvalidOptionError);
     expect(make).toThrow(/idleTimeout/);
   });
+});
+
+describe('a registry that stops answering', () => {
+  it("still lists and joins this node's rooms, and warns that the listing is this node's only", async () => {
+    const warnings: string[] = [];
+    const registry = new LocalRegistry();
+    const cluster = await startCluster({
+      registry,
+      logger: { info() {}, warn: (message: string) => warnings.push(message), error() {} },
+    });
+    const { client } = recordingClient(`ws://127.0.0.1:${cluster.port}`);
+    try {
+      const room = await client.create('arena');
+      registry.nodes = () => Promise.reject(new Error('registry down'));
+      let listed: string[] = [];
+      for (let i = 0; i < 50 && !listed.includes(room.roomId); i++) {
+        listed = (await client.getAvailableRooms('arena')).map((r) => r.roomId);
+      }
+      expect(listed).toContain(room.roomId);
+      expect(warnings).toContainEqual(expect.stringContaining('registry unavailable, listing this node only'));
+      const other = await recordingClient(`ws://127.0.0.1:${cluster.port}`).client.joinById(room.roomId);
+      expect(other.roomId).toBe(room.roomId);
+      await other.leave();
+      await room.leave();
+    } finally {
+      await cluster.shutdown();
+    }
+  }, 60_000);
 });
