@@ -5,7 +5,6 @@
  * @module
  */
 import type { RateLimitOptions } from '../options.js';
-import { DEFAULT_RATE_LIMIT } from '../options.js';
 import { TokenBucket } from './token-bucket.js';
 
 /** What {@link SessionRateLimiter.admit} decided about one message. */
@@ -25,11 +24,6 @@ export type RateVerdict = (typeof RateVerdict)[keyof typeof RateVerdict];
 
 /** Resolved rate-limit settings shared by every session of a server. */
 export type ResolvedRateLimit = Required<RateLimitOptions>;
-
-/** Fill in the defaults of {@link RateLimitOptions}. */
-export function resolveRateLimit(options: RateLimitOptions | undefined): ResolvedRateLimit {
-  return { ...DEFAULT_RATE_LIMIT, ...options };
-}
 
 const WINDOW_MS = 1000;
 
