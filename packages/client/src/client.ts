@@ -129,7 +129,11 @@ export class Client {
         return await attempt();
       } catch (error) {
         if (!(error instanceof SessionError) || error.code !== SessionErrorCode.UNAVAILABLE) throw error;
-        const delay = backoffDelay(n, { ...retry, jitter: 0.5, random: this.options.reconnect.random });
+        const delay = backoffDelay(n, {
+          ...retry,
+          jitter: this.options.reconnect.jitter,
+          random: this.options.reconnect.random,
+        });
         if (clock.now() + delay > deadline) throw error;
         await new Promise<void>((resolve) => clock.setTimeout(resolve, delay));
       }

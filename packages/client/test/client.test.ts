@@ -192,6 +192,23 @@ describe('joining', () => {
     expect(attempts).toEqual([0, 200, 500, 800]);
   });
 
+  it('join retries take their jitter from the reconnect options (jitter 0: exact delays even with random() = 0)', async () => {
+    const clock = new VirtualClock();
+    const attempts: number[] = [];
+    const client = new Client('ws://game.test:2567', {
+      clock,
+      logger: { warn: vi.fn(), error: vi.fn() },
+      reconnect: { jitter: 0, random: () => 0 },
+      joinRetry: { budget: 1000, initialDelay: 200, maxDelay: 300 },
+      connect: () => {
+        attempts.push(clock.now());
+        return Promise.reject(new LinkError('refused'));
+      },
+    });
+    await drive(clock, client.joinById('r')).catch(() => {});
+    expect(attempts).toEqual([0, 200, 500, 800]);
+  });
+
   it('a listing retries an unreachable server like a join, then rejects with UNAVAILABLE', async () => {
     const clock = new VirtualClock();
     const attempts: number[] = [];
