@@ -5,7 +5,6 @@
  * @module
  */
 import type { ChildProcess } from 'node:child_process';
-import type { RoomListing } from '@netplay/transport';
 import { type ControlChannel, controlChannel, controlSocketPath, dialControl } from './control-socket.js';
 import { ClusterError, ClusterErrorCode } from './errors.js';
 import { forkWorker } from './fork.js';
@@ -114,8 +113,6 @@ export class WorkerSlot {
   report: WorkerReport | undefined;
   /** When the last heartbeat arrived (ms, `Date.now()`). */
   lastHeartbeat = 0;
-  /** Restarts so far. */
-  restarts = 0;
   /**
    * `true` when a worker of this manager (started or adopted, not let go) created this slot's
    * control socket file: a graceful shutdown may remove it.
@@ -175,16 +172,6 @@ export class WorkerSlot {
       rooms: r?.rooms ?? 0,
       eventLoopLag: r?.eventLoopLag.mean ?? 0,
     };
-  }
-
-  /** Rooms of this worker that take joins (from its heartbeat, patched by reservations since). */
-  available(): readonly RoomListing[] {
-    return this.report?.available ?? [];
-  }
-
-  /** `true` when a room with this id lives here. */
-  hasRoom(roomId: string): boolean {
-    return this.report?.roomIds.includes(roomId) ?? false;
   }
 
   /**
@@ -448,7 +435,6 @@ export class WorkerSlot {
       // A killed (hung) worker may still hold the port for a moment: start once it is gone.
       void this.#exited.then(() => {
         if (this.#state !== 'restarting') return;
-        this.restarts++;
         this.start().catch((error: unknown) => {
           this.#owner.options.logger.error(`netplay cluster: worker ${this.index} failed to restart`, error);
           if (this.#state === 'restarting') this.#scheduleRestart();
