@@ -86,6 +86,13 @@ export interface SessionLayerStats {
 /** Most addresses remembered as flood-banned at once (the oldest ban is forgotten first). */
 const MAX_FLOOD_BANS = 65_536;
 
+/** Count one fewer for `key` in a per-address count, forgetting it at zero. */
+function decrementCount(counts: Map<string, number>, key: string): void {
+  const n = (counts.get(key) ?? 1) - 1;
+  if (n <= 0) counts.delete(key);
+  else counts.set(key, n);
+}
+
 /** How a link reached the server. */
 export type LinkKind = 'websocket' | 'udp';
 
@@ -158,9 +165,7 @@ export class SessionLayer implements SessionHost {
     this.pendingPerAddress.set(remoteAddress, fromAddress + 1);
     const forget = (): boolean => {
       if (!this.pendingLinks.delete(link)) return false;
-      const n = (this.pendingPerAddress.get(remoteAddress) ?? 1) - 1;
-      if (n <= 0) this.pendingPerAddress.delete(remoteAddress);
-      else this.pendingPerAddress.set(remoteAddress, n);
+      decrementCount(this.pendingPerAddress, remoteAddress);
       return true;
     };
     const timer = this.settings.clock.setTimeout(() => {
@@ -252,9 +257,7 @@ export class SessionLayer implements SessionHost {
     const tokenId = this.sessionTokens.get(session);
     if (tokenId !== undefined && this.tokenSessions.get(tokenId) === session) this.tokenSessions.delete(tokenId);
     this.byResumeToken.delete(session.resumeToken);
-    const n = (this.perAddress.get(session.remoteAddress) ?? 1) - 1;
-    if (n <= 0) this.perAddress.delete(session.remoteAddress);
-    else this.perAddress.set(session.remoteAddress, n);
+    decrementCount(this.perAddress, session.remoteAddress);
   }
 
   ending(session: ServerSession, code: number): void {
