@@ -368,11 +368,9 @@ export class ClusterServer extends EventEmitter<ClusterEvents> {
     if (method === 'create') return this.#create(room, options, kind, remoteAddress);
     // join / joinOrCreate: one at a time per room type on this manager, so two joinOrCreate never
     // create two rooms where one would do.
-    const previous = this.#createLocks.get(room) ?? Promise.resolve();
-    const run = previous.then(
-      () => this.#joinExisting(method, room, options, kind, remoteAddress),
-      () => this.#joinExisting(method, room, options, kind, remoteAddress),
-    );
+    // Whether the previous one succeeded or not, this one runs after it.
+    const join = () => this.#joinExisting(method, room, options, kind, remoteAddress);
+    const run = (this.#createLocks.get(room) ?? Promise.resolve()).then(join, join);
     this.#createLocks.set(room, run);
     void run
       .finally(() => {
