@@ -61,6 +61,13 @@ export {
   type PayloadCodecOptions,
   type PayloadLimits,
 } from './message/payload-codec.js';
+export {
+  FULL_SNAPSHOT,
+  readSnapshotPayload,
+  SNAPSHOT_MESSAGE_TYPES,
+  type SnapshotMessage,
+  snapshotPayload,
+} from './message/snapshot-message.js';
 // Entity snapshots as full or delta bodies (the delta-snapshot helpers of server and client).
 export {
   type EntityId,

@@ -15,9 +15,12 @@ import {
   type EntityId,
   type EntityState,
   type FieldSpec,
+  FULL_SNAPSHOT,
   InvalidOptionError,
   type MessageType,
   PayloadCodec,
+  readSnapshotPayload,
+  SNAPSHOT_MESSAGE_TYPES,
   SnapshotSchema,
 } from '@netplay/transport';
 import type { Room } from '../room.js';
@@ -41,8 +44,8 @@ export interface SnapshotDecoderOptions {
 export const DEFAULT_SNAPSHOT_DECODER_OPTIONS = {
   maxBaselines: 64,
   resyncEvery: 10,
-  type: 'snapshot',
-  resyncType: 'snapshot-resync',
+  type: SNAPSHOT_MESSAGE_TYPES.snapshot,
+  resyncType: SNAPSHOT_MESSAGE_TYPES.resync,
 } as const satisfies Required<SnapshotDecoderOptions>;
 
 /** A decoded snapshot. */
@@ -160,32 +163,23 @@ export class SnapshotDecoder<K extends string = string> {
    */
   receive(payload: unknown): DecodedSnapshot<K> | undefined {
     this.stats.received++;
-    if (!Array.isArray(payload) || payload.length < 5) {
+    const message = readSnapshotPayload(payload);
+    if (message === undefined) {
       this.stats.malformed++;
       return undefined;
     }
-    const [id, baselineId, serverTime, meta, bytes] = payload as unknown[];
-    if (
-      !isId(id) ||
-      !(baselineId === -1 || (isId(baselineId) && (baselineId as number) <= (id as number))) ||
-      typeof serverTime !== 'number' ||
-      !Number.isFinite(serverTime) ||
-      !(bytes instanceof Uint8Array)
-    ) {
-      this.stats.malformed++;
-      return undefined;
-    }
-    if (this.get(id as number) !== undefined) {
+    const { id, baselineId, serverTime, meta, body: bytes } = message;
+    if (this.get(id) !== undefined) {
       this.stats.duplicates++;
       return undefined;
     }
-    if (this._latest !== undefined && (id as number) <= this._latest.id - this.ring.length) {
+    if (this._latest !== undefined && id <= this._latest.id - this.ring.length) {
       this.stats.tooOld++; // its slot holds a newer snapshot: never evict that for an old one
       return undefined;
     }
     let baseline: DecodedSnapshot<K> | undefined;
-    if (baselineId !== -1) {
-      baseline = this.get(baselineId as number);
+    if (baselineId !== FULL_SNAPSHOT) {
+      baseline = this.get(baselineId);
       if (baseline === undefined) {
         this.stats.missingBaseline++;
         this.missing = true;
@@ -245,10 +239,6 @@ export class SnapshotDecoder<K extends string = string> {
     this.requested = false;
     this.missingSinceRequest = 0;
   }
-}
-
-function isId(v: unknown): boolean {
-  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 1;
 }
 
 /**

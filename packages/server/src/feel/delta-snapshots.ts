@@ -17,10 +17,13 @@ import {
   type EntityId,
   type EntityState,
   type FieldSpec,
+  FULL_SNAPSHOT,
   InvalidOptionError,
   type MessageType,
   PayloadCodec,
+  SNAPSHOT_MESSAGE_TYPES,
   SnapshotSchema,
+  snapshotPayload,
   type WireEntities,
 } from '@netplay/transport';
 import type { Room } from '../room/room.js';
@@ -51,8 +54,8 @@ export interface DeltaSnapshotOptions {
 
 /** Defaults of {@link DeltaSnapshotOptions}. */
 export const DEFAULT_DELTA_SNAPSHOT_OPTIONS = {
-  type: 'snapshot',
-  resyncType: 'snapshot-resync',
+  type: SNAPSHOT_MESSAGE_TYPES.snapshot,
+  resyncType: SNAPSHOT_MESSAGE_TYPES.resync,
   deltas: true,
   maxBaselineAge: 32,
   maxUnreliableBytes: 1100,
@@ -102,8 +105,6 @@ class Baseline {
   minId = 0;
 }
 
-/** Sentinel baseline id of a full snapshot. */
-const FULL = -1;
 /** Room for the payload array, ids, time and a small meta around the body, in bytes. */
 const PAYLOAD_OVERHEAD = 48;
 
@@ -145,7 +146,7 @@ export class DeltaSnapshots<K extends string = string> {
   private readonly historyIds: Float64Array;
   private id = 0;
   private serverTime = 0;
-  /** Encoded bodies of the current snapshot by baseline id (FULL for the full one). */
+  /** Encoded bodies of the current snapshot by baseline id (FULL_SNAPSHOT for the full one). */
   private readonly bodies = new Map<number, Uint8Array>();
 
   /**
@@ -204,8 +205,8 @@ export class DeltaSnapshots<K extends string = string> {
       state = new Baseline();
       this.clients.set(client.sessionId, state);
     }
-    let baseId = FULL;
-    let body = this.body(FULL, current);
+    let baseId = FULL_SNAPSHOT;
+    let body = this.body(FULL_SNAPSHOT, current);
     if (this.options.deltas && state.acked > 0 && this.id - state.acked <= this.options.maxBaselineAge) {
       const base = this.lookup(state.acked);
       if (base !== undefined) {
@@ -217,7 +218,7 @@ export class DeltaSnapshots<K extends string = string> {
       }
     }
     const id = this.id;
-    const payload = [id, baseId, this.serverTime, meta, body];
+    const payload = snapshotPayload(id, baseId, this.serverTime, meta, body);
     const reliable = body.length + PAYLOAD_OVERHEAD > this.options.maxUnreliableBytes;
     const tracked = state;
     const sent = client.sendTracked(
@@ -234,7 +235,7 @@ export class DeltaSnapshots<K extends string = string> {
       { reliable },
     );
     if (!sent) return 0;
-    if (baseId === FULL) this.stats.fullSent++;
+    if (baseId === FULL_SNAPSHOT) this.stats.fullSent++;
     else this.stats.deltaSent++;
     if (reliable) this.stats.sentReliable++;
     this.stats.bodyBytesSent += body.length;
