@@ -185,6 +185,34 @@ describe('rooms and matchmaking', () => {
     expect(await a.waitFor(isOp(Op.Message))).toMatchObject({ type: 'num', payload: 42 });
   });
 
+  it('refuses room traffic before a join, and a second join, with INVALID_REQUEST', async () => {
+    const { server, connect } = setup();
+    const a = await connect();
+    for (const message of [
+      { op: Op.Message, type: 'echo', payload: 1 },
+      { op: Op.Relay, payload: 1, target: 'others' },
+      { op: Op.SendTo, to: 'anyone', payload: 1 },
+    ] as const) {
+      a.received.length = 0;
+      a.send(message);
+      expect(await a.waitFor(isOp(Op.Error))).toMatchObject({
+        code: SessionErrorCode.INVALID_REQUEST,
+        message: 'join a room first',
+      });
+    }
+    expect(server.stats.matchmaker.badRequests).toBe(3);
+    await joined(a, 'create', 'arena');
+    expect(await join(a, 'joinOrCreate', 'arena')).toMatchObject({
+      op: Op.RequestError,
+      code: SessionErrorCode.INVALID_REQUEST,
+      message: 'this session is already in a room',
+    });
+    expect(server.stats.rooms).toBe(1);
+    a.received.length = 0;
+    a.send({ op: Op.Message, type: 'echo', payload: 'still here' });
+    expect((await a.waitFor(isOp(Op.Message))).payload).toBe('still here');
+  });
+
   it('answers malformed messages with INVALID_REQUEST and keeps the session', async () => {
     const { server, connect } = setup();
     const a = await connect();
