@@ -95,13 +95,16 @@ export interface ServerOptions {
   maxPayload?: number;
   /** Encrypted UDP: see {@link SecureUdpMode}. Defaults to `'allow'`. */
   secureUdp?: SecureUdpMode;
-  /** Connect tokens for encrypted UDP. */
+  /** Connect tokens for encrypted UDP. Defaults to `DEFAULT_CONNECT_TOKEN_OPTIONS` (see {@link ConnectTokenOptions}). */
   connectTokens?: ConnectTokenOptions;
   /** URL path of the WebSocket endpoint. Defaults to `'/'` (any path). */
   path?: string;
   /** Time source for ticks, timeouts and grace periods. Defaults to the real clock. */
   clock?: Clock;
-  /** Protocol options of every session's connection (`reliableLink` is set per link). */
+  /**
+   * Protocol options of every session's connection (`reliableLink` is set per link). Defaults to the
+   * transport's `DEFAULT_CONNECTION_OPTIONS`.
+   */
   connection?: ConnectionOptions;
   /**
    * How long a message to a client may wait for others to share its packet, in ms (a Nagle-style
@@ -138,7 +141,7 @@ export interface ServerOptions {
   floodBanSeconds?: number;
   /** Most rooms at once. Defaults to 10000. */
   maxRooms?: number;
-  /** Per-session rate limits. */
+  /** Per-session rate limits. Defaults to `DEFAULT_RATE_LIMIT` (see {@link RateLimitOptions}). */
   rateLimit?: RateLimitOptions;
   /** Seconds a reserved seat is held before it expires unused. Defaults to 15. */
   seatReservationTime?: number;
@@ -162,7 +165,7 @@ export interface RoomDefinitionOptions {
   maxClients?: number;
   /** Dispose the room when its last member leaves. Defaults to `true`. */
   autoDispose?: boolean;
-  /** Options merged under the client's join options and passed to `onCreate`. */
+  /** Options merged under the client's join options and passed to `onCreate`. Defaults to none. */
   defaultOptions?: Record<string, unknown>;
 }
 
