@@ -12,6 +12,7 @@ import {
   type NetworkConditions,
   type PayloadLimits,
   realClock,
+  withDefaults,
 } from '@netplay/transport';
 
 /** Where the client reports what nobody else hears (an `'error'` without a listener, dropped input). `console` fits. */
@@ -190,7 +191,7 @@ export function resolveClientOptions(options: ClientOptions = {}): ResolvedClien
   if (typeof clock.now !== 'function' || typeof clock.setTimeout !== 'function') {
     throw new InvalidOptionError('clock', 'must implement now() and setTimeout()');
   }
-  const r = { ...d.reconnect, ...stripUndefined(options.reconnect ?? {}) };
+  const r = withDefaults(d.reconnect, options.reconnect);
   if (typeof r.enabled !== 'boolean') throw new InvalidOptionError('reconnect.enabled', 'must be a boolean');
   positive('reconnect.initialDelay', r.initialDelay);
   positive('reconnect.maxDelay', r.maxDelay);
@@ -204,7 +205,7 @@ export function resolveClientOptions(options: ClientOptions = {}): ResolvedClien
     throw new InvalidOptionError('reconnect.jitter', `must be in [0, 1], got ${r.jitter}`);
   }
   if (typeof r.random !== 'function') throw new InvalidOptionError('reconnect.random', 'must be a function');
-  const joinRetry = { ...d.joinRetry, ...stripUndefined(options.joinRetry ?? {}) };
+  const joinRetry = withDefaults(d.joinRetry, options.joinRetry);
   if (!(typeof joinRetry.budget === 'number' && joinRetry.budget >= 0 && Number.isFinite(joinRetry.budget))) {
     throw new InvalidOptionError('joinRetry.budget', `must be a finite number ≥ 0, got ${String(joinRetry.budget)}`);
   }
@@ -260,12 +261,4 @@ function fetchToken(tokenUrl: string): (url: string) => Promise<ConnectToken> {
     if (!response.ok) throw new Error(`${tokenUrl} answered ${response.status}`);
     return (await response.json()) as ConnectToken;
   };
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  const out: Partial<T> = {};
-  for (const key of Object.keys(o) as (keyof T)[]) {
-    if (o[key] !== undefined) out[key] = o[key];
-  }
-  return out;
 }

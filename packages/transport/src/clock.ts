@@ -6,6 +6,7 @@
 
 import { InvalidOptionError, LivelockError } from './errors.js';
 import { type TimedEntry, TimedQueue } from './sim/timed-queue.js';
+import { withDefaults } from './with-defaults.js';
 
 /** Handle returned by {@link Clock.setTimeout}. */
 export interface TimerHandle {
@@ -156,7 +157,7 @@ export class VirtualClock implements Clock {
   #firedAtInstant = 0;
 
   constructor(options: VirtualClockOptions = {}) {
-    const o = { ...DEFAULT_VIRTUAL_CLOCK_OPTIONS, ...stripUndefined(options) };
+    const o = withDefaults(DEFAULT_VIRTUAL_CLOCK_OPTIONS, options);
     if (!Number.isFinite(o.start)) throw new InvalidOptionError('start', `must be a finite number, got ${o.start}`);
     checkCount('maxTimersPerInstant', o.maxTimersPerInstant);
     checkCount('maxSteps', o.maxSteps);
@@ -330,14 +331,6 @@ function checkCount(name: string, value: number): void {
   if (!Number.isSafeInteger(value) || value < 1) {
     throw new InvalidOptionError(name, `must be an integer ≥ 1, got ${value}`);
   }
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  const out: Partial<T> = {};
-  for (const key of Object.keys(o) as (keyof T)[]) {
-    if (o[key] !== undefined) out[key] = o[key];
-  }
-  return out;
 }
 
 /** Turns {@link VirtualClock.runUntilAsync} waits, with no timer pending, before it calls the clock idle. */

@@ -11,6 +11,7 @@ import {
   RECORD_HEADER_SIZE,
 } from './packet/message-record.js';
 import { PACKET_HEADER_SIZE } from './packet/packet-header.js';
+import { withDefaults } from './with-defaults.js';
 
 /** Options of a {@link Connection}. Both peers should use the same channels, windows and limits. */
 export interface ConnectionOptions {
@@ -120,8 +121,7 @@ function range(o: ResolvedConnectionOptions, key: keyof ConnectionOptions, min: 
 
 /** Fill in defaults and validate; throws `INVALID_OPTION` on a bad value. */
 export function resolveConnectionOptions(options: ConnectionOptions = {}): ResolvedConnectionOptions {
-  const o: ResolvedConnectionOptions = { ...DEFAULT_CONNECTION_OPTIONS };
-  for (const [k, v] of Object.entries(options)) if (v !== undefined) (o as Record<string, unknown>)[k] = v;
+  const o: ResolvedConnectionOptions = withDefaults(DEFAULT_CONNECTION_OPTIONS, options);
   range(o, 'mtu', 64, PACKET_HEADER_SIZE + RECORD_HEADER_SIZE + MAX_RECORD_PAYLOAD);
   check(Number.isInteger(o.mtu), 'mtu', 'must be an integer');
   range(o, 'maxMessageSize', 1, 64 * 1024 * 1024);

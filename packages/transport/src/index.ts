@@ -112,3 +112,4 @@ export * from './session/index.js';
 // Network simulator: wrap any link with latency, jitter, loss, bursts, duplication, reordering,
 // bandwidth and scripted drops, on a real or virtual clock (docs/simulator.md).
 export * from './sim/index.js';
+export { withDefaults } from './with-defaults.js';

@@ -25,6 +25,7 @@ import {
   SnapshotSchema,
   snapshotPayload,
   type WireEntities,
+  withDefaults,
 } from '@netplay/transport';
 import type { Room } from '../room/room.js';
 import type { RoomClient } from '../room/room-client.js';
@@ -156,7 +157,7 @@ export class DeltaSnapshots<K extends string = string> {
    */
   constructor(schema: SnapshotSchema<K> | readonly (K | FieldSpec<K>)[], options: DeltaSnapshotOptions = {}) {
     this.schema = schema instanceof SnapshotSchema ? schema : new SnapshotSchema(schema);
-    const o = { ...DEFAULT_DELTA_SNAPSHOT_OPTIONS, ...stripUndefined(options) };
+    const o = withDefaults(DEFAULT_DELTA_SNAPSHOT_OPTIONS, options);
     if (!Number.isSafeInteger(o.maxBaselineAge) || o.maxBaselineAge < 1 || o.maxBaselineAge > 1024) {
       throw new InvalidOptionError('maxBaselineAge', `expected an integer 1–1024, got ${o.maxBaselineAge}`);
     }
@@ -288,10 +289,4 @@ export class DeltaSnapshots<K extends string = string> {
     }
     return bytes;
   }
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  const out: Partial<T> = {};
-  for (const [k, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
-  return out;
 }
