@@ -70,6 +70,21 @@ export interface DirectMessage {
   readonly reliable: boolean;
 }
 
+/**
+ * The prefix of every session id and resume token of a cluster worker: `node.index.incarnation.`
+ * (where the manager routes a direct message, and how a successor on the same port recognises a
+ * resume meant for its predecessor).
+ */
+export function sessionIdPrefix(nodeId: string, index: number, incarnation: number): string {
+  return `${nodeId}.${index}.${incarnation}.`;
+}
+
+/** The worker a session id or resume token of {@link sessionIdPrefix} names (`NaN` fields when it names none). */
+export function sessionOwner(id: string): { nodeId: string; index: number; incarnation: number } {
+  const [nodeId = '', index, incarnation] = id.split('.', 3);
+  return { nodeId, index: Number(index), incarnation: Number(incarnation) };
+}
+
 /** A presence publish. */
 export interface PresenceMessage {
   readonly topic: string;

@@ -30,7 +30,7 @@ import type { ClusterRegistry, NodeEntry, RoomEntry, WorkerEntry } from '../pres
 import { type LinkKind, SessionLayer } from '../session/session-layer.js';
 import { controlSocketPath, ensureRunDir } from './control-socket.js';
 import { ClusterError, ClusterErrorCode } from './errors.js';
-import type { DirectMessage, PresenceMessage, ReserveRequest } from './ipc.js';
+import { type DirectMessage, type PresenceMessage, type ReserveRequest, sessionOwner } from './ipc.js';
 import { listenManager, type ManagerListeners } from './listeners.js';
 import { ManagerSessionEvents } from './manager-events.js';
 import { NodeBus, type RemoteSeat } from './node-bus.js';
@@ -609,10 +609,10 @@ export class ClusterServer extends EventEmitter<ClusterEvents> {
 
   /** A direct message from a worker to a session elsewhere: the session id says which node and worker. */
   async #direct(m: DirectMessage): Promise<boolean> {
-    const [node] = m.to.split('.', 1);
+    const node = sessionOwner(m.to).nodeId;
     if (node === this.nodeId) return this.#deliverLocal(m);
     const bus = this.#bus;
-    if (bus === undefined || node === undefined) return false;
+    if (bus === undefined) return false;
     // Only live nodes are asked: an id naming no node must not leave a request waiting for a timeout.
     // A node that joined since the last refresh is looked up once before giving up.
     if (!this.#knownNodes.has(node) && !(await this.#refreshKnownNodes()).has(node)) return false;
@@ -624,9 +624,9 @@ export class ClusterServer extends EventEmitter<ClusterEvents> {
   }
 
   async #deliverLocal(m: DirectMessage): Promise<boolean> {
-    const [, index, incarnation] = m.to.split('.', 3);
-    const slot = this.#slots[Number(index)];
-    if (slot === undefined || slot.state !== 'ready' || slot.incarnation !== Number(incarnation)) return false;
+    const { index, incarnation } = sessionOwner(m.to);
+    const slot = this.#slots[index];
+    if (slot === undefined || slot.state !== 'ready' || slot.incarnation !== incarnation) return false;
     try {
       return await slot.deliver(m);
     } catch {

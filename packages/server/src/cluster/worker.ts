@@ -13,17 +13,19 @@ import type { Matchmaker } from '../matchmaker/matchmaker.js';
 import { LocalPresence } from '../presence/presence.js';
 import type { Seat } from '../room/room-runtime.js';
 import { SERVER_INTERNALS, Server } from '../server.js';
-import type {
-  DirectMessage,
-  IpcEndpoint,
-  ManagerNotices,
-  ManagerRequests,
-  ReserveReply,
-  ReserveRequest,
-  WorkerInit,
-  WorkerNotices,
-  WorkerReport,
-  WorkerRequests,
+import {
+  type DirectMessage,
+  type IpcEndpoint,
+  type ManagerNotices,
+  type ManagerRequests,
+  type ReserveReply,
+  type ReserveRequest,
+  sessionIdPrefix,
+  sessionOwner,
+  type WorkerInit,
+  type WorkerNotices,
+  type WorkerReport,
+  type WorkerRequests,
 } from './ipc.js';
 import { loadRoomsModule } from './rooms-module.js';
 import { newSeatId, signSeatToken, verifySeatToken } from './seat-token.js';
@@ -63,7 +65,7 @@ export class ClusterWorker {
 
   private constructor(init: WorkerInit, manager: ManagerLink) {
     this.#init = init;
-    this.#prefix = `${init.nodeId}.${init.index}.${init.incarnation}.`;
+    this.#prefix = sessionIdPrefix(init.nodeId, init.index, init.incarnation);
     this.presence = new LocalPresence(
       // Without a manager a publish reaches this worker's subscribers only (presence is at most once).
       (topic, data) => {
@@ -216,9 +218,9 @@ export class ClusterWorker {
   }
 
   #unknownResume(token: string): string {
-    const [node, index, incarnation] = token.split('.', 3);
+    const owner = sessionOwner(token);
     const init = this.#init;
-    if (node === init.nodeId && Number(index) === init.index && Number(incarnation) !== init.incarnation) {
+    if (owner.nodeId === init.nodeId && owner.index === init.index && owner.incarnation !== init.incarnation) {
       return SessionErrorCode.ROOM_LOST;
     }
     return SessionErrorCode.INVALID_TOKEN;
