@@ -12,6 +12,7 @@ import {
   type PayloadLimits,
   realClock,
   resolveConnectionOptions,
+  withDefaults,
 } from '@netplay/transport';
 import { DEFAULT_TOKEN_LIFETIME_MS, deriveTokenKey, TOKEN_KEY_SIZE } from '@netplay/transport/node';
 import { type MonitorOptions, type ResolvedMonitorOptions, resolveMonitorOptions } from './monitor/options.js';
@@ -276,7 +277,7 @@ const portNumber = (name: string, value: number): number => {
  * @throws {@link InvalidOptionError} (`INVALID_OPTION`) naming the first bad option.
  */
 export function resolveServerOptions(options: ServerOptions = {}): ResolvedServerOptions {
-  const rateLimit = { ...DEFAULT_RATE_LIMIT, ...options.rateLimit };
+  const rateLimit = withDefaults(DEFAULT_RATE_LIMIT, options.rateLimit);
   positive('rateLimit.messagesPerSecond', rateLimit.messagesPerSecond);
   positive('rateLimit.bytesPerSecond', rateLimit.bytesPerSecond);
   positive('rateLimit.burstSeconds', rateLimit.burstSeconds);

@@ -1,6 +1,13 @@
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
-import { DEFAULT_SERVER_OPTIONS, InvalidOptionError, Room, resolveServerOptions, Server } from '@netplay/server';
+import {
+  DEFAULT_RATE_LIMIT,
+  DEFAULT_SERVER_OPTIONS,
+  InvalidOptionError,
+  Room,
+  resolveServerOptions,
+  Server,
+} from '@netplay/server';
 import { describe, expect, it } from 'vitest';
 
 describe('server options', () => {
@@ -24,6 +31,15 @@ describe('server options', () => {
   ])('refuses a bad %s with INVALID_OPTION', (name, options) => {
     expect(() => new Server(options)).toThrow(InvalidOptionError);
     expect(() => new Server(options)).toThrow(name);
+  });
+
+  it('keeps a rate-limit default for an option passed as undefined', () => {
+    expect(
+      resolveServerOptions({ rateLimit: { messagesPerSecond: undefined, bytesPerSecond: 1000 } }).rateLimit,
+    ).toEqual({
+      ...DEFAULT_RATE_LIMIT,
+      bytesPerSecond: 1000,
+    });
   });
 
   it('checks the sessions’ protocol options in the constructor, not in the first session', () => {
