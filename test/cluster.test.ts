@@ -279,6 +279,15 @@ describe('a bad server option', () => {
   });
 });
 
+describe('an unknown placement name', () => {
+  it('is refused by the ClusterServer constructor, not taken for least-connections', () => {
+    // @ts-expect-error: a typo a JavaScript caller or a JSON config can make
+    const make = () => new ClusterServer({ rooms: './rooms.js', workers: 1, placement: 'round robin' });
+    expect(make).toThrow(InvalidOptionError);
+    expect(make).toThrow(/placement/);
+  });
+});
+
 describe('a registry that stops answering', () => {
   it("still lists and joins this node's rooms, and warns that the listing is this node's only", async () => {
     const warnings: string[] = [];

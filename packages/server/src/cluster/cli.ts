@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { NetplayError, TransportErrorCode } from '@netplay/transport';
 import { createLogger, isLogLevel, LOG_LEVELS } from '../logging.js';
 import type { ClusterServerOptions, PortRange } from './options.js';
+import { PLACEMENT_NAMES } from './placement.js';
 
 /** The help text. */
 export const USAGE = `Usage: netplay serve <rooms module> [options]
@@ -120,7 +121,7 @@ export function parseServeArgs(
   if (rooms === undefined) throw new UsageError('rooms', 'missing the rooms module: netplay serve <rooms module>');
   if (extra.length > 0) throw new UsageError('arguments', `unexpected argument "${extra[0]}"`);
   const placement = values.placement;
-  if (placement !== undefined && !['least-connections', 'round-robin', 'source-hash'].includes(placement)) {
+  if (placement !== undefined && !(PLACEMENT_NAMES as readonly string[]).includes(placement)) {
     throw new UsageError('--placement', `expected least-connections, round-robin or source-hash, got "${placement}"`);
   }
   const options: ClusterServerOptions = { rooms };

@@ -9,7 +9,7 @@ import { InvalidOptionError } from '@netplay/transport';
 import type { LogLevel } from '../logging.js';
 import type { Logger, ServerOptions } from '../options.js';
 import type { ClusterRegistry } from '../presence/registry.js';
-import type { PlacementStrategy } from './placement.js';
+import { PLACEMENT_NAMES, type PlacementStrategy } from './placement.js';
 
 /** A contiguous range of ports, one per worker. */
 export interface PortRange {
@@ -56,7 +56,7 @@ export interface WorkerServerOptions
 }
 
 /** Which built-in placement strategy, or your own. */
-export type PlacementOption = 'least-connections' | 'round-robin' | 'source-hash' | PlacementStrategy;
+export type PlacementOption = (typeof PLACEMENT_NAMES)[number] | PlacementStrategy;
 
 /** Backoff of a worker that keeps crashing. */
 export interface RestartBackoffOptions {
@@ -219,6 +219,10 @@ const nonNegative = (name: string, value: number): number => {
   return value;
 };
 
+function placement(option: PlacementOption): PlacementOption {
+  return typeof option === 'object' && option !== null ? option : oneOf('placement', option, PLACEMENT_NAMES);
+}
+
 function ports(name: string, range: PortRange, workers: number): number[] {
   const { from } = range;
   const to = range.to ?? from + workers - 1;
@@ -274,7 +278,7 @@ export function resolveClusterOptions(options: ClusterServerOptions): ResolvedCl
         ? undefined
         : ports('workerUdpPorts', options.workerUdpPorts ?? { from: workerPorts[0]! }, workers),
     publicHost: options.publicHost ?? (wildcard ? '127.0.0.1' : host),
-    placement: options.placement ?? d.placement,
+    placement: placement(options.placement ?? d.placement),
     placeAcrossNodes: oneOf('placeAcrossNodes', options.placeAcrossNodes ?? d.placeAcrossNodes, [
       'fallback',
       'always',

@@ -5,6 +5,9 @@
  * @module
  */
 
+/** Names of the built-in strategies (the `placement` option, `--placement`). */
+export const PLACEMENT_NAMES = ['least-connections', 'round-robin', 'source-hash'] as const;
+
 /** What a strategy knows of one live worker. */
 export interface WorkerLoad {
   /** Worker index (its port is `workerPorts.from + index`). */
@@ -83,9 +86,7 @@ export function fnv1a(text: string): number {
 }
 
 /** The strategy for a `placement` option. */
-export function placementStrategy(
-  option: 'least-connections' | 'round-robin' | 'source-hash' | PlacementStrategy,
-): PlacementStrategy {
+export function placementStrategy(option: (typeof PLACEMENT_NAMES)[number] | PlacementStrategy): PlacementStrategy {
   if (typeof option === 'object') return option;
   if (option === 'round-robin') return new RoundRobinPlacement();
   if (option === 'source-hash') return new SourceHashPlacement();
