@@ -277,6 +277,13 @@ describe('a bad server option', () => {
     expect(make).toThrow(InvalidOptionError);
     expect(make).toThrow(/idleTimeout/);
   });
+
+  it('such as an unknown server.logLevel, is refused by the constructor too', () => {
+    // @ts-expect-error: a typo a JavaScript caller or a JSON config can make
+    const make = () => new ClusterServer({ rooms: './rooms.js', workers: 1, server: { logLevel: 'debug' } });
+    expect(make).toThrow(InvalidOptionError);
+    expect(make).toThrow(/server\.logLevel/);
+  });
 });
 
 describe('an unknown placement name', () => {

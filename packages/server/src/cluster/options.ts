@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism, tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { InvalidOptionError } from '@netplay/transport';
-import type { LogLevel } from '../logging.js';
+import { isLogLevel, LOG_LEVELS, type LogLevel } from '../logging.js';
 import type { Logger, ServerOptions } from '../options.js';
 import type { ClusterRegistry } from '../presence/registry.js';
 import { PLACEMENT_NAMES, type PlacementStrategy } from './placement.js';
@@ -265,6 +265,11 @@ export function resolveClusterOptions(options: ClusterServerOptions): ResolvedCl
   positive('restartBackoff.initialDelay', backoff.initialDelay);
   positive('restartBackoff.maxDelay', backoff.maxDelay);
   positive('restartBackoff.stableAfter', backoff.stableAfter);
+  const server = { ...options.server };
+  // Checked here, as the manager checks the other server options: a worker would only fail to start.
+  if (server.logLevel !== undefined && !isLogLevel(server.logLevel)) {
+    throw new InvalidOptionError('server.logLevel', `must be one of ${LOG_LEVELS.join(', ')}`);
+  }
   const wildcard = host === '0.0.0.0' || host === '::';
   return {
     rooms: isAbsolute(options.rooms) ? options.rooms : resolve(options.rooms),
@@ -294,7 +299,7 @@ export function resolveClusterOptions(options: ClusterServerOptions): ResolvedCl
     redis: options.redis,
     registry: options.registry,
     registryTtl: positive('registryTtl', options.registryTtl ?? d.registryTtl),
-    server: { ...options.server },
+    server,
     execArgv: [...(options.execArgv ?? [])],
     runDir: resolve(options.runDir ?? join(tmpdir(), `netplay-${process.getuid?.() ?? 'u'}-${workerPorts[0]}`)),
     adoptWorkers: options.adoptWorkers ?? d.adoptWorkers,
