@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { availableParallelism, tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
-import { InvalidOptionError } from '@netplay/transport';
+import { InvalidOptionError, withDefaults } from '@netplay/transport';
 import { isLogLevel, LOG_LEVELS, type LogLevel } from '../logging.js';
 import type { Logger, ServerOptions } from '../options.js';
 import type { ClusterRegistry } from '../presence/registry.js';
@@ -261,7 +261,7 @@ export function resolveClusterOptions(options: ClusterServerOptions): ResolvedCl
   if (heartbeatTimeout <= heartbeatInterval) {
     throw new InvalidOptionError('heartbeatTimeout', 'must be longer than heartbeatInterval');
   }
-  const backoff = { ...d.restartBackoff, ...options.restartBackoff };
+  const backoff = withDefaults(d.restartBackoff, options.restartBackoff);
   positive('restartBackoff.initialDelay', backoff.initialDelay);
   positive('restartBackoff.maxDelay', backoff.maxDelay);
   positive('restartBackoff.stableAfter', backoff.stableAfter);
