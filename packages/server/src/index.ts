@@ -56,6 +56,7 @@ export {
 } from './cluster/options.js';
 export {
   LeastConnectionsPlacement,
+  PLACEMENT_NAMES,
   type PlacementRequest,
   type PlacementStrategy,
   RoundRobinPlacement,
