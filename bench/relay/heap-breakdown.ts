@@ -1,0 +1,100 @@
+/**
+ * Heap breakdown per idle session: a Netplay `Server` in this process, N clients from a child
+ * process, then a heap snapshot aggregated by constructor name (self size), before vs after.
+ * `node --expose-gc --import tsx bench/relay/heap-breakdown.ts ws|udp [N]` (N defaults to 500; run with N of
+ * 1,000 or more so that code compiled during the joins does not weigh on the figures).
+ */
+import { fork } from 'node:child_process';
+import { readFileSync, unlinkSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { writeHeapSnapshot } from 'node:v8';
+import { Client } from '@netplay/client';
+import { Room, Server } from '@netplay/server';
+
+const mode = process.argv[2] ?? 'ws';
+const N = Number(process.argv[3] ?? 500);
+if (mode === 'child') {
+  const url = process.argv[4]!;
+  const client = new Client(url, { reconnect: { enabled: false } });
+  const rooms = Math.ceil(N / 8);
+  await Promise.all(
+    Array.from({ length: rooms }, async () => {
+      const first = await client.create('relay');
+      await Promise.all(Array.from({ length: 7 }, () => client.joinById(first.roomId)));
+    }),
+  );
+  process.send?.('joined');
+  process.on('message', () => process.exit(0));
+} else {
+  class RelayRoom extends Room {}
+  const server = new Server({
+    port: 0,
+    host: '127.0.0.1',
+    ...(mode === 'udp' ? { udpPort: 0 } : {}),
+    maxSessions: 100_000,
+    maxSessionsPerAddress: 100_000,
+    maxPendingHandshakes: 100_000,
+    maxPendingHandshakesPerAddress: 100_000,
+    logger: { info() {}, warn() {}, error: console.error },
+  });
+  server.define('relay', RelayRoom, { maxClients: 8 });
+  await server.listen();
+  const url = mode === 'udp' ? `udp://127.0.0.1:${server.udpPort}` : `ws://127.0.0.1:${server.port}`;
+  const gc = (globalThis as { gc?: () => void }).gc!;
+  const settle = async () => {
+    for (let i = 0; i < 3; i++) {
+      gc();
+      await new Promise((r) => setImmediate(r));
+    }
+  };
+  type Agg = Map<string, { count: number; size: number }>;
+  const snapshot = (): Agg => {
+    const file = writeHeapSnapshot(`/tmp/heap-${process.pid}-${Date.now()}.heapsnapshot`);
+    const snap = JSON.parse(readFileSync(file, 'utf8'));
+    unlinkSync(file);
+    const f: string[] = snap.snapshot.meta.node_fields;
+    const types: string[] = snap.snapshot.meta.node_types[0];
+    const width = f.length;
+    const iType = f.indexOf('type');
+    const iName = f.indexOf('name');
+    const iSize = f.indexOf('self_size');
+    const agg: Agg = new Map();
+    const nodes: number[] = snap.nodes;
+    for (let i = 0; i < nodes.length; i += width) {
+      const type = types[nodes[i + iType]!]!;
+      const name = type === 'object' || type === 'closure' ? snap.strings[nodes[i + iName]!] : `(${type})`;
+      const key = type === 'closure' ? `closure ${name}` : name;
+      const a = agg.get(key) ?? { count: 0, size: 0 };
+      a.count++;
+      a.size += nodes[i + iSize]!;
+      agg.set(key, a);
+    }
+    return agg;
+  };
+  await settle();
+  const m0 = process.memoryUsage();
+  const before = snapshot();
+  const child = fork(fileURLToPath(import.meta.url), ['child', String(N), url], { execArgv: ['--import', 'tsx'] });
+  await new Promise<void>((resolve) => child.once('message', () => resolve()));
+  await new Promise((r) => setTimeout(r, 1000));
+  await settle();
+  const m1 = process.memoryUsage();
+  const after = snapshot();
+  const rows: [string, number, number][] = [];
+  let total = 0;
+  for (const [k, a] of after) {
+    const b = before.get(k) ?? { count: 0, size: 0 };
+    const d = a.size - b.size;
+    total += d;
+    rows.push([k, (a.count - b.count) / N, d / N]);
+  }
+  rows.sort((x, y) => y[2] - x[2]);
+  console.log(
+    `${mode}: ${N} sessions; heapUsed/session ${((m1.heapUsed - m0.heapUsed) / N).toFixed(0)} B, snapshot diff ${(total / N).toFixed(0)} B, rss/session ${((m1.rss - m0.rss) / N).toFixed(0)} B`,
+  );
+  for (const [k, c, s] of rows.slice(0, Number(process.env.TOP ?? 60)))
+    console.log(s.toFixed(0).padStart(6), c.toFixed(2).padStart(6), k);
+  child.send('exit');
+  await server.shutdown();
+  process.exit(0);
+}
