@@ -18,6 +18,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { percentile } from '../stats.js';
+import { bundled } from './bundle.js';
 import type { BotCommand, BotReply, RelayTarget, ServerCommand, ServerReply } from './protocol.js';
 
 export type { RelayTarget } from './protocol.js';
@@ -130,10 +131,13 @@ class Child<Cmd, Reply extends { type: string }> {
   readonly #waiters: { type: string; resolve: (r: Reply) => void }[] = [];
   #exited: Promise<void>;
 
+  /**
+   * @param file - `.ts` entry, run through tsx; or `.mjs`, a bundle from {@link bundled}, run by plain node.
+   */
   constructor(file: string, args: string[], execArgv: string[]) {
     const inherited = process.execArgv.some((a) => a.includes('tsx')) ? process.execArgv : ['--import', 'tsx'];
-    this.process = fork(here(file), args, {
-      execArgv: [...inherited, ...execArgv],
+    this.process = fork(file.endsWith('.mjs') ? file : here(file), args, {
+      execArgv: [...(file.endsWith('.mjs') ? [] : inherited), ...execArgv],
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
@@ -213,16 +217,20 @@ class Child<Cmd, Reply extends { type: string }> {
 type ServerChild = Child<ServerCommand, ServerReply>;
 type BotChild = Child<BotCommand, BotReply>;
 
-function startServer(target: RelayTarget, o: RelayOptions, profileName: string): ServerChild {
+/**
+ * Start the server child of `target`. The bare and Netplay servers run bundled (see bundle.ts);
+ * the cluster runs from source through tsx, since its manager forks workers from their sources.
+ */
+async function startServer(target: RelayTarget, o: RelayOptions, profileName: string): Promise<ServerChild> {
   const execArgv = ['--expose-gc'];
   if (o.cpuProfileDir !== undefined) {
     // One directory per server: the loader thread writes its own profile next to the main thread's.
     execArgv.push('--cpu-prof', `--cpu-prof-dir=${o.cpuProfileDir}/${profileName}`);
   }
-  if (target === 'bare-ws') return new Child('./bare-server.ts', [], execArgv);
+  if (target === 'bare-ws') return new Child(await bundled('./bare-server.ts'), [], execArgv);
   if (target === 'netplay-cluster') return new Child('./cluster-server.ts', [String(o.clientsPerRoom), '2'], execArgv);
   return new Child(
-    './netplay-server.ts',
+    await bundled('./netplay-server.ts'),
     [target === 'netplay-udp' ? 'udp' : 'ws', String(o.clientsPerRoom)],
     execArgv,
   );
@@ -235,7 +243,7 @@ function startServer(target: RelayTarget, o: RelayOptions, profileName: string):
 export async function withServer<T>(target: RelayTarget, o: RelayOptions, fn: (url: string) => Promise<T>): Promise<T> {
   let server: ServerChild | undefined;
   try {
-    server = startServer(target, o, `${target}-server`);
+    server = await startServer(target, o, `${target}-server`);
     const { url } = await server.next('ready', 30_000);
     return await fn(url);
   } finally {
@@ -252,7 +260,8 @@ async function startBots(
 ): Promise<{ bots: BotChild[]; joinMs: number; clients: number }> {
   const n = Math.max(1, Math.min(o.botProcesses, rooms));
   const bots: BotChild[] = [];
-  for (let i = 0; i < n; i++) bots.push(new Child('./bot.ts', [], []));
+  const bot = await bundled('./bot.ts');
+  for (let i = 0; i < n; i++) bots.push(new Child(bot, [], []));
   await Promise.all(bots.map((b) => b.next('ready', 20_000)));
   const replies = await Promise.all(
     bots.map((b, i) =>
@@ -290,7 +299,7 @@ async function measureIdle(
   let server: ServerChild | undefined;
   let bots: BotChild[] = [];
   try {
-    server = startServer(target, o, `${target}-idle`);
+    server = await startServer(target, o, `${target}-idle`);
     const { url } = await server.next('ready', 20_000);
     await sleep(500);
     const before = await server.request({ cmd: 'mem' }, 'mem', 20_000);
@@ -317,7 +326,7 @@ async function measureLoad(
   let server: ServerChild | undefined;
   let bots: BotChild[] = [];
   try {
-    server = startServer(target, o, `${target}-load`);
+    server = await startServer(target, o, `${target}-load`);
     const { url } = await server.next('ready', 20_000);
     const started = await startBots(target, url, o.rooms, o);
     bots = started.bots;

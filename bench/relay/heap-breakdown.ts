@@ -60,10 +60,37 @@ if (mode === 'child') {
     const iSize = f.indexOf('self_size');
     const agg: Agg = new Map();
     const nodes: number[] = snap.nodes;
+    const edgeFields: string[] = snap.snapshot.meta.edge_fields;
+    const edgeTypes: string[] = snap.snapshot.meta.edge_types[0];
+    const ew = edgeFields.length;
+    const iEdgeCount = f.indexOf('edge_count');
+    const owner = new Map<number, string>(); // node index -> "Owner.edge" of its first retainer
+    if (process.env.BY_RETAINER) {
+      const edges: number[] = snap.edges;
+      let e = 0;
+      for (let i = 0; i < nodes.length; i += width) {
+        const ownerType = types[nodes[i + iType]!]!;
+        const ownerName =
+          ownerType === 'object' || ownerType === 'closure' ? snap.strings[nodes[i + iName]!] : `(${ownerType})`;
+        for (let k = 0; k < nodes[i + iEdgeCount]!; k++, e += ew) {
+          const et = edgeTypes[edges[e]!]!;
+          const nameOrIndex = edges[e + 1]!;
+          const to = edges[e + 2]!;
+          if (et === 'weak') continue;
+          const edgeName = et === 'element' || et === 'hidden' ? `[${et}]` : String(snap.strings[nameOrIndex]);
+          if (!owner.has(to)) owner.set(to, `${ownerName}.${edgeName}`);
+        }
+      }
+    }
     for (let i = 0; i < nodes.length; i += width) {
       const type = types[nodes[i + iType]!]!;
       const name = type === 'object' || type === 'closure' ? snap.strings[nodes[i + iName]!] : `(${type})`;
-      const key = type === 'closure' ? `closure ${name}` : name;
+      let key = type === 'closure' ? `closure ${name}` : name;
+      if (
+        process.env.BY_RETAINER &&
+        (type === 'array' || name === 'Object' || name === 'Array' || type === 'closure' || name === 'system / Context')
+      )
+        key = `${key} <- ${owner.get(i) ?? '?'}`;
       const a = agg.get(key) ?? { count: 0, size: 0 };
       a.count++;
       a.size += nodes[i + iSize]!;
