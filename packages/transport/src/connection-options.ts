@@ -119,9 +119,68 @@ function range(o: ResolvedConnectionOptions, key: keyof ConnectionOptions, min: 
   check(typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max, key, `must be between ${min} and ${max}`);
 }
 
-/** Fill in defaults and validate; throws `INVALID_OPTION` on a bad value. */
-export function resolveConnectionOptions(options: ConnectionOptions = {}): ResolvedConnectionOptions {
-  const o: ResolvedConnectionOptions = withDefaults(DEFAULT_CONNECTION_OPTIONS, options);
+/**
+ * Resolved options by the options object they came from, with a shallow copy of that object to
+ * notice a caller that changed it since: a server creates a connection per session from the same
+ * options object, and they all share one frozen resolved object instead of each holding its own.
+ */
+const resolvedCache = new WeakMap<
+  ConnectionOptions,
+  { readonly seen: ConnectionOptions; readonly resolved: ResolvedConnectionOptions }
+>();
+/** `options` with `reliableLink` filled in, per options object (see {@link withReliableLink}). */
+const withLinkCache = new WeakMap<
+  ConnectionOptions,
+  { reliable?: ConnectionOptions; unreliable?: ConnectionOptions }
+>();
+/** What an omitted options argument stands for (one object, so its resolution is cached too). */
+const NO_OPTIONS: ConnectionOptions = Object.freeze({});
+const defaultsFor = { reliable: { reliableLink: true }, unreliable: { reliableLink: false } } as const;
+
+/**
+ * `options` with `reliableLink` defaulting to `reliable` (a `Peer` takes it from its link). Returns
+ * the same object for the same arguments, so connections built from it share their resolved options.
+ * @internal
+ */
+export function withReliableLink(options: ConnectionOptions | undefined, reliable: boolean): ConnectionOptions {
+  const key = reliable ? 'reliable' : 'unreliable';
+  if (options === undefined) return defaultsFor[key];
+  if (options.reliableLink !== undefined) return options;
+  let entry = withLinkCache.get(options);
+  if (entry === undefined) {
+    entry = {};
+    withLinkCache.set(options, entry);
+  }
+  let filled = entry[key];
+  if (filled === undefined || !sameOptions(filled, options, 'reliableLink')) {
+    filled = { ...options, reliableLink: reliable };
+    entry[key] = filled;
+  }
+  return filled;
+}
+
+/** `true` when `a` has the same own option values as `b` (ignoring `except`). */
+function sameOptions(a: ConnectionOptions, b: ConnectionOptions, except?: keyof ConnectionOptions): boolean {
+  const ra = a as Record<string, unknown>;
+  const rb = b as Record<string, unknown>;
+  for (const key in rb) if (key !== except && ra[key] !== rb[key]) return false;
+  for (const key in ra) if (key !== except && !(key in rb) && ra[key] !== undefined) return false;
+  return true;
+}
+
+/**
+ * Fill in defaults and validate; throws `INVALID_OPTION` on a bad value. The result is frozen and
+ * may be shared: resolving the same (unchanged) options object again returns the same result.
+ */
+export function resolveConnectionOptions(options: ConnectionOptions = NO_OPTIONS): ResolvedConnectionOptions {
+  const cached = resolvedCache.get(options);
+  if (cached !== undefined && sameOptions(cached.seen, options)) return cached.resolved;
+  const resolved = Object.freeze(validate(withDefaults(DEFAULT_CONNECTION_OPTIONS, options)));
+  resolvedCache.set(options, { seen: { ...options }, resolved });
+  return resolved;
+}
+
+function validate(o: ResolvedConnectionOptions): ResolvedConnectionOptions {
   range(o, 'mtu', 64, PACKET_HEADER_SIZE + RECORD_HEADER_SIZE + MAX_RECORD_PAYLOAD);
   check(Number.isInteger(o.mtu), 'mtu', 'must be an integer');
   range(o, 'maxMessageSize', 1, 64 * 1024 * 1024);

@@ -5,6 +5,7 @@
  * by {@link Connection.nextTimeout}. Time is always passed in, so it runs on a virtual clock.
  * @module
  */
+import { type ChannelLayout, channelLayout, NO_CHANNEL } from './channel/channel-layout.js';
 import type { ChannelSink, ChannelStats } from './channel/channel-sink.js';
 import { ReliableOrderedChannel, type SendBudget } from './channel/reliable-ordered-channel.js';
 import { UnreliableChannel } from './channel/unreliable-channel.js';
@@ -17,12 +18,7 @@ import { type ConnectionStats, createConnectionStats } from './connection-stats.
 import { ClosedError, MessageTooLargeError, type NetplayError, UnknownChannelError } from './errors.js';
 import { CongestionController } from './packet/congestion-controller.js';
 import { LossWindow } from './packet/loss-window.js';
-import {
-  FRAGMENT_RECORD_HEADER_SIZE,
-  RECORD_HEADER_SIZE,
-  type RecordHeader,
-  readRecordHeader,
-} from './packet/message-record.js';
+import { type RecordHeader, readRecordHeader } from './packet/message-record.js';
 import { PacketBuilder } from './packet/packet-builder.js';
 import {
   PACKET_HEADER_SIZE,
@@ -66,7 +62,19 @@ const LOSS_PACKET_THRESHOLD = 3;
 /** Consecutive resend timeouts without an ack that count as persistent congestion. */
 const PERSISTENT_CONGESTION_TIMEOUTS = 2;
 const LOSS_WINDOW_PACKETS = 256;
-const NO_CHANNEL = -1;
+
+/** A channel of a connection (created on first use). */
+type Channel = ReliableOrderedChannel | UnreliableChannel;
+
+/**
+ * Scratch of the receive path, shared by every connection: a datagram is parsed and its records
+ * walked synchronously; values needed after a callback (which may feed another connection) are
+ * copied out first.
+ */
+const header: PacketHeader = { type: 0, sequence: 0, hasAck: false, ack: 0, ackBits: 0 };
+const record: RecordHeader = { channel: 0, sequence: 0, fragmentsRemaining: -1, payloadOffset: 0, payloadLength: 0 };
+/** Reliable budget of the packet being built; shared, as building a packet calls no callback. */
+const budget: SendBudget = { bytes: 0 };
 
 /**
  * One connection to one peer: channels over a packet-level ack layer, in the style of reliable.io
@@ -79,23 +87,19 @@ const NO_CHANNEL = -1;
  * link.setHandlers({ onDatagram: (d) => a.receive(d, clock.now()) });
  * ```
  */
-export class Connection {
-  /** The resolved options (defaults filled in). */
+export class Connection implements ChannelSink {
+  /** The resolved options (defaults filled in; frozen, and shared by connections built from the same options). */
   readonly options: ResolvedConnectionOptions;
   private handlers: ConnectionHandlers;
   private _state: ConnectionState = 'open';
   private readonly _stats: ConnectionStats = createConnectionStats();
 
-  private readonly reliable: ReliableOrderedChannel[] = [];
-  private readonly unreliable: UnreliableChannel[] = [];
-  /** Channel objects by index (position in options.channels). */
-  private readonly byIndex: (ReliableOrderedChannel | UnreliableChannel)[] = [];
-  /** Index by wire id, NO_CHANNEL when unconfigured. */
-  private readonly indexById = new Int8Array(16).fill(NO_CHANNEL);
-  private readonly maxUnreliablePayload: number;
+  /** Shared, derived from the options: channel settings, wire ids, limits. */
+  private readonly layout: ChannelLayout;
+  /** Channels by index (position in options.channels), created on first use. */
+  private readonly channels: (Channel | undefined)[];
 
   private readonly builder: PacketBuilder;
-  private readonly budget: SendBudget = { bytes: 0 };
   private readonly sent: SentPackets;
   private readonly received: ReceivedPackets;
   private readonly rtt: RttEstimator;
@@ -115,77 +119,17 @@ export class Connection {
   private lastProbeAt = -1;
   private probeSequence = -1;
   private probeSentAt = 0;
-  private readonly header: PacketHeader = { type: 0, sequence: 0, hasAck: false, ack: 0, ackBits: 0 };
-  private readonly record: RecordHeader = {
-    channel: 0,
-    sequence: 0,
-    fragmentsRemaining: -1,
-    payloadOffset: 0,
-    payloadLength: 0,
-  };
-  private readonly sink: ChannelSink;
 
   constructor(options: ConnectionOptions = {}, handlers: ConnectionHandlers = { onMessage: () => {} }) {
     const o = resolveConnectionOptions(options);
     this.options = o;
     this.handlers = handlers;
-    // No closure per call: these run once per message delivered, acked or lost.
-    this.sink = {
-      deliver: (channel, payload) => {
-        try {
-          this.handlers.onMessage(channel, payload);
-        } catch (error) {
-          this.handlerFailed(error);
-        }
-      },
-      acked: (channel, id) => this.notify(this.handlers.onAcked, channel, id),
-      lost: (channel, id) => this.notify(this.handlers.onLost, channel, id),
-      violation: (error) => this.fail(error),
-    };
-    this.maxUnreliablePayload = o.mtu - PACKET_HEADER_SIZE - RECORD_HEADER_SIZE;
-    o.channels.forEach((config, index) => {
-      this.indexById[config.id] = index;
-      if (config.mode === 'reliable-ordered') {
-        const ch = new ReliableOrderedChannel(
-          {
-            index,
-            id: config.id,
-            window: o.reliableWindow,
-            maxUnitPayload: this.maxUnreliablePayload,
-            fragmentPayload: o.mtu - PACKET_HEADER_SIZE - FRAGMENT_RECORD_HEADER_SIZE,
-            maxMessageSize: o.maxMessageSize,
-            maxQueueBytes: o.maxSendQueueBytes,
-            redundantSends: o.reliableLink ? 0 : o.redundantSends,
-          },
-          this.sink,
-        );
-        this.reliable.push(ch);
-        this.byIndex.push(ch);
-      } else {
-        const ch = new UnreliableChannel(
-          {
-            index,
-            id: config.id,
-            sequenced: config.mode === 'unreliable-sequenced',
-            maxQueue: o.maxUnreliableQueue,
-            window: o.unreliableWindow,
-          },
-          this.sink,
-        );
-        this.unreliable.push(ch);
-        this.byIndex.push(ch);
-      }
-    });
-    this.builder = new PacketBuilder(o.mtu);
+    this.layout = channelLayout(o);
+    this.channels = new Array<Channel | undefined>(o.channels.length).fill(undefined);
+    this.builder = PacketBuilder.shared(o.mtu);
     this.sent = new SentPackets(o.packetWindow);
     this.received = new ReceivedPackets(o.packetWindow);
-    this.rtt = new RttEstimator({
-      initialRtt: o.initialRtt,
-      minRto: o.minRto,
-      maxRto: o.maxRto,
-      maxAckDelay: o.ackDelay,
-      maxBackoff: o.maxBackoff,
-    });
+    this.rtt = new RttEstimator(this.layout.rtt);
     this.cc =
       o.congestionControl && !o.reliableLink
         ? new CongestionController({
@@ -208,7 +152,7 @@ export class Connection {
 
   /** Largest payload of an unreliable message (one packet, minus framing). */
   get maxUnreliableMessageSize(): number {
-    return this.maxUnreliablePayload;
+    return this.layout.maxUnreliablePayload;
   }
 
   // ======================================================================= send
@@ -225,13 +169,11 @@ export class Connection {
    */
   send(channel: number, payload: Uint8Array): number {
     if (this._state !== 'open') throw new ClosedError();
-    const index = channel >= 0 && channel < 16 ? this.indexById[channel]! : NO_CHANNEL;
-    if (index === NO_CHANNEL) throw new UnknownChannelError(channel);
-    const ch = this.byIndex[index]!;
+    const ch = this.channelById(channel);
+    if (ch === undefined) throw new UnknownChannelError(channel);
     if (ch instanceof UnreliableChannel) {
-      if (payload.length > this.maxUnreliablePayload) {
-        throw new MessageTooLargeError(payload.length, this.maxUnreliablePayload, 'unreliable message');
-      }
+      const max = this.layout.maxUnreliablePayload;
+      if (payload.length > max) throw new MessageTooLargeError(payload.length, max, 'unreliable message');
       return ch.send(payload);
     }
     if (payload.length > this.options.maxMessageSize) {
@@ -255,18 +197,21 @@ export class Connection {
     const b = this.builder;
     const redundancy = this.options.redundantSends > 0 && !this.options.reliableLink;
     const sent = this.sent;
+    const channels = this.channels;
     for (;;) {
       // packetWindow packets unacked: wait for acks. Overwriting the oldest would declare it lost
       // and queue its reliable messages again, which would fill the next packet, and so on forever.
       if (sent.isFull(this.nextSequence)) break;
       b.begin();
       const seq = this.nextSequence;
-      this.budget.bytes = this.reliableBudget();
-      for (const ch of this.reliable) ch.writeResends(b, seq, this.budget);
-      for (const ch of this.unreliable) ch.write(b);
-      for (const ch of this.reliable) ch.writeNew(b, seq, this.budget);
+      budget.bytes = this.reliableBudget();
+      // Resends first, then unreliable messages, then new reliable ones, then redundant copies.
+      for (const ch of channels) if (ch instanceof ReliableOrderedChannel) ch.writeResends(b, seq, budget);
+      for (const ch of channels) if (ch instanceof UnreliableChannel) ch.write(b);
+      for (const ch of channels) if (ch instanceof ReliableOrderedChannel) ch.writeNew(b, seq, budget);
       if (b.records === 0) break;
-      if (redundancy) for (const ch of this.reliable) ch.writeRedundant(b, seq, this.budget);
+      if (redundancy)
+        for (const ch of channels) if (ch instanceof ReliableOrderedChannel) ch.writeRedundant(b, seq, budget);
       out.push(this.emit(PacketType.Data, now));
     }
     const o = this.options;
@@ -305,7 +250,7 @@ export class Connection {
     if (!o.reliableLink && this.inFlightPackets > 0) {
       const oldest = this.findOldestInFlight();
       if (oldest >= 0) {
-        const sentAt = this.sent.sentAt[oldest]!;
+        const sentAt = this.sent.sentAtOf(oldest);
         t = Math.min(t, sentAt + this.rtt.rto());
         if (this.hasLargestAcked && seqGreaterThan(this.largestAcked, this.oldestInFlight)) {
           t = Math.min(t, sentAt + this.rtt.lossDelay());
@@ -325,10 +270,10 @@ export class Connection {
     const sent = this.sent;
     for (let i = 0; i < span; i++) {
       const p = sent.find((this.oldestInFlight + i) & 0xffff);
-      if (p < 0 || sent.state[p] !== SentState.InFlight) continue;
-      sent.state[p] = SentState.Lost;
+      if (p < 0 || sent.stateOf(p) !== SentState.InFlight) continue;
+      sent.setState(p, SentState.Lost);
       this.inFlightPackets--;
-      this.cc?.onDiscarded(sent.size[p]!);
+      this.cc?.onDiscarded(sent.sizeOf(p));
       this.notifyLost(p);
     }
     this.rtt.backoff = 0;
@@ -347,7 +292,7 @@ export class Connection {
    */
   receive(datagram: Uint8Array, now: number): void {
     if (this._state !== 'open') return;
-    const h = this.header;
+    const h = header;
     const stats = this._stats;
     if (
       !readPacketHeader(datagram, h) ||
@@ -367,17 +312,18 @@ export class Connection {
     stats.packetsReceived++;
     stats.bytesReceived += datagram.length;
     stats.lastReceivedAt = now;
-    if (h.type !== PacketType.Ack) {
+    const type = h.type; // copied: acks run callbacks, which may feed another connection (shared header)
+    if (type !== PacketType.Ack) {
       // On a reliable link acks only release the resume buffer: Data acks may wait longer for a
       // packet to ride on. KeepAlives (RTT probes) are acked as promptly as on any link.
       const delay =
-        this.options.reliableLink && h.type === PacketType.Data
+        this.options.reliableLink && type === PacketType.Data
           ? this.options.reliableLinkAckDelay
           : this.options.ackDelay;
       if (now + delay < this.ackDeadline) this.ackDeadline = now + delay;
     }
     if (h.hasAck) this.processAcks(h.ack, h.ackBits, now);
-    if (h.type === PacketType.Data) this.deliverRecords(datagram);
+    if (type === PacketType.Data) this.deliverRecords(datagram);
   }
 
   // ======================================================================= stats
@@ -397,7 +343,8 @@ export class Connection {
     s.bytesInFlight = this.cc ? this.cc.bytesInFlight : 0;
     let resent = 0;
     let redundant = 0;
-    for (const ch of this.reliable) {
+    for (const ch of this.channels) {
+      if (!(ch instanceof ReliableOrderedChannel)) continue;
       resent += ch.stats.messagesResent;
       redundant += ch.stats.redundantSends;
     }
@@ -408,14 +355,42 @@ export class Connection {
 
   /** Statistics of one channel (queue lengths, per-message counters). */
   channelStats(channel: number): Readonly<ChannelStats> {
-    const index = channel >= 0 && channel < 16 ? this.indexById[channel]! : NO_CHANNEL;
-    if (index === NO_CHANNEL) throw new UnknownChannelError(channel);
-    return this.byIndex[index]!.stats;
+    const ch = this.channelById(channel);
+    if (ch === undefined) throw new UnknownChannelError(channel);
+    return ch.stats;
   }
 
   /** `true` while reliable messages are unacked or anything waits to be sent. */
   get hasPendingData(): boolean {
-    return this.hasSendable() || this.reliable.some((ch) => ch.hasUnacked());
+    if (this.hasSendable()) return true;
+    for (const ch of this.channels) if (ch instanceof ReliableOrderedChannel && ch.hasUnacked()) return true;
+    return false;
+  }
+
+  // ======================================================================= channel sink
+
+  /** @internal {@link ChannelSink.deliver}: hand a message to the application. */
+  deliver(channel: number, payload: Uint8Array): void {
+    try {
+      this.handlers.onMessage(channel, payload);
+    } catch (error) {
+      this.handlerFailed(error);
+    }
+  }
+
+  /** @internal {@link ChannelSink.acked}. */
+  acked(channel: number, messageId: number): void {
+    this.notify(this.handlers.onAcked, channel, messageId);
+  }
+
+  /** @internal {@link ChannelSink.lost}. */
+  lost(channel: number, messageId: number): void {
+    this.notify(this.handlers.onLost, channel, messageId);
+  }
+
+  /** @internal {@link ChannelSink.violation}: the peer broke the protocol on a channel. */
+  violation(error: NetplayError): void {
+    this.fail(error);
   }
 
   // ======================================================================= internals
@@ -429,15 +404,33 @@ export class Connection {
    */
   private hasSendable(): boolean {
     if (this.sent.isFull(this.nextSequence)) return false;
-    for (const ch of this.unreliable) if (ch.hasPending()) return true;
+    const channels = this.channels;
+    for (const ch of channels) if (ch instanceof UnreliableChannel && ch.hasPending()) return true;
     const cc = this.cc;
     if (cc !== undefined && cc.bytesInFlight > 0) {
       const room = cc.available() - PACKET_HEADER_SIZE;
-      for (const ch of this.reliable) if (ch.nextSendSize() <= room) return true;
+      for (const ch of channels) if (ch instanceof ReliableOrderedChannel && ch.nextSendSize() <= room) return true;
       return false;
     }
-    for (const ch of this.reliable) if (ch.hasSendable()) return true;
+    for (const ch of channels) if (ch instanceof ReliableOrderedChannel && ch.hasSendable()) return true;
     return false;
+  }
+
+  /** The channel with wire id `id` (created on first use), or `undefined` when none is configured. */
+  private channelById(id: number): Channel | undefined {
+    const index = id >= 0 && id < 16 ? this.layout.indexById[id]! : NO_CHANNEL;
+    return index === NO_CHANNEL ? undefined : this.channelAt(index);
+  }
+
+  /** The channel at `index` (a configured one), created on first use. */
+  private channelAt(index: number): Channel {
+    let ch = this.channels[index];
+    if (ch === undefined) {
+      const c = this.layout.channels[index]!;
+      ch = c.reliable ? new ReliableOrderedChannel(c.settings, this) : new UnreliableChannel(c.settings, this);
+      this.channels[index] = ch;
+    }
+    return ch;
   }
 
   /** Bytes of reliable records allowed in the packet being built. */
@@ -464,8 +457,9 @@ export class Connection {
       this._stats.bytesSent += datagram.length;
       return datagram;
     }
+    // Never a packet in flight here: flush() stops at sent.isFull(), and a packet a lap old is
+    // declared lost by then. (Nothing in emit() may call back: the builder is shared.)
     const slot = sent.slotFor(seq);
-    if (sent.state[slot] === SentState.InFlight) this.declareLost(slot, now); // a lap old (not reached: see isFull)
     const ackEliciting = type !== PacketType.Ack;
     if (this.inFlightPackets === 0) this.oldestInFlight = seq;
     b.refs = sent.record(slot, seq, now, datagram.length, ackEliciting ? SentState.InFlight : SentState.Empty, b.refs);
@@ -497,28 +491,32 @@ export class Connection {
 
   /** Walk the records once before delivering any, so a malformed packet delivers nothing. */
   private validRecords(datagram: Uint8Array): boolean {
-    const rec = this.record;
+    const rec = record;
+    const layout = this.layout;
     let at = PACKET_HEADER_SIZE;
     if (at === datagram.length) return false; // a data packet carries at least one record
     while (at < datagram.length) {
       at = readRecordHeader(datagram, at, rec);
       if (at < 0) return false;
-      const index = this.indexById[rec.channel]!;
+      const index = layout.indexById[rec.channel]!;
       if (index === NO_CHANNEL) return false;
-      if (rec.fragmentsRemaining >= 0 && !(this.byIndex[index] instanceof ReliableOrderedChannel)) return false;
+      if (rec.fragmentsRemaining >= 0 && !layout.channels[index]!.reliable) return false;
     }
     return true;
   }
 
   private deliverRecords(datagram: Uint8Array): void {
-    const rec = this.record;
+    const rec = record;
     let at = PACKET_HEADER_SIZE;
     while (at < datagram.length && this._state === 'open') {
       at = readRecordHeader(datagram, at, rec);
+      // Copied out before the channel runs the application's handler (the scratch is shared).
+      const sequence = rec.sequence;
+      const fragmentsRemaining = rec.fragmentsRemaining;
       const payload = datagram.subarray(rec.payloadOffset, rec.payloadOffset + rec.payloadLength);
-      const ch = this.byIndex[this.indexById[rec.channel]!]!;
-      if (ch instanceof ReliableOrderedChannel) ch.receive(rec.sequence, rec.fragmentsRemaining, payload);
-      else ch.receive(rec.sequence, payload);
+      const ch = this.channelAt(this.layout.indexById[rec.channel]!);
+      if (ch instanceof ReliableOrderedChannel) ch.receive(sequence, fragmentsRemaining, payload);
+      else ch.receive(sequence, payload);
     }
   }
 
@@ -526,8 +524,8 @@ export class Connection {
     const sent = this.sent;
     const newest = sent.find(ack);
     const reliableLink = this.options.reliableLink;
-    if (newest >= 0 && (sent.state[newest] === SentState.InFlight || sent.state[newest] === SentState.Lost)) {
-      if (!reliableLink) this.rtt.sample(now - sent.sentAt[newest]!);
+    if (newest >= 0 && (sent.stateOf(newest) === SentState.InFlight || sent.stateOf(newest) === SentState.Lost)) {
+      if (!reliableLink) this.rtt.sample(now - sent.sentAtOf(newest));
       this.onPacketAcked(newest);
     }
     if (reliableLink && this.inFlightPackets > 0) {
@@ -535,7 +533,7 @@ export class Connection {
       // bits no longer reach. (Packets lost with a replaced link are Lost, not InFlight: untouched.)
       for (let seq = this.oldestInFlight; seqDiff(ack, seq) > 0 && this.inFlightPackets > 0; seq = (seq + 1) & 0xffff) {
         const p = sent.find(seq);
-        if (p >= 0 && sent.state[p] === SentState.InFlight) this.onPacketAcked(p);
+        if (p >= 0 && sent.stateOf(p) === SentState.InFlight) this.onPacketAcked(p);
       }
     }
     if (reliableLink && this.probeSequence >= 0) {
@@ -553,7 +551,8 @@ export class Connection {
       if ((ackBits & (1 << i)) === 0) continue;
       ackBits &= ~(1 << i);
       const p = sent.find((ack - 1 - i) & 0xffff);
-      if (p >= 0 && (sent.state[p] === SentState.InFlight || sent.state[p] === SentState.Lost)) this.onPacketAcked(p);
+      if (p >= 0 && (sent.stateOf(p) === SentState.InFlight || sent.stateOf(p) === SentState.Lost))
+        this.onPacketAcked(p);
     }
     if (!this.hasLargestAcked || seqGreaterThan(ack, this.largestAcked)) {
       this.hasLargestAcked = true;
@@ -564,12 +563,12 @@ export class Connection {
 
   private onPacketAcked(p: number): void {
     const sent = this.sent;
-    const wasInFlight = sent.state[p] === SentState.InFlight;
-    sent.state[p] = SentState.Acked;
+    const wasInFlight = sent.stateOf(p) === SentState.InFlight;
+    sent.setState(p, SentState.Acked);
     if (wasInFlight) {
       this.inFlightPackets--;
       this._stats.packetsAcked++;
-      this.cc?.onAcked(sent.size[p]!, sent.sentAt[p]!);
+      this.cc?.onAcked(sent.sizeOf(p), sent.sentAtOf(p));
       this.lossWindow.record(false);
     } else {
       this._stats.spuriousLosses++;
@@ -579,7 +578,7 @@ export class Connection {
     if (refs === undefined) return;
     for (let i = 0; i < refs.length; i++) {
       const ref = refs[i]!;
-      const ch = this.byIndex[ref >>> 16]!;
+      const ch = this.channels[ref >>> 16]!;
       // An unreliable message already reported lost stays lost; a reliable one is acked late.
       if (ch instanceof ReliableOrderedChannel) ch.onAcked(ref & 0xffff);
       else if (wasInFlight) ch.onAcked(ref & 0xffff);
@@ -589,10 +588,10 @@ export class Connection {
 
   private declareLost(p: number, now: number): void {
     const sent = this.sent;
-    sent.state[p] = SentState.Lost;
+    sent.setState(p, SentState.Lost);
     this.inFlightPackets--;
     this._stats.packetsLost++;
-    this.cc?.onLost(sent.size[p]!, sent.sentAt[p]!, now);
+    this.cc?.onLost(sent.sizeOf(p), sent.sentAtOf(p), now);
     this.lossWindow.record(true);
     this.notifyLost(p);
   }
@@ -601,7 +600,7 @@ export class Connection {
     const refs = this.sent.refs(p);
     for (let i = 0; i < refs.length; i++) {
       const ref = refs[i]!;
-      this.byIndex[ref >>> 16]!.onLost(ref & 0xffff);
+      this.channels[ref >>> 16]!.onLost(ref & 0xffff);
     }
   }
 
@@ -617,7 +616,7 @@ export class Connection {
     for (let i = 0; i < span; i++) {
       const seq = (this.oldestInFlight + i) & 0xffff;
       const p = sent.find(seq);
-      if (p >= 0 && sent.state[p] === SentState.InFlight) {
+      if (p >= 0 && sent.stateOf(p) === SentState.InFlight) {
         this.oldestInFlight = seq;
         return p;
       }
@@ -642,8 +641,8 @@ export class Connection {
     for (let i = 0; i < span; i++) {
       const seq = (this.oldestInFlight + i) & 0xffff;
       const p = sent.find(seq);
-      if (p < 0 || sent.state[p] !== SentState.InFlight) continue;
-      const sentAt = sent.sentAt[p]!;
+      if (p < 0 || sent.stateOf(p) !== SentState.InFlight) continue;
+      const sentAt = sent.sentAtOf(p);
       // Deadlines are compared as `now >= sentAt + delay`, the same expression nextTimeout() schedules.
       if (this.hasLargestAcked && seqGreaterThan(this.largestAcked, seq)) {
         if (seqDiff(this.largestAcked, seq) >= LOSS_PACKET_THRESHOLD || now >= sentAt + lossDelay) {

@@ -1,14 +1,15 @@
 /**
  * The thin driver that binds a sans-IO {@link Connection} to a {@link Link} and a {@link Clock}:
- * received datagrams go into the connection, its datagrams go out on the link, and one timer on the
- * clock calls flush when the connection next needs it (send timer, resend timeout, delayed ack,
- * keep-alive).
+ * received datagrams go into the connection, its datagrams go out on the link, and the clock's
+ * {@link PeerScheduler} calls flush when the connection next needs it (end of the turn in which a
+ * message was queued, send timer, resend timeout, delayed ack, keep-alive).
  * @module
  */
-import type { Clock, TimerHandle } from './clock.js';
+import type { Clock } from './clock.js';
 import { Connection, type ConnectionHandlers } from './connection.js';
-import type { ConnectionOptions } from './connection-options.js';
-import type { Link, LinkCloseInfo } from './link/link.js';
+import { type ConnectionOptions, withReliableLink } from './connection-options.js';
+import type { Link, LinkCloseInfo, LinkHandlers } from './link/link.js';
+import { PeerScheduler, type ScheduledPeer } from './peer-scheduler.js';
 
 /** Options of a {@link Peer}. */
 export interface PeerOptions {
@@ -24,6 +25,12 @@ export interface PeerOptions {
    * Defaults to 0.
    */
   sendDelay?: number;
+  /**
+   * Drives this peer's flushes and timers together with other peers'. Defaults to the scheduler
+   * shared by every peer on `clock` ({@link PeerScheduler.for}): one host timer and one end-of-turn
+   * flush for all of them.
+   */
+  scheduler?: PeerScheduler;
 }
 
 /** Default of {@link PeerOptions.sendDelay}. */
@@ -39,32 +46,39 @@ export interface PeerHandlers extends ConnectionHandlers {
   onClose?(info: LinkCloseInfo): void;
 }
 
-/** A {@link Connection} driven over a {@link Link} on a {@link Clock}. */
-export class Peer {
+/** Handlers of a link that has been replaced: whatever it still delivers is dropped. */
+const DETACHED: LinkHandlers = { onDatagram: () => {} };
+
+/**
+ * A {@link Connection} driven over a {@link Link} on a {@link Clock}.
+ *
+ * The peer is its link's handler object (`onDatagram`, `onClose`) and its scheduler's entry: it
+ * holds no closure and no timer of its own.
+ */
+export class Peer implements LinkHandlers, ScheduledPeer {
   /** The protocol core (for stats, channel stats, options). */
   readonly connection: Connection;
   private link: Link;
   private readonly clock: Clock;
   private readonly sendDelay: number;
+  private readonly scheduler: PeerScheduler;
   private handlers: PeerHandlers;
-  /** Flush at the end of the current turn (something is ready now). */
-  private immediate: TimerHandle | undefined;
-  /**
-   * Flush at the next deadline (send delay, resend, delayed ack, keep-alive). Left armed when a
-   * send needs an immediate flush, and when a later deadline replaces it (it then fires early and
-   * the flush finds nothing due): re-arming it on every send and flush cost a host timer each time.
-   */
-  private timer: TimerHandle | undefined;
-  private timerAt = Number.POSITIVE_INFINITY;
   private closed = false;
+  /** @internal Place in the scheduler's heap. */
+  heapIndex = -1;
+  /** @internal Deadline in the scheduler's heap. */
+  deadline = Number.POSITIVE_INFINITY;
+  /** @internal Waiting for the scheduler's end-of-turn flush. */
+  flushQueued = false;
 
   constructor(options: PeerOptions, handlers: PeerHandlers) {
     this.clock = options.clock;
     this.link = options.link;
     this.sendDelay = options.sendDelay ?? DEFAULT_SEND_DELAY;
+    this.scheduler = options.scheduler ?? PeerScheduler.for(options.clock);
     this.handlers = handlers;
-    this.connection = new Connection({ reliableLink: options.link.reliable, ...options.connection }, handlers);
-    this.attach(this.link);
+    this.connection = new Connection(withReliableLink(options.connection, options.link.reliable), handlers);
+    this.link.setHandlers(this);
     this.schedule();
   }
 
@@ -85,7 +99,8 @@ export class Peer {
    */
   send(channel: number, payload: Uint8Array): number {
     const id = this.connection.send(channel, payload);
-    this.scheduleAt(this.clock.now() + this.sendDelay);
+    if (this.sendDelay <= 0) this.scheduler.flushSoon(this);
+    else this.scheduler.flushAt(this, this.clock.now() + this.sendDelay);
     return id;
   }
 
@@ -95,7 +110,12 @@ export class Peer {
     const now = this.clock.now();
     const datagrams = this.connection.flush(now);
     for (const d of datagrams) this.link.send(d);
-    this.schedule();
+    this.scheduleAfter(now);
+  }
+
+  /** @internal Called by the scheduler. */
+  flushFromScheduler(): void {
+    this.flush();
   }
 
   /**
@@ -105,65 +125,44 @@ export class Peer {
   replaceLink(link: Link): void {
     const old = this.link;
     this.link = link;
-    old.setHandlers({ onDatagram: () => {} });
+    old.setHandlers(DETACHED);
     old.close('replaced');
-    this.attach(link);
+    link.setHandlers(this);
     this.connection.resendUnacked();
-    this.scheduleAt(this.clock.now());
+    this.scheduler.flushSoon(this);
   }
 
   /** Close the peer and its link. Idempotent. */
   close(reason = 'closed'): void {
     if (this.closed) return;
     this.closed = true;
-    this.timer?.cancel();
-    this.timer = undefined;
-    this.immediate?.cancel();
-    this.immediate = undefined;
+    this.scheduler.remove(this);
     this.connection.close();
     this.link.close(reason);
   }
 
-  private attach(link: Link): void {
-    link.setHandlers({
-      onDatagram: (datagram) => {
-        if (this.closed || link !== this.link) return;
-        this.connection.receive(datagram, this.clock.now());
-        this.schedule();
-      },
-      onClose: (info) => {
-        if (link !== this.link) return;
-        this.handlers.onClose?.(info);
-      },
-    });
+  /** @internal {@link LinkHandlers.onDatagram} of the current link. */
+  onDatagram(datagram: Uint8Array): void {
+    if (this.closed) return;
+    const now = this.clock.now();
+    this.connection.receive(datagram, now);
+    this.scheduleAfter(now);
+  }
+
+  /** @internal {@link LinkHandlers.onClose} of the current link. */
+  onClose(info: LinkCloseInfo): void {
+    this.handlers.onClose?.(info);
   }
 
   private schedule(): void {
+    if (!this.closed) this.scheduleAfter(this.clock.now());
+  }
+
+  /** Ask the scheduler for the connection's next deadline (`now` itself: an end-of-turn flush). */
+  private scheduleAfter(now: number): void {
     if (this.closed) return;
-    const now = this.clock.now();
-    this.scheduleAt(this.connection.nextTimeout(now));
+    const at = this.connection.nextTimeout(now);
+    if (at <= now) this.scheduler.flushSoon(this);
+    else this.scheduler.flushAt(this, at);
   }
-
-  private scheduleAt(at: number): void {
-    if (this.closed || at >= this.timerAt || !Number.isFinite(at)) return;
-    const now = this.clock.now();
-    if (at <= now) {
-      if (this.immediate === undefined) this.immediate = this.clock.setTimeout(this.onImmediate, 0);
-      return;
-    }
-    this.timer?.cancel();
-    this.timerAt = at;
-    this.timer = this.clock.setTimeout(this.onTimer, at - now);
-  }
-
-  private readonly onImmediate = (): void => {
-    this.immediate = undefined;
-    this.flush();
-  };
-
-  private readonly onTimer = (): void => {
-    this.timer = undefined;
-    this.timerAt = Number.POSITIVE_INFINITY;
-    this.flush();
-  };
 }

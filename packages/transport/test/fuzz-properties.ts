@@ -141,8 +141,8 @@ export function accounted(c: Connection): number {
  * the channel (test-only access).
  */
 export function reliableBuffered(c: Connection): number[] {
-  const channels = (c as unknown as { reliable: { bufferedOutOfOrder: number }[] }).reliable;
-  return channels.map((ch) => ch.bufferedOutOfOrder);
+  const channels = (c as unknown as { channels: ({ bufferedOutOfOrder?: number } | undefined)[] }).channels;
+  return channels.flatMap((ch) => (ch?.bufferedOutOfOrder === undefined ? [] : [ch.bufferedOutOfOrder]));
 }
 
 /** What feeding fuzzed datagrams to `duo.b` did. */

@@ -16,17 +16,19 @@ import {
   encodeServerMessage,
   HandshakeType,
   type Link,
+  type LinkCloseInfo,
   NetplayError,
   Op,
   type PayloadCodec,
   Peer,
+  type PeerHandlers,
   SessionErrorCode,
   scanRelay,
   type TimerHandle,
   TransportErrorCode,
 } from '@netplay/transport';
 import type { Logger } from '../options.js';
-import { HandshakeFilterLink } from './handshake-filter-link.js';
+import { HandshakeFilterLink, type LateHandshakeListener } from './handshake-filter-link.js';
 import type { DeliveryCallback, SessionEvents, SessionPort } from './session-port.js';
 
 /** The settings a session reads from the layer that owns it. */
@@ -56,8 +58,11 @@ export interface SessionHost {
 /** Lifecycle of a {@link ServerSession}. */
 export type ServerSessionState = 'connected' | 'disconnected' | 'ending' | 'closed';
 
-/** A client session (implements the room layer's {@link SessionPort}). */
-export class ServerSession implements SessionPort {
+/**
+ * A client session (implements the room layer's {@link SessionPort}). It is its peer's handlers
+ * object and its links' handshake listener itself: a session holds no closures of its own.
+ */
+export class ServerSession implements SessionPort, PeerHandlers, LateHandshakeListener {
   readonly id: string;
   readonly resumeToken: string;
   readonly remoteAddress: string;
@@ -69,11 +74,12 @@ export class ServerSession implements SessionPort {
   private drainTimer: TimerHandle | undefined;
   private endCode: number = CloseCode.NORMAL;
   private endReason = '';
-  private readonly closedWaiters: (() => void)[] = [];
+  /** Who waits in {@link ServerSession.closed} (created by the first). */
+  private closedWaiters: (() => void)[] | undefined;
   /** When the current link was attached (ms on the host clock). */
   private linkSince: number;
-  /** Callbacks of {@link ServerSession.sendTracked} messages by `channel << 16 | messageId`. */
-  private readonly tracked = new Map<number, DeliveryCallback>();
+  /** Callbacks of {@link ServerSession.sendTracked} messages by `channel << 16 | messageId` (created by the first). */
+  private tracked: Map<number, DeliveryCallback> | undefined;
 
   constructor(host: SessionHost, link: Link, id: string, resumeToken: string, remoteAddress: string) {
     this.host = host;
@@ -90,13 +96,7 @@ export class ServerSession implements SessionPort {
         connection: settings.connection,
         sendDelay: settings.sendDelayMs ?? 0,
       },
-      {
-        onMessage: (channel, payload) => this.onMessage(channel, payload),
-        onAcked: (channel, id) => this.onDelivery(channel, id, true),
-        onLost: (channel, id) => this.onDelivery(channel, id, false),
-        onError: (error) => this.onConnectionError(error),
-        onClose: () => this.onLinkClosed(),
-      },
+      this,
     );
   }
 
@@ -129,6 +129,7 @@ export class ServerSession implements SessionPort {
     const id = this.queue(channel, bytes);
     if (id === undefined) return false;
     // Message ids wrap at 2^16 per channel: a callback never reported by then is replaced.
+    this.tracked ??= new Map();
     this.tracked.set((channel << 16) | id, onDelivery);
     return true;
   }
@@ -146,12 +147,21 @@ export class ServerSession implements SessionPort {
     }
   }
 
+  /** @internal {@link PeerHandlers.onAcked}: a tracked message may have arrived. */
+  onAcked(channel: number, id: number): void {
+    if (this.tracked !== undefined && this.tracked.size > 0) this.onDelivery(channel, id, true);
+  }
+
+  /** @internal {@link PeerHandlers.onLost}: a tracked message may have been lost. */
+  onLost(channel: number, id: number): void {
+    if (this.tracked !== undefined && this.tracked.size > 0) this.onDelivery(channel, id, false);
+  }
+
   private onDelivery(channel: number, id: number, acked: boolean): void {
-    if (this.tracked.size === 0) return;
     const key = (channel << 16) | id;
-    const callback = this.tracked.get(key);
+    const callback = this.tracked?.get(key);
     if (callback === undefined) return;
-    this.tracked.delete(key);
+    this.tracked!.delete(key);
     callback(acked);
   }
 
@@ -200,7 +210,10 @@ export class ServerSession implements SessionPort {
   /** Resolves once the session is closed. */
   closed(): Promise<void> {
     if (this._state === 'closed') return Promise.resolve();
-    return new Promise((resolve) => this.closedWaiters.push(resolve));
+    return new Promise((resolve) => {
+      this.closedWaiters ??= [];
+      this.closedWaiters.push(resolve);
+    });
   }
 
   /**
@@ -227,19 +240,20 @@ export class ServerSession implements SessionPort {
     const last = Math.max(this.lastReceivedAt, this.linkSince);
     if (now - last > idleTimeoutMs) {
       this.peer.currentLink.close('idle timeout');
-      this.onLinkClosed();
+      this.onClose();
     }
   }
 
   private wrap(link: Link): Link {
-    return new HandshakeFilterLink(link, (datagram) => this.onLateHandshake(link, datagram));
+    return new HandshakeFilterLink(link, this);
   }
 
   /**
-   * A handshake packet on an established link: a retransmit (the client missed our Accept), or the
-   * client's `Disconnect` (it is done with this session: no grace period).
+   * @internal {@link LateHandshakeListener}: a handshake packet on an established link: a
+   * retransmit (the client missed our Accept), or the client's `Disconnect` (it is done with this
+   * session: no grace period).
    */
-  private onLateHandshake(link: Link, datagram: Uint8Array): void {
+  onLateHandshake(link: Link, datagram: Uint8Array): void {
     const packet = decodeHandshake(datagram);
     if (packet === undefined) return;
     if (packet.type === HandshakeType.Connect || packet.type === HandshakeType.Response) {
@@ -256,7 +270,8 @@ export class ServerSession implements SessionPort {
     }
   }
 
-  private onMessage(channel: number, payload: Uint8Array): void {
+  /** @internal {@link PeerHandlers.onMessage}: a room-protocol message from the client. */
+  onMessage(channel: number, payload: Uint8Array): void {
     if (this._state !== 'connected') return;
     let message: ReturnType<typeof decodeClientMessage>;
     try {
@@ -270,7 +285,8 @@ export class ServerSession implements SessionPort {
     this.settings.events.onClientMessage(this, message, channel, payload.length);
   }
 
-  private onConnectionError(error: Error): void {
+  /** @internal {@link PeerHandlers.onError}: a handler threw, or the client broke the protocol. */
+  onError(error: Error): void {
     if (error instanceof NetplayError && error.code === TransportErrorCode.PROTOCOL_VIOLATION) {
       this.settings.logger.warn(`session ${this.id}: ${error.message}`);
       this.close(CloseCode.PROTOCOL_ERROR, 'protocol violation');
@@ -279,7 +295,8 @@ export class ServerSession implements SessionPort {
     }
   }
 
-  private onLinkClosed(): void {
+  /** @internal {@link PeerHandlers.onClose}: the current link closed. */
+  onClose(_info?: LinkCloseInfo): void {
     if (this._state === 'ending') {
       this.finish();
       return;
@@ -321,10 +338,12 @@ export class ServerSession implements SessionPort {
       link.send(encodeHandshake({ type: HandshakeType.Disconnect, code: this.endCode, reason: this.endReason }));
     }
     this.peer.close(this.endReason || 'closed');
-    this.tracked.clear();
+    this.tracked?.clear();
     this.host.release(this);
     this.settings.events.onClosed(this, this.endCode, this.endReason);
-    for (const resolve of this.closedWaiters.splice(0)) resolve();
+    const waiters = this.closedWaiters;
+    this.closedWaiters = undefined;
+    if (waiters !== undefined) for (const resolve of waiters) resolve();
   }
 }
 

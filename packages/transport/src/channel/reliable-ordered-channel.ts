@@ -47,6 +47,9 @@ export interface SendBudget {
 
 /** Longest scan for redundancy candidates per packet (bounds the work on a large send buffer). */
 const REDUNDANCY_SCAN_LIMIT = 64;
+/** Retired units kept for reuse, shared by every channel of the process (an idle channel holds none). */
+const UNIT_POOL_LIMIT = 4096;
+const unitPool: ReliableUnit[] = [];
 
 /** One reliable-ordered channel. */
 export class ReliableOrderedChannel {
@@ -66,7 +69,6 @@ export class ReliableOrderedChannel {
   private queuedBytes = 0;
   /** First unit of the message being retired from the head, or -1. */
   private ackedChainStart = -1;
-  private readonly pool: ReliableUnit[] = [];
 
   // ---- receive side.
   private nextDeliver = 0;
@@ -211,7 +213,7 @@ export class ReliableOrderedChannel {
       }
       this.queuedBytes -= done.payload.length + (done.fragmentsRemaining < 0 ? 4 : 6);
       done.payload = EMPTY;
-      if (this.pool.length < this.s.window) this.pool.push(done);
+      if (unitPool.length < UNIT_POOL_LIMIT) unitPool.push(done);
       this.head++;
       this.headSequence = (this.headSequence + 1) & 0xffff;
       this.nextNew--;
@@ -249,7 +251,7 @@ export class ReliableOrderedChannel {
   }
 
   private push(payload: Uint8Array, fragmentsRemaining: number): void {
-    const unit = this.pool.pop() ?? new ReliableUnit();
+    const unit = unitPool.pop() ?? new ReliableUnit();
     unit.reset(this.nextSequence, payload, fragmentsRemaining);
     this.nextSequence = (this.nextSequence + 1) & 0xffff;
     this.units.push(unit);

@@ -326,7 +326,7 @@ export class EncryptedLink extends LinkDecorator {
         const plaintext = this.#receive(datagram);
         if (plaintext !== undefined) handlers.onDatagram(plaintext);
       },
-      ...(handlers.onClose === undefined ? {} : { onClose: handlers.onClose }),
+      onClose: (info) => handlers.onClose?.(info),
     });
   }
 

@@ -14,7 +14,11 @@ export interface LinkCloseInfo {
   readonly error?: Error;
 }
 
-/** Callbacks a link reports to. Set with {@link Link.setHandlers}. */
+/**
+ * Callbacks a link reports to. Set with {@link Link.setHandlers}. Links call them as methods of
+ * the handlers object (`handlers.onDatagram(d)`), so an object with methods can be its own handlers
+ * (a `Peer` is its link's); a link that wraps another must not detach them (`{ onClose: h.onClose }`).
+ */
 export interface LinkHandlers {
   /**
    * A datagram arrived. The link hands over ownership: the array is not reused by the link,

@@ -5,23 +5,35 @@
 
 /** Ring of the last `size` packet outcomes. */
 export class LossWindow {
-  private readonly outcomes: Uint8Array;
+  /** 1 = lost, per slot; allocated with the first loss (until then every outcome is 0). */
+  private outcomes: Uint8Array | undefined;
+  private readonly size: number;
   private next = 0;
   private filled = 0;
   private lost = 0;
 
   constructor(size: number) {
-    this.outcomes = new Uint8Array(size);
+    this.size = size;
   }
 
   /** Record one packet's fate. */
   record(lost: boolean): void {
+    let outcomes = this.outcomes;
+    if (outcomes === undefined) {
+      if (!lost) {
+        if (this.filled < this.size) this.filled++;
+        this.next = (this.next + 1) % this.size;
+        return;
+      }
+      outcomes = new Uint8Array(this.size);
+      this.outcomes = outcomes;
+    }
     const v = lost ? 1 : 0;
-    if (this.filled === this.outcomes.length) this.lost -= this.outcomes[this.next]!;
+    if (this.filled === this.size) this.lost -= outcomes[this.next]!;
     else this.filled++;
-    this.outcomes[this.next] = v;
+    outcomes[this.next] = v;
     this.lost += v;
-    this.next = (this.next + 1) % this.outcomes.length;
+    this.next = (this.next + 1) % this.size;
   }
 
   /** Fraction lost, 0 when nothing recorded. */

@@ -12,15 +12,24 @@ export function messageRef(channelIndex: number, sequence: number): number {
   return (channelIndex << 16) | sequence;
 }
 
-const scratchByMtu = new Map<number, { bytes: Uint8Array; view: DataView }>();
+const sharedByMtu = new Map<number, PacketBuilder>();
 
 /** Builds one packet at a time into a scratch buffer. */
 export class PacketBuilder {
   /**
-   * Scratch buffer; the header is written by the connection when the packet is finished. Shared by
-   * every builder of the same MTU in the process: a packet is built and copied out by
-   * {@link take} synchronously, with no callback in between.
+   * The builder of every connection of this MTU in the process: a packet is begun, built and
+   * copied out by {@link take} synchronously, with no callback in between.
    */
+  static shared(mtu: number): PacketBuilder {
+    let builder = sharedByMtu.get(mtu);
+    if (builder === undefined) {
+      builder = new PacketBuilder(mtu);
+      sharedByMtu.set(mtu, builder);
+    }
+    return builder;
+  }
+
+  /** Scratch buffer; the header is written by the connection when the packet is finished. */
   readonly bytes: Uint8Array;
   /** View over {@link bytes}. */
   readonly view: DataView;
@@ -34,14 +43,8 @@ export class PacketBuilder {
 
   constructor(mtu: number) {
     this.mtu = mtu;
-    let scratch = scratchByMtu.get(mtu);
-    if (scratch === undefined) {
-      const bytes = new Uint8Array(mtu);
-      scratch = { bytes, view: new DataView(bytes.buffer) };
-      scratchByMtu.set(mtu, scratch);
-    }
-    this.bytes = scratch.bytes;
-    this.view = scratch.view;
+    this.bytes = new Uint8Array(mtu);
+    this.view = new DataView(this.bytes.buffer);
   }
 
   /** Start a new packet. */
