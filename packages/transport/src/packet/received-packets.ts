@@ -28,10 +28,11 @@ export class ReceivedPackets {
   /**
    * Bit `s & mask` set when sequence s was received. Slots are cleared as {@link latest} moves past
    * them, so inside the window [latest − size + 1, latest] each bit stands for exactly one sequence
-   * (older ones are classified Stale before the bits are read). `size / 8` bytes, allocated on the
-   * first record.
+   * (older ones are classified Stale before the bits are read). `size / 32` int32 words in a plain
+   * array (small integers, stored unboxed; a typed array would cost an `ArrayBuffer` and a view
+   * object per connection), allocated on the first record.
    */
-  private seen: Int32Array | undefined;
+  private seen: number[] | undefined;
 
   /** @param size window size, a power of two ≥ 64. */
   constructor(size: number) {
@@ -52,7 +53,7 @@ export class ReceivedPackets {
   record(sequence: number): void {
     let seen = this.seen;
     if (seen === undefined) {
-      seen = new Int32Array(this.size >>> 5);
+      seen = new Array<number>(this.size >>> 5).fill(0);
       this.seen = seen;
     }
     if (!this.hasAny) {

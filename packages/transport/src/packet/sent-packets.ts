@@ -40,34 +40,30 @@ export function releaseRefsArray(refs: number[]): void {
   if (refsPool.length < POOL_LIMIT) refsPool.push(refs);
 }
 
+/** Bits of a slot's packed word: sequence (16), datagram size (12), state (2). */
+const SIZE_SHIFT = 16;
+const SIZE_MASK = 0xfff;
+const STATE_SHIFT = 28;
+
 /**
  * Ring of sent packets keyed by sequence. Slots are addressed by index ({@link SentPackets.find},
- * {@link SentPackets.slotFor}); read and write a slot's fields through the typed arrays.
+ * {@link SentPackets.slotFor}); read and write a slot's fields through the accessors. All slots
+ * live in one plain array of doubles, two entries per slot (send time, then sequence, size and
+ * state packed into one integer): one small array instead of four typed arrays, each of which
+ * costs an `ArrayBuffer` and a view object per connection. It is allocated with the first packet.
  */
 export class SentPackets {
-  /** Sequence of the packet in each slot. */
-  sequence: Uint16Array;
-  /** Send time of the packet in each slot. */
-  sentAt: Float64Array;
-  /** Datagram size of the packet in each slot. */
-  size: Uint16Array;
-  /** {@link SentState} of each slot. */
-  state: Uint8Array;
-  /** Message references ({@link messageRef}) of each slot's records; `undefined` when none are kept. */
-  private refsBySlot: (number[] | undefined)[];
+  /** `[sentAt, packed]` per slot; empty until the first {@link record}. */
+  private slots: number[] = EMPTY_SLOTS;
+  /** Message references ({@link messageRef}) of each slot's records; created with the first kept. */
+  private refsBySlot: (number[] | undefined)[] | undefined;
   private mask: number;
   private readonly maxSize: number;
 
   /** @param size largest ring size, a power of two; bounds how many packets can be awaiting acks. */
   constructor(size: number) {
     this.maxSize = size;
-    const capacity = Math.min(size, INITIAL_CAPACITY);
-    this.mask = capacity - 1;
-    this.sequence = new Uint16Array(capacity);
-    this.sentAt = new Float64Array(capacity);
-    this.size = new Uint16Array(capacity);
-    this.state = new Uint8Array(capacity);
-    this.refsBySlot = [];
+    this.mask = Math.min(size, INITIAL_CAPACITY) - 1;
   }
 
   /** Current ring capacity (grows up to the configured size). */
@@ -75,10 +71,35 @@ export class SentPackets {
     return this.mask + 1;
   }
 
+  /** {@link SentState} of slot `i`. */
+  stateOf(i: number): number {
+    const slots = this.slots;
+    return slots.length === 0 ? SentState.Empty : (slots[2 * i + 1]! >>> STATE_SHIFT) & 3;
+  }
+
+  /** Set the {@link SentState} of slot `i` (a recorded slot). */
+  setState(i: number, state: number): void {
+    const at = 2 * i + 1;
+    this.slots[at] = (this.slots[at]! & ~(3 << STATE_SHIFT)) | (state << STATE_SHIFT);
+  }
+
+  /** Send time of the packet in slot `i`. */
+  sentAtOf(i: number): number {
+    return this.slots[2 * i]!;
+  }
+
+  /** Datagram size of the packet in slot `i`. */
+  sizeOf(i: number): number {
+    return (this.slots[2 * i + 1]! >>> SIZE_SHIFT) & SIZE_MASK;
+  }
+
   /** Slot index of `sequence`, or -1 when the slot holds another packet or nothing. */
   find(sequence: number): number {
+    const slots = this.slots;
+    if (slots.length === 0) return -1;
     const i = sequence & this.mask;
-    return this.state[i] !== SentState.Empty && this.sequence[i] === sequence ? i : -1;
+    const packed = slots[2 * i + 1]!;
+    return (packed >>> STATE_SHIFT) & 3 && (packed & 0xffff) === sequence ? i : -1;
   }
 
   /**
@@ -88,7 +109,7 @@ export class SentPackets {
    */
   slotFor(sequence: number): number {
     let i = sequence & this.mask;
-    const s = this.state[i]!;
+    const s = this.stateOf(i);
     if ((s === SentState.InFlight || s === SentState.Lost) && this.mask + 1 < this.maxSize) {
       this.grow();
       i = sequence & this.mask;
@@ -102,13 +123,12 @@ export class SentPackets {
    * declaration) frees it. This bounds packets in flight by the ring size.
    */
   isFull(sequence: number): boolean {
-    const i = sequence & this.mask;
-    return this.mask + 1 >= this.maxSize && this.state[i] === SentState.InFlight;
+    return this.mask + 1 >= this.maxSize && this.stateOf(sequence & this.mask) === SentState.InFlight;
   }
 
   /** The message references of slot `i` (empty when it carried none). */
   refs(i: number): readonly number[] {
-    return this.refsBySlot[i] ?? NO_REFS;
+    return this.refsBySlot?.[i] ?? NO_REFS;
   }
 
   /**
@@ -116,18 +136,18 @@ export class SentPackets {
    * passes to the ring. Returns the array to reuse for the next packet.
    */
   record(i: number, sequence: number, sentAt: number, size: number, state: number, refs: number[]): number[] {
-    this.sequence[i] = sequence;
-    this.sentAt[i] = sentAt;
-    this.size[i] = size;
-    this.state[i] = state;
-    const old = this.refsBySlot[i];
+    if (this.slots.length === 0) this.slots = newSlots(this.mask + 1);
+    this.slots[2 * i] = sentAt;
+    this.slots[2 * i + 1] = sequence | (size << SIZE_SHIFT) | (state << STATE_SHIFT);
+    const old = this.refsBySlot?.[i];
     if (refs.length === 0 || state === SentState.Empty) {
       if (old !== undefined) {
-        this.refsBySlot[i] = undefined;
+        this.refsBySlot![i] = undefined;
         releaseRefsArray(old);
       }
       return refs;
     }
+    this.refsBySlot ??= [];
     this.refsBySlot[i] = refs;
     if (old !== undefined) {
       old.length = 0;
@@ -138,39 +158,42 @@ export class SentPackets {
 
   /** Detach slot `i`'s references (give them back with {@link releaseRefsArray} once read). */
   takeRefs(i: number): number[] | undefined {
-    const refs = this.refsBySlot[i];
-    this.refsBySlot[i] = undefined;
+    const all = this.refsBySlot;
+    if (all === undefined) return undefined;
+    const refs = all[i];
+    all[i] = undefined;
     return refs;
   }
 
   private grow(): void {
     const capacity = (this.mask + 1) * 2;
     const mask = capacity - 1;
-    const sequence = new Uint16Array(capacity);
-    const sentAt = new Float64Array(capacity);
-    const size = new Uint16Array(capacity);
-    const state = new Uint8Array(capacity);
-    const refs = new Array<number[] | undefined>(capacity);
+    const old = this.slots;
+    const slots = newSlots(capacity);
+    const oldRefs = this.refsBySlot;
+    const refs = oldRefs === undefined ? undefined : new Array<number[] | undefined>(capacity);
     // Occupied slots hold distinct residues mod the old capacity, hence distinct ones mod the new.
     for (let i = 0; i <= this.mask; i++) {
-      const st = this.state[i]!;
-      const r = this.refsBySlot[i];
-      if (st === SentState.Empty) {
+      const packed = old[2 * i + 1]!;
+      const r = oldRefs?.[i];
+      if (((packed >>> STATE_SHIFT) & 3) === SentState.Empty) {
         if (r !== undefined) releaseRefsArray(r);
         continue;
       }
-      const j = this.sequence[i]! & mask;
-      sequence[j] = this.sequence[i]!;
-      sentAt[j] = this.sentAt[i]!;
-      size[j] = this.size[i]!;
-      state[j] = st;
-      if (r !== undefined) refs[j] = r;
+      const j = packed & 0xffff & mask;
+      slots[2 * j] = old[2 * i]!;
+      slots[2 * j + 1] = packed;
+      if (r !== undefined) refs![j] = r;
     }
     this.mask = mask;
-    this.sequence = sequence;
-    this.sentAt = sentAt;
-    this.size = size;
-    this.state = state;
+    this.slots = slots;
     this.refsBySlot = refs;
   }
+}
+
+const EMPTY_SLOTS: number[] = [];
+
+/** `capacity` empty slots, as an array of doubles (send times are fractional milliseconds). */
+function newSlots(capacity: number): number[] {
+  return new Array<number>(2 * capacity).fill(0.5).fill(0);
 }
