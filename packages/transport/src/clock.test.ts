@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { RealClock, realClock, VirtualClock } from './clock.js';
 import { InvalidOptionError, LivelockError } from './errors.js';
 
@@ -226,23 +226,32 @@ describe('RealClock', () => {
     expect(cleared).toBe(42);
   });
 
-  it('never fires before its delay by performance.now(), even when the host timer wakes early', async () => {
-    const original = globalThis.setTimeout;
-    let wakes = 0;
-    // A host timer that always wakes 3 ms early (Node may wake up to 1 ms early on its own).
-    globalThis.setTimeout = ((fn: () => void, ms: number) => {
-      wakes++;
-      return original(fn, Math.max(0, ms - 3));
-    }) as typeof globalThis.setTimeout;
+  it('never fires before its delay by performance.now(), even when the host timer wakes early', () => {
+    // The host timer and the time are both under the test's control: the host wakes the timer 3 ms
+    // early, then on time (Node may wake a timer up to 1 ms early on its own).
+    let now = 1000;
+    const pending: { fn: () => void; ms: number }[] = [];
+    const nowSpy = vi.spyOn(performance, 'now').mockImplementation(() => now);
+    const timeoutSpy = vi.spyOn(globalThis, 'setTimeout').mockImplementation(((fn: () => void, ms: number) => {
+      pending.push({ fn, ms });
+      return 0 as unknown as ReturnType<typeof setTimeout>;
+    }) as typeof setTimeout);
     try {
-      const start = performance.now();
-      const firedAt = await new Promise<number>((resolve) => {
-        new RealClock().setTimeout(() => resolve(performance.now()), 20);
-      });
-      expect(firedAt - start).toBeGreaterThanOrEqual(20);
-      expect(wakes).toBeGreaterThan(1);
+      let firedAt = -1;
+      new RealClock().setTimeout(() => {
+        firedAt = now;
+      }, 20);
+      expect(pending).toEqual([{ fn: expect.any(Function), ms: 20 }]);
+      now = 1017; // the host wakes 3 ms early
+      pending.shift()!.fn();
+      expect(firedAt).toBe(-1);
+      expect(pending.map((p) => p.ms)).toEqual([3]); // it waits out the rest
+      now = 1020;
+      pending.shift()!.fn();
+      expect(firedAt).toBe(1020);
     } finally {
-      globalThis.setTimeout = original;
+      nowSpy.mockRestore();
+      timeoutSpy.mockRestore();
     }
   });
 
