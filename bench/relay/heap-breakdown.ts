@@ -1,7 +1,7 @@
 /**
  * Heap breakdown per idle session: a Netplay `Server` in this process, N clients from a child
  * process, then a heap snapshot aggregated by constructor name (self size), before vs after.
- * `node --expose-gc --import tsx bench/relay/heap-breakdown.ts ws|udp [N]` (N defaults to 500; run with N of
+ * `npx tsx bench/relay/heap-breakdown.ts ws|udp [N]` (it runs itself bundled, see bundle.ts) (N defaults to 500; run with N of
  * 1,000 or more so that code compiled during the joins does not weigh on the figures).
  */
 import { fork } from 'node:child_process';
@@ -13,18 +13,28 @@ import { Room, Server } from '@netplay/server';
 
 const mode = process.argv[2] ?? 'ws';
 const N = Number(process.argv[3] ?? 500);
-if (mode === 'child') {
+if (!import.meta.url.endsWith('.mjs')) {
+  // Measure the bundled code (see bundle.ts: tsx's keepNames would add ~5 KiB per session).
+  const { bundled } = await import('./bundle.js');
+  const child = fork(await bundled('./heap-breakdown.ts'), process.argv.slice(2), {
+    execArgv: ['--expose-gc'],
+    stdio: 'inherit',
+  });
+  await new Promise((resolve) => child.once('exit', resolve));
+} else if (mode === 'child') {
   const url = process.argv[4]!;
   const client = new Client(url, { reconnect: { enabled: false } });
-  const rooms = Math.ceil(N / 8);
-  await Promise.all(
-    Array.from({ length: rooms }, async () => {
+  const joined = await Promise.all(
+    Array.from({ length: Math.ceil(N / 8) }, async () => {
       const first = await client.create('relay');
-      await Promise.all(Array.from({ length: 7 }, () => client.joinById(first.roomId)));
+      return [first, ...(await Promise.all(Array.from({ length: 7 }, () => client.joinById(first.roomId))))];
     }),
   );
   process.send?.('joined');
-  process.on('message', () => process.exit(0));
+  process.on('message', async () => {
+    await Promise.all(joined.flat().map((room) => room.leave()));
+    process.exit(0);
+  });
 } else {
   class RelayRoom extends Room {}
   const server = new Server({
@@ -36,6 +46,7 @@ if (mode === 'child') {
     maxPendingHandshakes: 100_000,
     maxPendingHandshakesPerAddress: 100_000,
     logger: { info() {}, warn() {}, error: console.error },
+    ...(process.env.MONITOR === '0' ? { monitor: false as const } : {}),
   });
   server.define('relay', RelayRoom, { maxClients: 8 });
   await server.listen();
@@ -48,10 +59,12 @@ if (mode === 'child') {
     }
   };
   type Agg = Map<string, { count: number; size: number }>;
-  const snapshot = (): Agg => {
-    const file = writeHeapSnapshot(`/tmp/heap-${process.pid}-${Date.now()}.heapsnapshot`);
+  /** Written now, read later: parsing the first snapshot before the second would count the parse. */
+  const writeSnapshot = (): string => writeHeapSnapshot(`/tmp/heap-${process.pid}-${Date.now()}.heapsnapshot`);
+  const readSnapshot = (file: string): Agg => {
     const snap = JSON.parse(readFileSync(file, 'utf8'));
-    unlinkSync(file);
+    if (process.env.KEEP_SNAPSHOT) console.log('snapshot kept:', file);
+    else unlinkSync(file);
     const f: string[] = snap.snapshot.meta.node_fields;
     const types: string[] = snap.snapshot.meta.node_types[0];
     const width = f.length;
@@ -88,7 +101,8 @@ if (mode === 'child') {
       let key = type === 'closure' ? `closure ${name}` : name;
       if (
         process.env.BY_RETAINER &&
-        (type === 'array' || name === 'Object' || name === 'Array' || type === 'closure' || name === 'system / Context')
+        (['array', 'closure', 'string', 'concatenated string', 'number'].includes(type) ||
+          ['Object', 'Array', 'Map', 'system / Context'].includes(name))
       )
         key = `${key} <- ${owner.get(i) ?? '?'}`;
       const a = agg.get(key) ?? { count: 0, size: 0 };
@@ -96,17 +110,37 @@ if (mode === 'child') {
       a.size += nodes[i + iSize]!;
       agg.set(key, a);
     }
+    if (process.env.SHOW_CONS) {
+      const cons: [number, string][] = [];
+      for (let i = 0; i < nodes.length; i += width) {
+        if (types[nodes[i + iType]!] === 'concatenated string') cons.push([i, String(snap.strings[nodes[i + iName]!])]);
+      }
+      cons.sort((a, b) => b[1].length - a[1].length);
+      for (const [, v] of cons.slice(0, 3)) console.log('cons', v.length, JSON.stringify(v.slice(0, 300)));
+    }
     return agg;
   };
+  const joinFrom = async (clients: number) => {
+    const child = fork(fileURLToPath(import.meta.url), ['child', String(clients), url]);
+    await new Promise<void>((resolve) => child.once('message', () => resolve()));
+    return child;
+  };
+  // Warm-up: sessions that join and leave first, so that code compiled and modules loaded on the
+  // first joins are not counted as memory per session.
+  const warm = await joinFrom(64);
+  warm.send('exit');
+  await new Promise((resolve) => warm.once('exit', resolve));
+  while (server.stats.sessions > 0) await new Promise((r) => setTimeout(r, 20));
   await settle();
   const m0 = process.memoryUsage();
-  const before = snapshot();
-  const child = fork(fileURLToPath(import.meta.url), ['child', String(N), url], { execArgv: ['--import', 'tsx'] });
-  await new Promise<void>((resolve) => child.once('message', () => resolve()));
+  const beforeFile = writeSnapshot();
+  const child = await joinFrom(N);
   await new Promise((r) => setTimeout(r, 1000));
   await settle();
   const m1 = process.memoryUsage();
-  const after = snapshot();
+  const afterFile = writeSnapshot();
+  const before = readSnapshot(beforeFile);
+  const after = readSnapshot(afterFile);
   const rows: [string, number, number][] = [];
   let total = 0;
   for (const [k, a] of after) {
