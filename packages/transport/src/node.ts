@@ -1,6 +1,7 @@
 /**
- * `@netplay/transport/node`: links that need Node (UDP via `node:dgram`, WebSocket via `ws`).
- * The universal `WebSocketLink` they produce is exported from `@netplay/transport`.
+ * `@netplay/transport/node`: links that need Node (UDP via `node:dgram`; WebSocket: the client via
+ * `ws`, the server with its own RFC 6455 framing). The universal `WebSocketLink` that
+ * `connectWebSocket` produces is exported from `@netplay/transport`.
  * @packageDocumentation
  */
 
@@ -57,3 +58,4 @@ export {
   type WebSocketLinkServerStats,
   WS_NODE_DEFAULTS,
 } from './link/ws-node.js';
+export { ServerWebSocketLink, type ServerWebSocketLinkStats } from './link/ws-server-link.js';

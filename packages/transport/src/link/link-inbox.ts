@@ -16,23 +16,30 @@ export interface LinkInboxCounters {
 }
 
 /**
+ * Told when `onDatagram` throws; it should close the link. A function, or an object whose
+ * `onHandlerError` method is called (so that a link can be its own listener, without a closure).
+ */
+export type HandlerErrorListener = ((error: unknown) => void) | { onHandlerError(error: unknown): void };
+
+/**
  * A link's handlers, the bounded queue of datagrams that arrive before handlers are set, and its
  * close, reported once. The owning link decides what a throwing `onDatagram` handler does.
  * @internal
  */
 export class LinkInbox {
   readonly #counters: LinkInboxCounters;
-  readonly #onHandlerError: (error: unknown) => void;
+  readonly #onHandlerError: HandlerErrorListener;
   #handlers: LinkHandlers | undefined;
-  #queue: Uint8Array[] = [];
+  /** Datagrams received before handlers were set; created by the first of them. */
+  #queue: Uint8Array[] | undefined;
   #closeInfo: LinkCloseInfo | undefined;
   #closeReported = false;
 
   /**
    * @param counters - Counted on every {@link LinkInbox.receive}.
-   * @param onHandlerError - Called when `onDatagram` throws; it should close the link.
+   * @param onHandlerError - Told when `onDatagram` throws.
    */
-  constructor(counters: LinkInboxCounters, onHandlerError: (error: unknown) => void) {
+  constructor(counters: LinkInboxCounters, onHandlerError: HandlerErrorListener) {
     this.#counters = counters;
     this.#onHandlerError = onHandlerError;
   }
@@ -45,23 +52,30 @@ export class LinkInbox {
   /** Install the receiver: deliver what was queued, then report a close that already happened. */
   setHandlers(handlers: LinkHandlers): void {
     this.#handlers = handlers;
-    while (this.#queue.length > 0 && this.#handlers === handlers && !this.#closeReported) {
-      this.#dispatch(handlers, this.#queue.shift()!);
+    const queue = this.#queue;
+    while (queue !== undefined && queue.length > 0 && this.#handlers === handlers && !this.#closeReported) {
+      this.#dispatch(handlers, queue.shift()!);
     }
+    if (this.#queue === queue && queue?.length === 0) this.#queue = undefined;
     if (this.#closeInfo !== undefined) this.reportClose();
   }
 
   /** Count `datagram` and deliver it, or queue it while there are no handlers (drop it when the queue is full). */
   receive(datagram: Uint8Array): void {
     const handlers = this.#handlers;
-    if (handlers === undefined && this.#queue.length >= MAX_QUEUED_BEFORE_HANDLERS) {
+    if (handlers === undefined && (this.#queue?.length ?? 0) >= MAX_QUEUED_BEFORE_HANDLERS) {
       this.#counters.droppedQueueFull++;
       return;
     }
     this.#counters.datagramsReceived++;
     this.#counters.bytesReceived += datagram.byteLength;
-    if (handlers === undefined) this.#queue.push(datagram);
-    else this.#dispatch(handlers, datagram);
+    if (handlers !== undefined) {
+      this.#dispatch(handlers, datagram);
+    } else if (this.#queue === undefined) {
+      this.#queue = [datagram];
+    } else {
+      this.#queue.push(datagram);
+    }
   }
 
   /**
@@ -72,7 +86,7 @@ export class LinkInbox {
   close(info: LinkCloseInfo): boolean {
     if (this.#closeInfo !== undefined) return false;
     this.#closeInfo = info;
-    if (info.local) this.#queue = [];
+    if (info.local) this.#queue = undefined;
     return true;
   }
 
@@ -80,7 +94,7 @@ export class LinkInbox {
   reportClose(): void {
     if (this.#closeReported || this.#closeInfo === undefined || this.#handlers === undefined) return;
     this.#closeReported = true;
-    this.#queue = [];
+    this.#queue = undefined;
     this.#handlers.onClose?.(this.#closeInfo);
   }
 
@@ -88,7 +102,9 @@ export class LinkInbox {
     try {
       handlers.onDatagram(datagram);
     } catch (error) {
-      this.#onHandlerError(error);
+      const listener = this.#onHandlerError;
+      if (typeof listener === 'function') listener(error);
+      else listener.onHandlerError(error);
     }
   }
 }

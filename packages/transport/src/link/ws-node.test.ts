@@ -4,11 +4,12 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
 import { arrivals, collect } from '../../test/link-harness.js';
 import { LinkError, MessageTooLargeError, TransportErrorCode } from '../errors.js';
-import { connectBrowserWebSocket, type WebSocketConstructorLike, type WebSocketLink } from './websocket.js';
+import { connectBrowserWebSocket, type WebSocketConstructorLike } from './websocket.js';
 import { connectWebSocket, type WebSocketLinkRequest, WebSocketLinkServer } from './ws-node.js';
+import type { ServerWebSocketLink } from './ws-server-link.js';
 
 interface Accepted {
-  link: WebSocketLink;
+  link: ServerWebSocketLink;
   request: WebSocketLinkRequest;
 }
 
@@ -16,7 +17,7 @@ interface Accepted {
 function acceptQueue() {
   const accepted = arrivals<Accepted>();
   return {
-    onLink: (link: WebSocketLink, request: WebSocketLinkRequest): void => accepted.push({ link, request }),
+    onLink: (link: ServerWebSocketLink, request: WebSocketLinkRequest): void => accepted.push({ link, request }),
     next: accepted.next,
   };
 }

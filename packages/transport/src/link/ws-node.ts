@@ -1,17 +1,20 @@
 /**
- * WebSocket links in Node, on top of `ws`: a client ({@link connectWebSocket}) and a server
- * ({@link WebSocketLinkServer}) that hands out one {@link WebSocketLink} per peer.
+ * WebSocket links in Node: a client ({@link connectWebSocket}, on top of `ws`) and a server
+ * ({@link WebSocketLinkServer}) that hands out one {@link ServerWebSocketLink} per peer.
  *
- * Both sides disable per-message deflate (it costs latency and CPU for small game datagrams) and
- * run with Nagle's algorithm off: `ws` calls `socket.setNoDelay()` on every socket it opens or
- * accepts (`lib/websocket.js`, `setSocket`).
+ * The server does not use `ws`: it answers the upgrade itself (`ws-upgrade.ts`) and frames RFC 6455
+ * itself (`ws-frame.ts`, `ws-frame-parser.ts`, `ws-server-link.ts`), which costs a fraction of
+ * `ws`'s memory and CPU per connection (`ws-frame.ts` has the figures). Neither side negotiates
+ * per-message deflate (it costs latency and CPU for small game datagrams), and both run with
+ * Nagle's algorithm off (`ws` calls `socket.setNoDelay()` on the sockets it opens; the server link
+ * on the sockets it takes over).
  * @module
  */
 import { createServer, type Server as HttpServer, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { WebSocket, WebSocketServer } from 'ws';
+import { WebSocket } from 'ws';
 import { InvalidOptionError, LinkError } from '../errors.js';
 import {
   validateMaxDatagramSize,
@@ -19,6 +22,8 @@ import {
   WebSocketLink,
   type WebSocketLinkOptions,
 } from './websocket.js';
+import { ServerWebSocketLink, type ServerWebSocketLinkSettings } from './ws-server-link.js';
+import { acceptUpgrade, checkUpgradeRequest, refuseUpgrade, UpgradeStatus } from './ws-upgrade.js';
 
 /** Defaults of {@link ConnectWebSocketOptions} and {@link WebSocketLinkServerOptions}. */
 export const WS_NODE_DEFAULTS = {
@@ -26,6 +31,7 @@ export const WS_NODE_DEFAULTS = {
   maxPayload: 1_048_576,
   handshakeTimeout: 10_000,
   maxLinks: 10_000,
+  closeTimeout: 5_000,
 } as const;
 
 /** Options of {@link connectWebSocket}. */
@@ -124,7 +130,7 @@ export interface WebSocketLinkServerCommonOptions extends WebSocketLinkOptions {
    * until then). Close the link to refuse the peer. Exceptions propagate like those of any event
    * listener.
    */
-  onLink(link: WebSocketLink, request: WebSocketLinkRequest): void;
+  onLink(link: ServerWebSocketLink, request: WebSocketLinkRequest): void;
   /**
    * Only upgrade requests whose path (without query) equals this are accepted. Defaults to any path.
    * Requests for other paths are left to other `upgrade` listeners of the HTTP server, or answered
@@ -142,6 +148,11 @@ export interface WebSocketLinkServerCommonOptions extends WebSocketLinkOptions {
    * none (every origin allowed).
    */
   allowedOrigins?: readonly string[];
+  /**
+   * Milliseconds a closing link waits for the peer to finish the closing handshake (its close frame
+   * and the end of its TCP stream) before the socket is destroyed. Defaults to `5000`.
+   */
+  closeTimeout?: number;
 }
 
 /** Options of {@link WebSocketLinkServer.listen}: its own port, or attached to an HTTP(S) server. */
@@ -170,10 +181,18 @@ export interface WebSocketLinkServerStats {
   readonly refusedMaxLinks: number;
   /** Upgrade requests refused (`403`) because their `Origin` is not in `allowedOrigins`. */
   readonly refusedOrigin: number;
+  /**
+   * Upgrade requests refused because they are not a valid WebSocket opening handshake: `400`
+   * (method, `Upgrade`, `Connection`, `Sec-WebSocket-Key`, `Sec-WebSocket-Protocol`) or `426`
+   * (`Sec-WebSocket-Version` other than 13).
+   */
+  readonly refusedHandshake: number;
+  /** Links closed because the peer broke the WebSocket protocol (counted once their socket closed). */
+  readonly protocolViolations: number;
 }
 
 /**
- * Accepts WebSocket connections and hands each one to `onLink` as a {@link WebSocketLink}.
+ * Accepts WebSocket connections and hands each one to `onLink` as a {@link ServerWebSocketLink}.
  * Create with {@link WebSocketLinkServer.listen}.
  */
 export class WebSocketLinkServer {
@@ -182,14 +201,20 @@ export class WebSocketLinkServer {
 
   readonly #server: HttpServer | HttpsServer;
   readonly #ownsServer: boolean;
-  readonly #wss: WebSocketServer;
-  readonly #links = new Map<WebSocket, WebSocketLink>();
+  readonly #links = new Set<ServerWebSocketLink>();
   readonly #options: WebSocketLinkServerCommonOptions;
   readonly #maxLinks: number;
-  readonly #linkOptions: WebSocketLinkOptions;
-  readonly #stats = { linksAccepted: 0, refusedMaxLinks: 0, refusedOrigin: 0 };
+  readonly #settings: ServerWebSocketLinkSettings;
+  readonly #stats = {
+    linksAccepted: 0,
+    refusedMaxLinks: 0,
+    refusedOrigin: 0,
+    refusedHandshake: 0,
+    protocolViolations: 0,
+  };
   readonly #allowedOrigins: ReadonlySet<string> | undefined;
   #closing: Promise<void> | undefined;
+  #drained: (() => void) | undefined;
 
   private constructor(
     server: HttpServer | HttpsServer,
@@ -200,15 +225,16 @@ export class WebSocketLinkServer {
     this.#ownsServer = ownsServer;
     this.#options = options;
     this.#maxLinks = positiveInteger('maxLinks', options.maxLinks ?? WS_NODE_DEFAULTS.maxLinks);
-    this.#linkOptions = { maxDatagramSize: validateMaxDatagramSize(options.maxDatagramSize) };
+    // One settings object for every link of this server.
+    this.#settings = Object.freeze({
+      maxMessageSize: validateMaxDatagramSize(options.maxDatagramSize),
+      maxPayload: positiveInteger('maxPayload', options.maxPayload ?? WS_NODE_DEFAULTS.maxPayload),
+      closeTimeout: positiveInteger('closeTimeout', options.closeTimeout ?? WS_NODE_DEFAULTS.closeTimeout),
+      owner: { linkSocketClosed: (link: ServerWebSocketLink) => this.#linkSocketClosed(link) },
+    });
     this.#allowedOrigins =
       options.allowedOrigins === undefined ? undefined : new Set(options.allowedOrigins.map(normalizeOrigin));
     this.stats = this.#stats;
-    this.#wss = new WebSocketServer({
-      noServer: true,
-      perMessageDeflate: false,
-      maxPayload: positiveInteger('maxPayload', options.maxPayload ?? WS_NODE_DEFAULTS.maxPayload),
-    });
     server.on('upgrade', this.#onUpgrade);
   }
 
@@ -245,7 +271,7 @@ export class WebSocketLinkServer {
     return linkServer;
   }
 
-  /** Number of open links. */
+  /** Number of open links (a link counts until its socket has closed). */
   get linkCount(): number {
     return this.#links.size;
   }
@@ -263,7 +289,8 @@ export class WebSocketLinkServer {
 
   /**
    * Stop accepting, close every link (each reports `onClose` with `local: true`) and resolve once
-   * every socket is closed and, if the server owns its HTTP server, that server is closed too.
+   * every socket is closed (a peer that does not finish the closing handshake is cut off after
+   * `closeTimeout`) and, if the server owns its HTTP server, that server is closed too.
    * An attached HTTP server is left running. Idempotent.
    */
   close(): Promise<void> {
@@ -273,21 +300,30 @@ export class WebSocketLinkServer {
 
   async #close(): Promise<void> {
     this.#server.off('upgrade', this.#onUpgrade);
-    for (const link of [...this.#links.values()]) link.close('server closed');
-    await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
+    const drained = new Promise<void>((resolve) => {
+      this.#drained = resolve;
+    });
+    for (const link of [...this.#links]) link.close('server closed');
+    if (this.#links.size > 0) await drained;
     if (this.#ownsServer) {
       await new Promise<void>((resolve) => this.#server.close(() => resolve()));
     }
   }
 
+  #linkSocketClosed(link: ServerWebSocketLink): void {
+    if (!this.#links.delete(link)) return;
+    this.#stats.protocolViolations += link.stats.protocolViolations;
+    if (this.#links.size === 0) this.#drained?.();
+  }
+
   readonly #onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const path = this.#options.path;
     if (path !== undefined && pathOf(request.url) !== path) {
-      if (this.#server.listenerCount('upgrade') === 1) refuse(socket, 400, 'Bad Request');
+      if (this.#server.listenerCount('upgrade') === 1) refuseUpgrade(socket, UpgradeStatus.BAD_REQUEST);
       return;
     }
     if (this.#closing !== undefined) {
-      refuse(socket, 503, 'Service Unavailable');
+      refuseUpgrade(socket, UpgradeStatus.SERVICE_UNAVAILABLE);
       return;
     }
     const origin = request.headers.origin;
@@ -297,26 +333,28 @@ export class WebSocketLinkServer {
       !this.#allowedOrigins.has(normalizeOrigin(origin))
     ) {
       this.#stats.refusedOrigin++;
-      refuse(socket, 403, 'Forbidden');
+      refuseUpgrade(socket, UpgradeStatus.FORBIDDEN);
       return;
     }
     if (this.#links.size >= this.#maxLinks) {
       this.#stats.refusedMaxLinks++;
-      refuse(socket, 503, 'Service Unavailable');
+      refuseUpgrade(socket, UpgradeStatus.SERVICE_UNAVAILABLE);
       return;
     }
-    this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, request));
-  };
-
-  #accept(ws: WebSocket, request: IncomingMessage): void {
-    if (this.#closing !== undefined) {
-      ws.on('error', ignore);
-      ws.close(1001, 'server closed');
+    const handshake = checkUpgradeRequest(request);
+    if (!handshake.ok) {
+      this.#stats.refusedHandshake++;
+      refuseUpgrade(socket, handshake.status);
       return;
     }
-    const link = new WebSocketLink(ws, this.#linkOptions);
-    this.#links.set(ws, link);
-    ws.once('close', () => this.#links.delete(ws));
+    // The client may have given up already (sent its FIN, or reset).
+    if (!socket.readable || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    acceptUpgrade(socket, handshake.key, handshake.protocol);
+    const link = new ServerWebSocketLink(socket, head, this.#settings);
+    this.#links.add(link);
     this.#stats.linksAccepted++;
     this.#options.onLink(link, {
       remoteAddress: request.socket.remoteAddress ?? '',
@@ -325,7 +363,7 @@ export class WebSocketLinkServer {
       headers: request.headers,
       request,
     });
-  }
+  };
 }
 
 /** Origins compare case-insensitively and without a trailing slash. */
@@ -337,12 +375,6 @@ function pathOf(url: string | undefined): string {
   if (url === undefined) return '/';
   const query = url.indexOf('?');
   return query === -1 ? url : url.slice(0, query);
-}
-
-function refuse(socket: Duplex, status: number, text: string): void {
-  socket.on('error', ignore);
-  socket.once('finish', () => socket.destroy());
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }
 
 function positiveInteger(name: string, value: number): number {

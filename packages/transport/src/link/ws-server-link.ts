@@ -1,0 +1,280 @@
+/**
+ * {@link ServerWebSocketLink}: the server's end of a WebSocket link, speaking RFC 6455 itself over
+ * the upgraded socket (`ws-frame.ts` says why the server does not use `ws`).
+ *
+ * Memory is a design goal (a game server keeps thousands of idle links): counters are fields of the
+ * link, the socket's listeners are shared functions that find their link under a symbol, the
+ * options object is shared by every link of a server, the reassembly buffer exists only while a
+ * split or fragmented message is being received, and the only timer is the close timeout, armed
+ * while closing.
+ * @module
+ */
+import { Buffer } from 'node:buffer';
+import type { Duplex } from 'node:stream';
+import { LinkError, MessageTooLargeError, ProtocolViolationError } from '../errors.js';
+import type { Link, LinkCloseInfo, LinkHandlers } from './link.js';
+import { LinkInbox, type LinkInboxCounters } from './link-inbox.js';
+import type { WebSocketLinkStats } from './websocket.js';
+import {
+  encodeCloseFrame,
+  type FrameViolation,
+  frameHeaderSize,
+  WsCloseCode,
+  WsOpcode,
+  writeFrameHeader,
+} from './ws-frame.js';
+import { type DroppedMessage, FrameParser, type FrameParserLimits, type FrameSink } from './ws-frame-parser.js';
+
+/** Counters of one {@link ServerWebSocketLink}. Read-only view of live values. */
+export interface ServerWebSocketLinkStats extends WebSocketLinkStats {
+  /** `1` if the peer broke the WebSocket protocol (the link then closed with 1002, 1007 or 1009), else `0`. */
+  readonly protocolViolations: number;
+}
+
+/**
+ * Resolved settings of the links of one server, shared by all of them (and by their parsers:
+ * `maxMessageSize` is the links' `maxDatagramSize`). @internal
+ */
+export interface ServerWebSocketLinkSettings extends FrameParserLimits {
+  /** Told when a link's socket has closed. */
+  readonly owner?: ServerWebSocketLinkOwner;
+  /** Milliseconds to wait for the peer to finish a closing handshake before destroying the socket. */
+  readonly closeTimeout: number;
+}
+
+/** Told when a link's socket has closed. @internal */
+export interface ServerWebSocketLinkOwner {
+  /** The socket of `link` is closed (the link closed before, or now). */
+  linkSocketClosed(link: ServerWebSocketLink): void;
+}
+
+/** Where a socket keeps its link, so that shared listener functions find it. */
+const LINK = Symbol('netplay.serverWebSocketLink');
+type LinkedSocket = Duplex & { [LINK]: ServerWebSocketLink; setNoDelay?(noDelay?: boolean): unknown };
+
+const LOST_REASON = `websocket closed (code ${WsCloseCode.ABNORMAL})`;
+
+/**
+ * A reliable, ordered {@link Link} over one WebSocket accepted by `WebSocketLinkServer`: one binary
+ * message is one datagram. Text messages are dropped and counted; pings are answered.
+ *
+ * A close without a closing handshake, or a socket error, is reported with a {@link LinkError}
+ * (`connection lost (code 1006)`); so is a protocol violation by the peer (the link answers with
+ * the close code of the violation). If the `onDatagram` handler throws, the link closes with a
+ * {@link LinkError} whose `cause` is the thrown value (the receive path never throws).
+ */
+export class ServerWebSocketLink implements Link, FrameSink {
+  // Counters, read through `stats` (fields of the link itself: no object per link for them).
+  private datagramsSent = 0;
+  private bytesSent = 0;
+  private datagramsReceived = 0;
+  private bytesReceived = 0;
+  private droppedNonBinary = 0;
+  private droppedOversize = 0;
+  private droppedQueueFull = 0;
+  private protocolViolations = 0;
+
+  readonly #socket: LinkedSocket;
+  readonly #settings: ServerWebSocketLinkSettings;
+  readonly #parser: FrameParser;
+  readonly #inbox: LinkInbox;
+  #closeSent = false;
+  #closeTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /**
+   * Take over an upgraded socket (after the `101` answer) and parse `head` first.
+   * @internal
+   */
+  constructor(socket: Duplex, head: Uint8Array, settings: ServerWebSocketLinkSettings) {
+    const linked = socket as LinkedSocket;
+    this.#socket = linked;
+    this.#settings = settings;
+    this.#parser = new FrameParser(this, settings);
+    this.#inbox = new LinkInbox(this as unknown as LinkInboxCounters, this);
+    linked[LINK] = this;
+    linked.setNoDelay?.(true);
+    // An http.Server's sockets allow half-open connections; a WebSocket does not: once the peer
+    // ends, Node ends our side too (and the close listener tells a lost connection from a clean one).
+    linked.allowHalfOpen = false;
+    linked.on('data', ServerWebSocketLink.#onSocketData);
+    linked.on('error', ServerWebSocketLink.#onSocketError);
+    linked.on('close', ServerWebSocketLink.#onSocketClose);
+    if (head.length > 0) this.#parser.push(head);
+  }
+
+  /** Always `true`: TCP delivers every message once and in order. */
+  get reliable(): boolean {
+    return true;
+  }
+
+  /** Largest datagram this link sends or delivers, in bytes. Larger incoming messages are dropped and counted. */
+  get maxDatagramSize(): number {
+    return this.#settings.maxMessageSize;
+  }
+
+  get closed(): boolean {
+    return this.#inbox.closed;
+  }
+
+  /** Live counters. */
+  get stats(): ServerWebSocketLinkStats {
+    return this as unknown as ServerWebSocketLinkStats;
+  }
+
+  /**
+   * Bytes queued in the socket but not yet sent. A growing value means the peer (or the network)
+   * does not keep up; upper layers may throttle on it.
+   */
+  get bufferedAmount(): number {
+    return this.#socket.writableLength;
+  }
+
+  /**
+   * Send one datagram as one binary frame: header and payload in one buffer, one socket write.
+   * @throws A {@link MessageTooLargeError} if `datagram` is larger than {@link ServerWebSocketLink.maxDatagramSize}.
+   */
+  send(datagram: Uint8Array): void {
+    if (this.#inbox.closed) return;
+    const length = datagram.byteLength;
+    if (length > this.#settings.maxMessageSize) {
+      throw new MessageTooLargeError(length, this.#settings.maxMessageSize, 'datagram');
+    }
+    const header = frameHeaderSize(length);
+    const frame = Buffer.allocUnsafe(header + length);
+    writeFrameHeader(frame, 0, WsOpcode.BINARY, length);
+    frame.set(datagram, header);
+    try {
+      this.#socket.write(frame);
+    } catch (error) {
+      this.#finish({
+        local: false,
+        reason: 'websocket send failed',
+        error: new LinkError('send failed', { cause: error }),
+      });
+      this.#destroy();
+      return;
+    }
+    this.datagramsSent++;
+    this.bytesSent += length;
+  }
+
+  setHandlers(handlers: LinkHandlers): void {
+    this.#inbox.setHandlers(handlers);
+  }
+
+  /** Close with code 1000 and `reason` (cut to 123 UTF-8 bytes); reported with `local: true`. Idempotent. */
+  close(reason = 'closed'): void {
+    if (this.#inbox.closed) return;
+    this.#inbox.close({ local: true, reason });
+    this.#sendClose(WsCloseCode.NORMAL, reason);
+    this.#inbox.reportClose();
+  }
+
+  /** @internal */
+  onBinary(message: Uint8Array): void {
+    if (!this.#inbox.closed) this.#inbox.receive(message);
+  }
+
+  /** @internal */
+  onDropped(reason: DroppedMessage): void {
+    if (reason === 'text') this.droppedNonBinary++;
+    else this.droppedOversize++;
+  }
+
+  /** @internal */
+  onPing(payload: Uint8Array): void {
+    if (this.#closeSent) return;
+    const frame = Buffer.allocUnsafe(2 + payload.length);
+    writeFrameHeader(frame, 0, WsOpcode.PONG, payload.length);
+    frame.set(payload, 2);
+    this.#socket.write(frame);
+  }
+
+  /** @internal */
+  onClose(code: number, reason: string): void {
+    this.#finish({ local: false, reason: reason === '' ? `websocket closed (code ${code})` : reason });
+    // Echo the code (RFC 6455 §5.5.1); a close without a code is answered without one.
+    this.#sendClose(code === WsCloseCode.NO_STATUS ? undefined : code);
+  }
+
+  /** @internal */
+  onViolation(violation: FrameViolation): void {
+    this.protocolViolations++;
+    const what = `websocket protocol violation (${violation.closeCode}): ${violation.message}`;
+    const cause = new ProtocolViolationError(`websocket ${violation.kind}: ${violation.message}`);
+    this.#finish({ local: false, reason: what, error: new LinkError(what, { cause }) });
+    this.#sendClose(violation.closeCode, violation.message);
+  }
+
+  /** @internal */
+  onHandlerError(error: unknown): void {
+    this.#finish({
+      local: false,
+      reason: 'datagram handler threw',
+      error: new LinkError('datagram handler threw', { cause: error }),
+    });
+    this.#sendClose(WsCloseCode.INTERNAL_ERROR);
+  }
+
+  /** Send a close frame (once), end the socket, and destroy it if the peer has not finished in time. */
+  #sendClose(code?: number, reason?: string): void {
+    this.#parser.stop();
+    if (this.#closeSent) return;
+    this.#closeSent = true;
+    const socket = this.#socket;
+    if (!socket.writable) {
+      this.#destroy();
+      return;
+    }
+    socket.end(encodeCloseFrame(code, reason));
+    this.#closeTimer = setTimeout(destroySocket, this.#settings.closeTimeout, socket);
+    this.#closeTimer.unref?.();
+  }
+
+  #destroy(): void {
+    this.#parser.stop();
+    this.#closeSent = true;
+    this.#socket.destroy();
+  }
+
+  /** The connection ended without a closing handshake (or failed). */
+  #lost(cause?: unknown): void {
+    this.#parser.stop();
+    if (this.#inbox.closed) return;
+    const error = new LinkError(
+      `connection lost (code ${WsCloseCode.ABNORMAL})`,
+      cause === undefined ? undefined : { cause },
+    );
+    this.#finish({ local: false, reason: LOST_REASON, error });
+  }
+
+  #finish(info: LinkCloseInfo): void {
+    if (this.#inbox.close(info)) this.#inbox.reportClose();
+  }
+
+  // Socket listeners: shared by every link, called with the socket as `this` (no closure per link).
+  // biome-ignore-start lint/complexity/noThisInStatic: listeners, called with the socket as `this`
+
+  static #onSocketData(this: LinkedSocket, chunk: Buffer): void {
+    this[LINK].#parser.push(chunk);
+  }
+
+  static #onSocketError(this: LinkedSocket, error: Error): void {
+    const link = this[LINK];
+    link.#lost(error);
+    link.#destroy();
+  }
+
+  static #onSocketClose(this: LinkedSocket): void {
+    const link = this[LINK];
+    clearTimeout(link.#closeTimer);
+    link.#closeTimer = undefined;
+    link.#lost();
+    link.#settings.owner?.linkSocketClosed(link);
+  }
+  // biome-ignore-end lint/complexity/noThisInStatic: listeners
+}
+
+function destroySocket(socket: Duplex): void {
+  socket.destroy();
+}
