@@ -1,8 +1,8 @@
 /**
  * Hostile input at every entry point of the server (a few hundred fuzz cases each; `npm run fuzz`
  * runs the same properties for much longer): handshakes on WebSocket and UDP links, the room
- * protocol decoder, the msgpack payload decoder, join storms, encrypted UDP links, and the HTTP
- * endpoints on a real socket.
+ * protocol decoder, the msgpack payload decoder, join storms, encrypted UDP links, the server's
+ * WebSocket framing, and the HTTP endpoints on a real socket.
  */
 import { request } from 'node:http';
 import { Server } from '@netplay/server';
@@ -15,6 +15,7 @@ import {
   matchmakingProperty,
   payloadDecoderProperty,
   roomProtocolProperty,
+  webSocketFramesProperty,
 } from './fuzz/hostile-properties.js';
 
 const runs = 60;
@@ -45,6 +46,10 @@ describe('hostile input', () => {
 
   it('encrypted UDP link: forged, truncated and mutated datagrams are never delivered', () => {
     fc.assert(encryptedLinkProperty(), { numRuns: runs * 4, seed: 5 });
+  });
+
+  it('WebSocket frames: garbage, unmasked, reserved bits, huge lengths, bad closes, in random chunks', () => {
+    fc.assert(webSocketFramesProperty(), { numRuns: runs * 4, seed: 6 });
   });
 });
 

@@ -12,6 +12,7 @@ import {
   matchmakingProperty,
   payloadDecoderProperty,
   roomProtocolProperty,
+  webSocketFramesProperty,
 } from './hostile-properties.js';
 
 const runs = Number(process.env.FUZZ_RUNS ?? 200_000);
@@ -26,6 +27,7 @@ const properties: [string, Make, number][] = [
   ['hostile msgpack payloads', async () => payloadDecoderProperty(await new Arena().setup()) as never, 20],
   ['join storms', async () => matchmakingProperty(await new Arena().setup()) as never, 200],
   ['encrypted UDP link garbage', async () => encryptedLinkProperty() as never, 1],
+  ['WebSocket frames on a server link', async () => webSocketFramesProperty() as never, 1],
 ];
 
 console.log(`fuzz (hostile input): ${runs} runs per property (÷ cost), seed ${seed}`);

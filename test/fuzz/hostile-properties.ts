@@ -8,6 +8,7 @@
  * within their limits, and the victim's session still relays.
  */
 import assert from 'node:assert/strict';
+import { Duplex } from 'node:stream';
 import { Room, Server } from '@netplay/server';
 import {
   CodecError,
@@ -23,9 +24,10 @@ import {
   type ServerMessage,
   VirtualClock,
 } from '@netplay/transport';
-import { EncryptedLink, SecureChannel } from '@netplay/transport/node';
+import { EncryptedLink, SecureChannel, ServerWebSocketLink } from '@netplay/transport/node';
 import fc from 'fast-check';
 import { WireClient } from '../../packages/server/test/wire-client.js';
+import { clientClose, clientFrame, concatBytes } from '../../packages/transport/test/ws-client-frames.js';
 
 const quiet = { info() {}, warn() {}, error() {} };
 
@@ -340,6 +342,141 @@ export function encryptedLinkProperty() {
       for (const d of datagrams) c.send(d);
       arena.advance(1);
       assert.equal(delivered.length, 0);
+    },
+  );
+}
+
+/** Limits of the WebSocket links under attack in {@link webSocketFramesProperty}. */
+const WS_LIMITS = { maxMessageSize: 1024, maxPayload: 4096, closeTimeout: 5000 };
+
+/** Frames a client might send: valid, fragmented, control, oversize, unmasked, reserved bits, huge declared lengths. */
+const hostileFrame = fc.oneof(
+  { weight: 8, arbitrary: fc.uint8Array({ maxLength: 64 }).map((payload) => clientFrame(0x2, payload)) },
+  {
+    weight: 3,
+    arbitrary: fc
+      .array(fc.uint8Array({ maxLength: 300 }), { minLength: 2, maxLength: 4 })
+      .map((parts) =>
+        concatBytes(parts.map((part, i) => clientFrame(i === 0 ? 0x2 : 0x0, part, { fin: i === parts.length - 1 }))),
+      ),
+  },
+  {
+    weight: 2,
+    arbitrary: fc
+      .tuple(
+        fc.integer({ min: 0, max: 15 }),
+        fc.boolean(),
+        fc.integer({ min: 0, max: 7 }),
+        fc.uint8Array({ maxLength: 200 }),
+      )
+      .map(([opcode, fin, rsv, payload]) => clientFrame(opcode, payload, { fin, rsv: rsv << 4 })),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.uint8Array({ maxLength: 64 }).map((payload) => clientFrame(0x2, payload, { mask: null })),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .integer({ min: 0, max: 2 ** 53 - 1 })
+      .map((declaredLength) => clientFrame(0x2, [1, 2, 3], { declaredLength })),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.integer({ min: 1000, max: 5000 }).map((length) => clientFrame(0x2, new Uint8Array(length))),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.nat(0xffff), fc.uint8Array({ maxLength: 130 }))
+      .map(([code, reason]) => clientClose(code, reason)),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.constantFrom(1000, 1001, 3000, 4999), fc.string({ maxLength: 40 }))
+      .map(([code, reason]) => clientClose(code, reason)),
+  },
+  { weight: 2, arbitrary: fc.uint8Array({ maxLength: 125 }).map((payload) => clientFrame(0x9, payload)) },
+  { weight: 1, arbitrary: fc.uint8Array({ maxLength: 40 }) },
+);
+
+/** An in-process stand-in for an upgraded socket: what the link writes is kept, bytes arrive by `emit('data')`. */
+function fakeSocket(): { socket: Duplex; written: Uint8Array[] } {
+  const written: Uint8Array[] = [];
+  const socket = new Duplex({
+    read() {},
+    write(chunk: Buffer, _encoding, callback) {
+      written.push(new Uint8Array(chunk));
+      callback();
+    },
+  });
+  return { socket, written };
+}
+
+/** Parse what the server wrote: unmasked, final frames only; at most one close frame, and nothing after it. */
+function assertServerFrames(bytes: Uint8Array): void {
+  let at = 0;
+  let closes = 0;
+  while (at < bytes.length) {
+    assert.equal(closes, 0, 'nothing after a close frame');
+    assert.ok(bytes.length - at >= 2, 'truncated server frame');
+    const first = bytes[at]!;
+    const second = bytes[at + 1]!;
+    assert.equal(first & 0xf0, 0x80, 'server frames are final, without RSV bits');
+    assert.equal(second & 0x80, 0, 'server frames are not masked');
+    let length = second & 0x7f;
+    let header = 2;
+    if (length === 126) {
+      length = (bytes[at + 2]! << 8) | bytes[at + 3]!;
+      header = 4;
+    } else if (length === 127) {
+      length = Number(new DataView(bytes.buffer, bytes.byteOffset + at + 2, 8).getBigUint64(0));
+      header = 10;
+    }
+    if ((first & 0x0f) === 0x8) closes++;
+    at += header + length;
+  }
+  assert.equal(at, bytes.length, 'server frames end where the bytes end');
+}
+
+/**
+ * Hostile bytes on a server WebSocket link (`ServerWebSocketLink`, the server's own RFC 6455
+ * framing) over an in-process socket, cut into random chunks: nothing throws, no datagram over the
+ * link's limit is delivered, nothing is delivered after the close, which is reported once, and what
+ * the server writes back are well-formed server frames ending with at most one close frame.
+ */
+export function webSocketFramesProperty() {
+  return fc.property(
+    fc.array(hostileFrame, { minLength: 1, maxLength: 12 }),
+    fc.array(fc.nat(), { maxLength: 12 }),
+    (frames, cuts) => {
+      const wire = concatBytes(frames);
+      const points = [...new Set(cuts.map((c) => c % (wire.length + 1)))].sort((a, b) => a - b);
+      const { socket, written } = fakeSocket();
+      const link = new ServerWebSocketLink(socket, new Uint8Array(0), WS_LIMITS);
+      let delivered = 0;
+      let closes = 0;
+      link.setHandlers({
+        onDatagram(datagram) {
+          assert.equal(closes, 0, 'no datagram after the close');
+          assert.ok(datagram.byteLength <= WS_LIMITS.maxMessageSize);
+          delivered++;
+        },
+        onClose() {
+          closes++;
+        },
+      });
+      let from = 0;
+      for (const point of [...points, wire.length]) {
+        socket.emit('data', Buffer.from(wire.subarray(from, point)));
+        from = point;
+      }
+      assert.ok(closes <= 1);
+      assert.ok(link.stats.protocolViolations <= 1);
+      assert.equal(link.stats.datagramsReceived, delivered);
+      assertServerFrames(concatBytes(written));
+      socket.destroy(); // its close event (next tick) clears a pending close timer
     },
   );
 }
