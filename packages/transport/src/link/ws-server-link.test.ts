@@ -4,9 +4,10 @@
  * client never does.
  */
 import { connect, type Socket } from 'node:net';
+import { Duplex } from 'node:stream';
 import {
   connectWebSocket,
-  type ServerWebSocketLink,
+  ServerWebSocketLink,
   type WebSocketLinkRequest,
   WebSocketLinkServer,
   type WebSocketLinkServerCommonOptions,
@@ -422,5 +423,44 @@ describe('ServerWebSocketLink with a raw socket', () => {
     expect(await atServer.closed).toEqual({ local: true, reason: 'server closed' });
     expect(server.linkCount).toBe(0);
     expect(raw.closeFrame()).toEqual({ code: 1000, reason: 'server closed' });
+  });
+});
+
+describe('ServerWebSocketLink on an in-process socket', () => {
+  function fakeSocket() {
+    const written: Buffer[] = [];
+    const socket = new Duplex({
+      read() {},
+      write(chunk: Buffer, _encoding, callback) {
+        written.push(chunk);
+        callback();
+      },
+    });
+    cleanups.push(() => {
+      socket.destroy();
+    });
+    return { socket, written };
+  }
+  const settings = { maxMessageSize: 100, maxPayload: 1000, closeTimeout: 5000 };
+
+  it('writes one buffer per datagram: the header and the payload together', () => {
+    const { socket, written } = fakeSocket();
+    const link = new ServerWebSocketLink(socket, new Uint8Array(0), settings);
+    link.send(new Uint8Array([1, 2, 3]));
+    expect(written).toEqual([Buffer.from([0x82, 3, 1, 2, 3])]);
+    expect(link.stats).toMatchObject({ datagramsSent: 1, bytesSent: 3 });
+  });
+
+  it('reports the connection lost on a send once the peer ended without a close frame', async () => {
+    const { socket, written } = fakeSocket();
+    const link = new ServerWebSocketLink(socket, new Uint8Array(0), settings);
+    const atServer = collect(link);
+    socket.end(); // what Node does once the peer's FIN arrives (allowHalfOpen is off)
+    link.send(new Uint8Array([1]));
+    expect(written).toEqual([]);
+    expect(link.closed).toBe(true);
+    const info = await atServer.closed;
+    expect(info.reason).toBe('websocket closed (code 1006)');
+    expect(info.error).toBeInstanceOf(LinkError);
   });
 });

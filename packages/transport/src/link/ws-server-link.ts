@@ -139,6 +139,11 @@ export class ServerWebSocketLink implements Link, FrameSink {
     if (length > this.#settings.maxMessageSize) {
       throw new MessageTooLargeError(length, this.#settings.maxMessageSize, 'datagram');
     }
+    if (!this.#socket.writable) {
+      // The peer ended the connection without a close frame; its close event is still to come.
+      this.#lost();
+      return;
+    }
     const header = frameHeaderSize(length);
     const frame = Buffer.allocUnsafe(header + length);
     writeFrameHeader(frame, 0, WsOpcode.BINARY, length);
@@ -183,7 +188,7 @@ export class ServerWebSocketLink implements Link, FrameSink {
 
   /** @internal */
   onPing(payload: Uint8Array): void {
-    if (this.#closeSent) return;
+    if (this.#closeSent || !this.#socket.writable) return;
     const frame = Buffer.allocUnsafe(2 + payload.length);
     writeFrameHeader(frame, 0, WsOpcode.PONG, payload.length);
     frame.set(payload, 2);
