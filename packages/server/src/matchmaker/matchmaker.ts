@@ -60,7 +60,8 @@ export interface MatchmakerStats {
 /** What the matchmaker knows of one session. */
 interface Membership {
   readonly session: SessionPort;
-  readonly limiter: SessionRateLimiter;
+  /** Created with the first rate-limited message (a full bucket either way): an idle member holds none. */
+  limiter: SessionRateLimiter | undefined;
   runtime: RoomRuntime | undefined;
   client: RoomClient | undefined;
   joining: boolean;
@@ -244,7 +245,9 @@ export class Matchmaker implements SessionEvents, RoomHost {
           this.sendError(session, SessionErrorCode.INVALID_REQUEST, 'join a room first');
           return;
         }
-        const verdict = m.limiter.admit(size, this.clock.now());
+        const now = this.clock.now();
+        m.limiter ??= new SessionRateLimiter(this.s.rateLimit, now);
+        const verdict = m.limiter.admit(size, now);
         if (verdict !== RateVerdict.Ok) {
           this.stats.messagesRateLimited++;
           if (verdict === RateVerdict.Flood) {
@@ -335,7 +338,7 @@ export class Matchmaker implements SessionEvents, RoomHost {
     if (m === undefined) {
       m = {
         session,
-        limiter: new SessionRateLimiter(this.s.rateLimit, this.clock.now()),
+        limiter: undefined,
         runtime: undefined,
         client: undefined,
         joining: false,

@@ -5,7 +5,6 @@
  * @module
  */
 import type { RateLimitOptions } from '../options.js';
-import { TokenBucket } from './token-bucket.js';
 
 /** What {@link SessionRateLimiter.admit} decided about one message. */
 export const RateVerdict = {
@@ -27,10 +26,16 @@ export type ResolvedRateLimit = Required<RateLimitOptions>;
 
 const WINDOW_MS = 1000;
 
-/** The rate limits of one session. */
+/**
+ * The rate limits of one session: two token buckets (messages, bytes) refilled continuously at
+ * `messagesPerSecond` and `bytesPerSecond` up to `burstSeconds` of each, kept as plain fields of one
+ * object (both buckets are always refilled at the same instant), and the drops of the current
+ * one-second window.
+ */
 export class SessionRateLimiter {
-  private readonly messages: TokenBucket;
-  private readonly bytes: TokenBucket;
+  private messageTokens: number;
+  private byteTokens: number;
+  private refilledAt: number;
   private windowStart: number;
   private droppedInWindow = 0;
   /** Messages dropped over the session's lifetime. */
@@ -40,8 +45,9 @@ export class SessionRateLimiter {
     private readonly limits: ResolvedRateLimit,
     now: number,
   ) {
-    this.messages = new TokenBucket(limits.messagesPerSecond, limits.messagesPerSecond * limits.burstSeconds, now);
-    this.bytes = new TokenBucket(limits.bytesPerSecond, limits.bytesPerSecond * limits.burstSeconds, now);
+    this.messageTokens = limits.messagesPerSecond * limits.burstSeconds;
+    this.byteTokens = limits.bytesPerSecond * limits.burstSeconds;
+    this.refilledAt = now;
     this.windowStart = now;
   }
 
@@ -51,15 +57,31 @@ export class SessionRateLimiter {
       this.windowStart = now;
       this.droppedInWindow = 0;
     }
+    this.refill(now);
     // Check both before taking either, so a refused message costs no tokens.
-    if (this.messages.available(now) >= 1 && this.bytes.available(now) >= size) {
-      this.messages.take(1, now);
-      this.bytes.take(size, now);
+    if (this.messageTokens >= 1 && this.byteTokens >= size) {
+      this.messageTokens -= 1;
+      this.byteTokens -= size;
       return RateVerdict.Ok;
     }
     this.dropped++;
     this.droppedInWindow++;
     if (this.droppedInWindow > this.limits.floodFactor * this.limits.messagesPerSecond) return RateVerdict.Flood;
     return this.droppedInWindow === 1 ? RateVerdict.Limited : RateVerdict.LimitedQuiet;
+  }
+
+  private refill(now: number): void {
+    const elapsed = now - this.refilledAt;
+    if (elapsed <= 0) return;
+    this.refilledAt = now;
+    const l = this.limits;
+    this.messageTokens = Math.min(
+      l.messagesPerSecond * l.burstSeconds,
+      this.messageTokens + (elapsed * l.messagesPerSecond) / 1000,
+    );
+    this.byteTokens = Math.min(
+      l.bytesPerSecond * l.burstSeconds,
+      this.byteTokens + (elapsed * l.bytesPerSecond) / 1000,
+    );
   }
 }
