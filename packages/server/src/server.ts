@@ -15,7 +15,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CloseCode, InvalidOptionError, type Link, PayloadCodec, type RoomListing } from '@netplay/transport';
-import { type ConnectToken, EncryptedLink, issueConnectToken } from '@netplay/transport/node';
+import {
+  type ConnectToken,
+  EncryptedLink,
+  issueConnectToken,
+  type ServerEncryptionOptions,
+} from '@netplay/transport/node';
 import type { Registry } from 'prom-client';
 import { type HttpHandler, type HttpMethod, HttpRoutes } from './http/routes.js';
 import { Matchmaker, type MatchmakerStats } from './matchmaker/matchmaker.js';
@@ -94,6 +99,7 @@ export class Server {
   #shutdown: Promise<void> | undefined;
   readonly #routes = new HttpRoutes();
   #monitor: Monitor | undefined;
+  #encryptionOptions: ServerEncryptionOptions | undefined;
 
   /**
    * @param options - see {@link ServerOptions}; every default is in `DEFAULT_SERVER_OPTIONS`.
@@ -239,17 +245,22 @@ export class Server {
     }
     this.#start();
     const kind = info.kind ?? 'websocket';
-    const tokens = this.#tokens;
-    const accepted =
-      kind === 'udp' && tokens !== undefined
-        ? new EncryptedLink(link, {
-            role: 'server',
-            resolve: (sealed) => tokens.resolve(sealed),
-            plainFallback: this.options.secureUdp === 'allow',
-            onDrop: (reason) => tokens.stats.dropped[reason]++,
-          })
-        : link;
+    const encryption = this.#encryption();
+    const accepted = kind === 'udp' && encryption !== undefined ? new EncryptedLink(link, encryption) : link;
     this.#sessions.accept(accepted, kind, info.remoteAddress ?? 'local', info.remotePort ?? 0);
+  }
+
+  /** Options of every server-side EncryptedLink of this server (one object for all of them), or `undefined` with `secureUdp: 'off'`. */
+  #encryption(): ServerEncryptionOptions | undefined {
+    const tokens = this.#tokens;
+    if (tokens === undefined) return undefined;
+    this.#encryptionOptions ??= {
+      role: 'server',
+      resolve: (sealed) => tokens.resolve(sealed),
+      plainFallback: this.options.secureUdp === 'allow',
+      onDrop: (reason) => tokens.stats.dropped[reason]++,
+    };
+    return this.#encryptionOptions;
   }
 
   /**
@@ -429,6 +440,7 @@ export class Server {
     this.#monitor ??= new Monitor(
       {
         sessions: () => this.#sessions.all(),
+        closedSessionTraffic: () => this.#sessions.closedTraffic,
         rooms: () => this.#matchmaker.allRooms(),
         state: () => this.#state,
         boundHost: () => this.#address(this.#endpoints?.http.address())?.address ?? this.options.host,

@@ -92,7 +92,21 @@ export class Connection implements ChannelSink {
   readonly options: ResolvedConnectionOptions;
   private handlers: ConnectionHandlers;
   private _state: ConnectionState = 'open';
-  private readonly _stats: ConnectionStats = createConnectionStats();
+  /** The object {@link stats} returns, created on its first read (counters live in the fields below). */
+  private statsView: ConnectionStats | undefined;
+  #packetsSent = 0;
+  #packetsReceived = 0;
+  #bytesSent = 0;
+  #bytesReceived = 0;
+  #packetsAcked = 0;
+  #packetsLost = 0;
+  #spuriousLosses = 0;
+  #timeouts = 0;
+  #duplicatePacketsDropped = 0;
+  #stalePacketsDropped = 0;
+  #invalidPacketsDropped = 0;
+  #handlerErrors = 0;
+  #lastReceivedAt = -1;
 
   /** Shared, derived from the options: channel settings, wire ids, limits. */
   private readonly layout: ChannelLayout;
@@ -102,7 +116,7 @@ export class Connection implements ChannelSink {
   private readonly builder: PacketBuilder;
   private readonly sent: SentPackets;
   private readonly received: ReceivedPackets;
-  private readonly rtt: RttEstimator;
+  private readonly rttEstimator: RttEstimator;
   private readonly cc: CongestionController | undefined;
   private readonly lossWindow = new LossWindow(LOSS_WINDOW_PACKETS);
 
@@ -129,15 +143,9 @@ export class Connection implements ChannelSink {
     this.builder = PacketBuilder.shared(o.mtu);
     this.sent = new SentPackets(o.packetWindow);
     this.received = new ReceivedPackets(o.packetWindow);
-    this.rtt = new RttEstimator(this.layout.rtt);
-    this.cc =
-      o.congestionControl && !o.reliableLink
-        ? new CongestionController({
-            mtu: o.mtu,
-            initialWindowPackets: o.initialCongestionWindow,
-            minWindowPackets: o.minCongestionWindow,
-          })
-        : undefined;
+    this.rttEstimator = new RttEstimator(this.layout.rtt);
+    const congestion = this.layout.congestion;
+    this.cc = congestion === undefined ? undefined : new CongestionController(congestion);
   }
 
   /** Replace the callbacks. */
@@ -251,9 +259,9 @@ export class Connection implements ChannelSink {
       const oldest = this.findOldestInFlight();
       if (oldest >= 0) {
         const sentAt = this.sent.sentAtOf(oldest);
-        t = Math.min(t, sentAt + this.rtt.rto());
+        t = Math.min(t, sentAt + this.rttEstimator.rto());
         if (this.hasLargestAcked && seqGreaterThan(this.largestAcked, this.oldestInFlight)) {
-          t = Math.min(t, sentAt + this.rtt.lossDelay());
+          t = Math.min(t, sentAt + this.rttEstimator.lossDelay());
         }
       }
     }
@@ -276,7 +284,7 @@ export class Connection implements ChannelSink {
       this.cc?.onDiscarded(sent.sizeOf(p));
       this.notifyLost(p);
     }
-    this.rtt.backoff = 0;
+    this.rttEstimator.backoff = 0;
   }
 
   /** Stop: further sends throw `CLOSED`, received datagrams are ignored, flush returns nothing. */
@@ -293,25 +301,24 @@ export class Connection implements ChannelSink {
   receive(datagram: Uint8Array, now: number): void {
     if (this._state !== 'open') return;
     const h = header;
-    const stats = this._stats;
     if (
       !readPacketHeader(datagram, h) ||
       !this.validAck(h) ||
       (h.type === PacketType.Data && !this.validRecords(datagram))
     ) {
-      stats.invalidPacketsDropped++;
+      this.#invalidPacketsDropped++;
       return;
     }
     const verdict = this.received.check(h.sequence);
     if (verdict !== ReceiveVerdict.New) {
-      if (verdict === ReceiveVerdict.Duplicate) stats.duplicatePacketsDropped++;
-      else stats.stalePacketsDropped++;
+      if (verdict === ReceiveVerdict.Duplicate) this.#duplicatePacketsDropped++;
+      else this.#stalePacketsDropped++;
       return;
     }
     this.received.record(h.sequence);
-    stats.packetsReceived++;
-    stats.bytesReceived += datagram.length;
-    stats.lastReceivedAt = now;
+    this.#packetsReceived++;
+    this.#bytesReceived += datagram.length;
+    this.#lastReceivedAt = now;
     const type = h.type; // copied: acks run callbacks, which may feed another connection (shared header)
     if (type !== PacketType.Ack) {
       // On a reliable link acks only release the resume buffer: Data acks may wait longer for a
@@ -328,10 +335,14 @@ export class Connection implements ChannelSink {
 
   // ======================================================================= stats
 
-  /** Live statistics (the same object every time, refreshed on read). */
+  /** Live statistics (the same object every time, refreshed on read; created by the first read). */
   get stats(): Readonly<ConnectionStats> {
-    const s = this._stats;
-    const r = this.rtt;
+    let s = this.statsView;
+    if (s === undefined) {
+      s = createConnectionStats();
+      this.statsView = s;
+    }
+    const r = this.rttEstimator;
     s.rtt = r.srtt;
     s.rttMin = r.samples > 0 ? r.min : 0;
     s.rttMax = r.max;
@@ -339,8 +350,21 @@ export class Connection implements ChannelSink {
     s.jitter = r.jitter;
     s.rto = r.rto();
     s.packetLoss = this.lossWindow.fraction();
+    s.packetsSent = this.#packetsSent;
+    s.packetsReceived = this.#packetsReceived;
+    s.bytesSent = this.#bytesSent;
+    s.bytesReceived = this.#bytesReceived;
+    s.packetsAcked = this.#packetsAcked;
+    s.packetsLost = this.#packetsLost;
+    s.spuriousLosses = this.#spuriousLosses;
+    s.timeouts = this.#timeouts;
+    s.duplicatePacketsDropped = this.#duplicatePacketsDropped;
+    s.stalePacketsDropped = this.#stalePacketsDropped;
+    s.invalidPacketsDropped = this.#invalidPacketsDropped;
+    s.handlerErrors = this.#handlerErrors;
     s.congestionWindow = this.cc ? this.cc.window : Number.POSITIVE_INFINITY;
     s.bytesInFlight = this.cc ? this.cc.bytesInFlight : 0;
+    s.lastReceivedAt = this.#lastReceivedAt;
     let resent = 0;
     let redundant = 0;
     for (const ch of this.channels) {
@@ -351,6 +375,33 @@ export class Connection implements ChannelSink {
     s.messagesResent = resent;
     s.redundantSends = redundant;
     return s;
+  }
+
+  /** Time of the last datagram accepted (`-1` before the first); {@link ConnectionStats.lastReceivedAt} without building the stats. */
+  get lastReceivedAt(): number {
+    return this.#lastReceivedAt;
+  }
+
+  /** Bytes of datagrams sent; {@link ConnectionStats.bytesSent} without building the stats. */
+  get bytesSent(): number {
+    return this.#bytesSent;
+  }
+
+  /** Bytes of datagrams accepted; {@link ConnectionStats.bytesReceived} without building the stats. */
+  get bytesReceived(): number {
+    return this.#bytesReceived;
+  }
+
+  /** Smoothed RTT in ms; {@link ConnectionStats.rtt} without building the stats. */
+  get rtt(): number {
+    return this.rttEstimator.srtt;
+  }
+
+  /** Reliable message records sent again after loss; {@link ConnectionStats.messagesResent} without building the stats. */
+  get messagesResent(): number {
+    let resent = 0;
+    for (const ch of this.channels) if (ch instanceof ReliableOrderedChannel) resent += ch.stats.messagesResent;
+    return resent;
   }
 
   /** Statistics of one channel (queue lengths, per-message counters). */
@@ -453,8 +504,8 @@ export class Connection implements ChannelSink {
       this.nextSequence = (seq + 1) & 0xffff;
       this.ackDeadline = Number.POSITIVE_INFINITY;
       this.lastSentAt = now;
-      this._stats.packetsSent++;
-      this._stats.bytesSent += datagram.length;
+      this.#packetsSent++;
+      this.#bytesSent += datagram.length;
       return datagram;
     }
     // Never a packet in flight here: flush() stops at sent.isFull(), and a packet a lap old is
@@ -475,8 +526,8 @@ export class Connection implements ChannelSink {
       this.probeSequence = seq;
       this.probeSentAt = now;
     }
-    this._stats.packetsSent++;
-    this._stats.bytesSent += datagram.length;
+    this.#packetsSent++;
+    this.#bytesSent += datagram.length;
     return datagram;
   }
 
@@ -486,7 +537,7 @@ export class Connection implements ChannelSink {
    */
   private validAck(h: PacketHeader): boolean {
     if (!h.hasAck) return true;
-    return this._stats.packetsSent > 0 && seqDiff((this.nextSequence - 1) & 0xffff, h.ack) >= 0;
+    return this.#packetsSent > 0 && seqDiff((this.nextSequence - 1) & 0xffff, h.ack) >= 0;
   }
 
   /** Walk the records once before delivering any, so a malformed packet delivers nothing. */
@@ -525,7 +576,7 @@ export class Connection implements ChannelSink {
     const newest = sent.find(ack);
     const reliableLink = this.options.reliableLink;
     if (newest >= 0 && (sent.stateOf(newest) === SentState.InFlight || sent.stateOf(newest) === SentState.Lost)) {
-      if (!reliableLink) this.rtt.sample(now - sent.sentAtOf(newest));
+      if (!reliableLink) this.rttEstimator.sample(now - sent.sentAtOf(newest));
       this.onPacketAcked(newest);
     }
     if (reliableLink && this.inFlightPackets > 0) {
@@ -541,7 +592,7 @@ export class Connection implements ChannelSink {
       // ackDelay of receiving it: an RTT sample as honest as on an unreliable link.
       const d = seqDiff(ack, this.probeSequence);
       if (d === 0 || (d > 0 && d <= 32 && (ackBits & (1 << (d - 1))) !== 0)) {
-        this.rtt.sample(now - this.probeSentAt);
+        this.rttEstimator.sample(now - this.probeSentAt);
         this.probeSequence = -1;
       } else if (d > 32) {
         this.probeSequence = -1; // acked (or not) too long ago to tell
@@ -567,11 +618,11 @@ export class Connection implements ChannelSink {
     sent.setState(p, SentState.Acked);
     if (wasInFlight) {
       this.inFlightPackets--;
-      this._stats.packetsAcked++;
+      this.#packetsAcked++;
       this.cc?.onAcked(sent.sizeOf(p), sent.sentAtOf(p));
       this.lossWindow.record(false);
     } else {
-      this._stats.spuriousLosses++;
+      this.#spuriousLosses++;
     }
     // Taken out of the ring before any callback runs (a callback may flush, and the ring may grow).
     const refs = sent.takeRefs(p);
@@ -590,7 +641,7 @@ export class Connection implements ChannelSink {
     const sent = this.sent;
     sent.setState(p, SentState.Lost);
     this.inFlightPackets--;
-    this._stats.packetsLost++;
+    this.#packetsLost++;
     this.cc?.onLost(sent.sizeOf(p), sent.sentAtOf(p), now);
     this.lossWindow.record(true);
     this.notifyLost(p);
@@ -633,8 +684,8 @@ export class Connection implements ChannelSink {
   private detectLosses(now: number): void {
     if (this.options.reliableLink || this.inFlightPackets === 0) return;
     if (this.findOldestInFlight() < 0) return;
-    const rto = this.rtt.rto();
-    const lossDelay = this.rtt.lossDelay();
+    const rto = this.rttEstimator.rto();
+    const lossDelay = this.rttEstimator.lossDelay();
     let timedOut = false;
     const sent = this.sent;
     const span = this.inFlightSpan();
@@ -658,9 +709,9 @@ export class Connection implements ChannelSink {
       }
     }
     if (timedOut) {
-      this._stats.timeouts++;
-      this.rtt.onTimeout();
-      if (this.rtt.backoff >= PERSISTENT_CONGESTION_TIMEOUTS) this.cc?.onPersistentCongestion(now);
+      this.#timeouts++;
+      this.rttEstimator.onTimeout();
+      if (this.rttEstimator.backoff >= PERSISTENT_CONGESTION_TIMEOUTS) this.cc?.onPersistentCongestion(now);
     }
   }
 
@@ -679,7 +730,7 @@ export class Connection implements ChannelSink {
   }
 
   private handlerFailed(error: unknown): void {
-    this._stats.handlerErrors++;
+    this.#handlerErrors++;
     this.report(error instanceof Error ? error : new Error(String(error)));
   }
 

@@ -55,6 +55,7 @@ export class Monitor {
 
   /** The `/monitor/data` document now. */
   data(): MonitorData {
+    this.#sampler.wantRates();
     this.#sampler.sync();
     return buildMonitorData(this.#source, this.#sampler, {
       maxListed: this.#options.maxListed,

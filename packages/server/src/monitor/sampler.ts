@@ -1,15 +1,17 @@
 /**
  * Turns the server's live counters into monitor data: cumulative totals that never go back when a
- * session or room goes away (deltas are summed while it lives), per-session rates, histogram
- * observations and the chart history, once per sample interval.
+ * session or room goes away, per-session rates, histogram observations and the chart history, once
+ * per sample interval.
  *
- * Sessions and rooms seen at the last sync are held until the next one, so the traffic of one that
- * went away in between is still counted from its final stats. One that came and went between two
- * syncs (less than a sample interval) is not counted.
+ * Session traffic totals are the source's sum over closed sessions plus the live sessions' current
+ * counters, so the sampler keeps nothing per session for them. Per-session rates (the `/monitor`
+ * table) need each session's previous counters: they are kept only while someone reads the
+ * monitor's data, and forgotten a few samples after the last read. Rooms are few: the traffic of
+ * one that went away since the last sync is counted from its final stats, held until then.
  * @module
  */
 import type { ServerMetrics } from './metrics.js';
-import type { MonitorRoomView, MonitorSessionView, MonitorSource } from './source.js';
+import type { MonitorRoomView, MonitorSource } from './source.js';
 
 /** One chart point. */
 export interface MonitorHistoryPoint {
@@ -45,11 +47,8 @@ export interface SessionRates {
   bytesOutPerSec: number;
 }
 
-interface SessionMark {
-  bytesIn: number;
-  bytesOut: number;
-  resends: number;
-}
+/** Samples after the last read of the data during which per-session rates are still kept. */
+const RATES_KEPT_SAMPLES = 3;
 
 interface RoomMark {
   messagesIn: number;
@@ -61,11 +60,15 @@ interface RoomMark {
 export class MonitorSampler {
   readonly totals: MonitorTotals = { messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0, resends: 0 };
   readonly history: MonitorHistoryPoint[] = [];
-  /** Rates of each session over the last sample interval. */
+  /** Rates of each session over the last sample interval (kept while the data is read: {@link MonitorSampler.wantRates}). */
   readonly sessionRates = new Map<string, SessionRates>();
-  #sessionMarks = new Map<MonitorSessionView, SessionMark>();
   #roomMarks = new Map<MonitorRoomView, RoomMark>();
-  #rateMarks = new Map<string, { bytesIn: number; bytesOut: number }>();
+  /** Each session's bytes in and out at the last sample, while rates are kept. */
+  #rateMarks = new Map<string, [bytesIn: number, bytesOut: number]>();
+  /** Samples left during which per-session rates are kept. */
+  #ratesWanted = 0;
+  /** Session traffic (closed + live) at the last sync. */
+  #synced = { bytesIn: 0, bytesOut: 0, resends: 0 };
   #lastSampleAt: number | undefined;
   #lastTotals: MonitorTotals = { ...this.totals };
 
@@ -83,25 +86,22 @@ export class MonitorSampler {
     const m = this.metrics;
     let ccu = 0;
     let sessions = 0;
-    const gone = new Set(this.#sessionMarks.keys());
-    const syncSession = (session: MonitorSessionView): void => {
-      const s = session.stats;
-      const mark = this.#sessionMarks.get(session) ?? { bytesIn: 0, bytesOut: 0, resends: 0 };
-      this.#add('bytesIn', s.bytesReceived - mark.bytesIn, m.bytesIn);
-      this.#add('bytesOut', s.bytesSent - mark.bytesOut, m.bytesOut);
-      this.#add('resends', s.messagesResent - mark.resends, m.resends);
-      this.#sessionMarks.set(session, { bytesIn: s.bytesReceived, bytesOut: s.bytesSent, resends: s.messagesResent });
-    };
+    const closed = this.source.closedSessionTraffic();
+    let bytesIn = closed.bytesIn;
+    let bytesOut = closed.bytesOut;
+    let resends = closed.resends;
     for (const session of this.source.sessions()) {
       sessions++;
       if (session.state === 'connected') ccu++;
-      gone.delete(session);
-      syncSession(session);
+      bytesIn += session.bytesReceived;
+      bytesOut += session.bytesSent;
+      resends += session.messagesResent;
     }
-    for (const session of gone) {
-      syncSession(session); // its final figures
-      this.#sessionMarks.delete(session);
-    }
+    const last = this.#synced;
+    this.#add('bytesIn', bytesIn - last.bytesIn, m.bytesIn);
+    this.#add('bytesOut', bytesOut - last.bytesOut, m.bytesOut);
+    this.#add('resends', resends - last.resends, m.resends);
+    this.#synced = { bytesIn, bytesOut, resends };
     m.ccu.set(ccu);
     m.sessions.set(sessions);
     const roomsByType = new Map<string, number>();
@@ -133,26 +133,36 @@ export class MonitorSampler {
     const m = this.metrics;
     const dt = this.#lastSampleAt === undefined ? 0 : (now - this.#lastSampleAt) / 1000;
     const rate = (value: number): number => (dt > 0 ? value / dt : 0);
-    const seen = new Set<string>();
+    const rates = this.#ratesWanted > 0;
+    if (rates) this.#ratesWanted--;
+    const seen = rates ? new Set<string>() : undefined;
     let ccu = 0;
     for (const session of this.source.sessions()) {
-      seen.add(session.id);
-      const s = session.stats;
       if (session.state === 'connected') {
         ccu++;
-        if (s.rtt > 0) m.rtt.observe(s.rtt / 1000);
+        const rtt = session.rtt;
+        if (rtt > 0) m.rtt.observe(rtt / 1000);
       }
+      if (seen === undefined) continue;
+      seen.add(session.id);
+      const bytesIn = session.bytesReceived;
+      const bytesOut = session.bytesSent;
       const prev = this.#rateMarks.get(session.id);
-      this.#rateMarks.set(session.id, { bytesIn: s.bytesReceived, bytesOut: s.bytesSent });
+      this.#rateMarks.set(session.id, [bytesIn, bytesOut]);
       this.sessionRates.set(session.id, {
-        bytesInPerSec: prev === undefined ? 0 : rate(Math.max(0, s.bytesReceived - prev.bytesIn)),
-        bytesOutPerSec: prev === undefined ? 0 : rate(Math.max(0, s.bytesSent - prev.bytesOut)),
+        bytesInPerSec: prev === undefined ? 0 : rate(Math.max(0, bytesIn - prev[0])),
+        bytesOutPerSec: prev === undefined ? 0 : rate(Math.max(0, bytesOut - prev[1])),
       });
     }
-    for (const id of this.#rateMarks.keys()) {
-      if (!seen.has(id)) {
-        this.#rateMarks.delete(id);
-        this.sessionRates.delete(id);
+    if (seen === undefined) {
+      this.#rateMarks.clear();
+      this.sessionRates.clear();
+    } else {
+      for (const id of this.#rateMarks.keys()) {
+        if (!seen.has(id)) {
+          this.#rateMarks.delete(id);
+          this.sessionRates.delete(id);
+        }
       }
     }
     let rooms = 0;
@@ -184,6 +194,14 @@ export class MonitorSampler {
     if (this.history.length > this.historySize) this.history.splice(0, this.history.length - this.historySize);
     this.#lastTotals = { ...t };
     this.#lastSampleAt = now;
+  }
+
+  /**
+   * Someone reads the per-session rates (`/monitor/data`): keep them for the next few samples. The
+   * first sample after a pause has no previous counters, so its rates read 0.
+   */
+  wantRates(): void {
+    this.#ratesWanted = RATES_KEPT_SAMPLES;
   }
 
   #roomMark(room: MonitorRoomView): RoomMark {

@@ -113,9 +113,29 @@ export class ServerSession implements SessionPort, PeerHandlers, LateHandshakeLi
     return this.peer.connection.stats;
   }
 
+  /** Bytes received from the client (without building the stats). */
+  get bytesReceived(): number {
+    return this.peer.connection.bytesReceived;
+  }
+
+  /** Bytes sent to the client (without building the stats). */
+  get bytesSent(): number {
+    return this.peer.connection.bytesSent;
+  }
+
+  /** Reliable messages sent again after loss (without building the stats). */
+  get messagesResent(): number {
+    return this.peer.connection.messagesResent;
+  }
+
+  /** Smoothed RTT, ms (without building the stats). */
+  get rtt(): number {
+    return this.peer.connection.rtt;
+  }
+
   /** Time the client was last heard from (ms on the host clock), or -1. */
   get lastReceivedAt(): number {
-    return this.peer.connection.stats.lastReceivedAt;
+    return this.peer.connection.lastReceivedAt;
   }
 
   send(channel: number, bytes: Uint8Array): void {

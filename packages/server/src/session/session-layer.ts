@@ -21,6 +21,7 @@ import {
   SessionErrorCode,
   type TimerHandle,
 } from '@netplay/transport';
+import { EncryptedLink } from '@netplay/transport/node';
 import { DEFAULT_SERVER_OPTIONS } from '../options.js';
 import { ServerSession, type SessionHost, type SessionSettings } from './server-session.js';
 import { makeCookie, verifyCookie } from './udp-cookie.js';
@@ -111,6 +112,8 @@ export class SessionLayer implements SessionHost {
     slowConsumers: 0,
   };
   readonly settings: SessionLayerSettings;
+  /** Final traffic of every released session, summed (the monitor's totals add the live ones). */
+  readonly closedTraffic = { bytesIn: 0, bytesOut: 0, resends: 0 };
   private readonly sessions = new Map<string, ServerSession>();
   private readonly byResumeToken = new Map<string, ServerSession>();
   private readonly perAddress = new Map<string, number>();
@@ -254,6 +257,10 @@ export class SessionLayer implements SessionHost {
   release(session: ServerSession): void {
     if (this.sessions.get(session.id) !== session) return;
     this.sessions.delete(session.id);
+    const traffic = this.closedTraffic;
+    traffic.bytesIn += session.bytesReceived;
+    traffic.bytesOut += session.bytesSent;
+    traffic.resends += session.messagesResent;
     const tokenId = this.sessionTokens.get(session);
     if (tokenId !== undefined && this.tokenSessions.get(tokenId) === session) this.tokenSessions.delete(tokenId);
     this.byResumeToken.delete(session.resumeToken);
@@ -292,7 +299,7 @@ export class SessionLayer implements SessionHost {
         this.deny(link, SessionErrorCode.INVALID_TOKEN, 'resume with the connect token of the session');
         return;
       }
-      if (session === undefined || !session.resume(link)) {
+      if (session === undefined || !session.resume(sessionLink(link))) {
         const code = session === undefined ? this.settings.unknownResume?.(body.resume) : undefined;
         this.deny(link, code ?? SessionErrorCode.INVALID_TOKEN, 'unknown or expired resume token');
         return;
@@ -331,7 +338,7 @@ export class SessionLayer implements SessionHost {
     }
     link.send(encodeHandshake({ type: HandshakeType.Accept, resumed: false }));
     const prefix = this.settings.idPrefix ?? '';
-    const session = new ServerSession(this, link, prefix + newId(9), prefix + newId(18), remoteAddress);
+    const session = new ServerSession(this, sessionLink(link), prefix + newId(9), prefix + newId(18), remoteAddress);
     this.sessions.set(session.id, session);
     this.byResumeToken.set(session.resumeToken, session);
     this.perAddress.set(remoteAddress, fromAddress + 1);
@@ -361,6 +368,14 @@ export class SessionLayer implements SessionHost {
       this.scheduleSweep();
     }, every);
   }
+}
+
+/**
+ * The link a session keeps: a plaintext UDP link (secureUdp 'allow', the peer presented no token)
+ * without its EncryptedLink wrapper, which only passes datagrams through from then on.
+ */
+function sessionLink(link: Link): Link {
+  return link instanceof EncryptedLink && link.plaintext ? link.inner : link;
 }
 
 /** The connect token an encrypted link is bound to (`EncryptedLink.tokenId`), if any. */

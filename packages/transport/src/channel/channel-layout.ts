@@ -8,6 +8,7 @@
 import type { ResolvedConnectionOptions } from '../connection-options.js';
 import { FRAGMENT_RECORD_HEADER_SIZE, RECORD_HEADER_SIZE } from '../packet/message-record.js';
 import { PACKET_HEADER_SIZE } from '../packet/packet-header.js';
+import type { CongestionSettings } from '../packet/congestion-controller.js';
 import type { RttSettings } from '../packet/rtt-estimator.js';
 import type { ReliableChannelSettings } from './reliable-ordered-channel.js';
 import type { UnreliableChannelSettings } from './unreliable-channel.js';
@@ -32,6 +33,8 @@ export interface ChannelLayout {
   readonly maxUnreliablePayload: number;
   /** Settings of the RTT estimator. */
   readonly rtt: Readonly<RttSettings>;
+  /** Settings of the congestion controller, or `undefined` when there is none (off, or a reliable link). */
+  readonly congestion: Readonly<CongestionSettings> | undefined;
 }
 
 const layouts = new WeakMap<ResolvedConnectionOptions, ChannelLayout>();
@@ -88,5 +91,13 @@ function buildLayout(o: ResolvedConnectionOptions): ChannelLayout {
       maxAckDelay: o.ackDelay,
       maxBackoff: o.maxBackoff,
     }),
+    congestion:
+      o.congestionControl && !o.reliableLink
+        ? Object.freeze({
+            mtu: o.mtu,
+            initialWindowPackets: o.initialCongestionWindow,
+            minWindowPackets: o.minCongestionWindow,
+          })
+        : undefined,
   });
 }

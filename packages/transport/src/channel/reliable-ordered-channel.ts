@@ -48,7 +48,7 @@ export interface SendBudget {
 /** Longest scan for redundancy candidates per packet (bounds the work on a large send buffer). */
 const REDUNDANCY_SCAN_LIMIT = 64;
 /** Retired units kept for reuse, shared by every channel of the process (an idle channel holds none). */
-const UNIT_POOL_LIMIT = 4096;
+const UNIT_POOL_LIMIT = 256;
 const unitPool: ReliableUnit[] = [];
 
 /** One reliable-ordered channel. */

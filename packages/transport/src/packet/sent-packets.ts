@@ -23,7 +23,7 @@ export const SentState = {
 } as const;
 
 /** Capacity a ring starts with (or its maximum, when smaller). */
-const INITIAL_CAPACITY = 16;
+const INITIAL_CAPACITY = 4;
 /** Reference arrays kept for reuse, shared by every connection of the process. */
 const POOL_LIMIT = 4096;
 const refsPool: number[][] = [];
