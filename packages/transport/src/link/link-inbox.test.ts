@@ -27,7 +27,8 @@ function fakeWebSocket() {
 function udpLink() {
   const onClosed = vi.fn();
   const socket = { send: vi.fn() } as unknown as Socket;
-  const link = new UdpLink({ socket, remote: { address: '127.0.0.1', port: 9 }, maxDatagramSize: 1200, onClosed });
+  const owner = { socket, maxDatagramSize: 1200, connected: false, onSent: () => {}, released: onClosed };
+  const link = new UdpLink(owner, { address: '127.0.0.1', port: 9 });
   return { link, onClosed };
 }
 

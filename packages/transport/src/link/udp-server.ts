@@ -12,6 +12,7 @@ import {
   UDP_LINK_DEFAULTS,
   UdpLink,
   type UdpLinkOptions,
+  type UdpLinkOwner,
   type UdpRemote,
   validatePort,
   validateUdpMaxDatagramSize,
@@ -56,6 +57,8 @@ export interface UdpLinkServerStats {
   readonly droppedMaxPeers: number;
   /** Datagrams over `maxDatagramSize` from new addresses dropped (no link is created for them). */
   readonly droppedOversize: number;
+  /** Sends the operating system reported as failed, over every link (the datagram is lost, as UDP may lose it anyway). */
+  readonly sendErrors: number;
 }
 
 /**
@@ -72,7 +75,9 @@ export class UdpLinkServer {
   readonly #options: UdpLinkServerOptions;
   readonly #maxPeers: number;
   readonly #maxDatagramSize: number;
-  readonly #stats = { linksAccepted: 0, droppedMaxPeers: 0, droppedOversize: 0 };
+  readonly #stats = { linksAccepted: 0, droppedMaxPeers: 0, droppedOversize: 0, sendErrors: 0 };
+  /** What every link of this socket shares (no object or closure per link). */
+  readonly #owner: UdpLinkOwner;
   #closing: Promise<void> | undefined;
 
   private constructor(socket: Socket, options: UdpLinkServerOptions, maxPeers: number, maxDatagramSize: number) {
@@ -81,6 +86,20 @@ export class UdpLinkServer {
     this.#maxPeers = maxPeers;
     this.#maxDatagramSize = maxDatagramSize;
     this.stats = this.#stats;
+    const peers = this.#peers;
+    const stats = this.#stats;
+    this.#owner = {
+      socket,
+      maxDatagramSize,
+      connected: false,
+      onSent: (error) => {
+        if (error) stats.sendErrors++;
+      },
+      released: (link) => {
+        const key = peerKey(link.remote.address, link.remote.port);
+        if (peers.get(key) === link) peers.delete(key);
+      },
+    };
     socket.on('message', (buffer, info) => this.#onMessage(buffer, info));
     socket.on('error', (error) => this.#onSocketError(error));
   }
@@ -141,7 +160,7 @@ export class UdpLinkServer {
 
   #onMessage(buffer: Buffer, info: RemoteInfo): void {
     if (this.#closing !== undefined) return;
-    const key = `${info.address}:${info.port}`;
+    const key = peerKey(info.address, info.port);
     let link = this.#peers.get(key);
     if (link === undefined) {
       if (buffer.byteLength > this.#maxDatagramSize) {
@@ -160,14 +179,7 @@ export class UdpLinkServer {
   }
 
   #createLink(key: string, remote: UdpRemote): UdpLink {
-    const link: UdpLink = new UdpLink({
-      socket: this.#socket,
-      remote,
-      maxDatagramSize: this.#maxDatagramSize,
-      onClosed: () => {
-        if (this.#peers.get(key) === link) this.#peers.delete(key);
-      },
-    });
+    const link = new UdpLink(this.#owner, remote);
     this.#peers.set(key, link);
     this.#stats.linksAccepted++;
     return link;
@@ -179,4 +191,9 @@ export class UdpLinkServer {
     this.#closing = this.#shutdown(error);
     this.#options.onError?.(error);
   }
+}
+
+/** Key of a peer in the table. */
+function peerKey(address: string, port: number): string {
+  return `${address}:${port}`;
 }

@@ -55,7 +55,10 @@ export interface UdpLinkStats {
   readonly datagramsSent: number;
   /** Bytes handed to the socket (payload only). */
   readonly bytesSent: number;
-  /** Sends the operating system reported as failed (the datagram is lost, as UDP may lose it anyway). */
+  /**
+   * Sends the operating system reported as failed (the datagram is lost, as UDP may lose it anyway).
+   * Client links only: the links of a `UdpLinkServer` share its socket and count in its stats.
+   */
   readonly sendErrors: number;
   /** Datagrams accepted for delivery (not counting drops). */
   readonly datagramsReceived: number;
@@ -71,18 +74,26 @@ export interface UdpLinkStats {
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-/** How a {@link UdpLink} reaches its socket. Built by {@link connectUdp} and `UdpLinkServer`. @internal */
-export interface UdpLinkBinding {
+/**
+ * How a {@link UdpLink} reaches its socket: one object per server socket (shared by all its links)
+ * or per client link. Built by {@link connectUdp} and `UdpLinkServer`. @internal
+ */
+export interface UdpLinkOwner {
   readonly socket: Socket;
-  readonly remote: UdpRemote;
   readonly maxDatagramSize: number;
   /**
-   * `true` when the socket is connected to `remote` (a client link): datagrams are sent without an
-   * address, only the remote's reach it, and an ICMP "port unreachable" fails the link at once.
+   * `true` when the socket is connected to the link's remote (a client link): datagrams are sent
+   * without an address, only the remote's reach it, and an ICMP "port unreachable" fails the link at once.
    */
-  readonly connected?: boolean;
-  /** Called once when the link closes: the client closes its socket, the server forgets the peer. */
-  readonly onClosed: () => void;
+  readonly connected: boolean;
+  /**
+   * Completion callback of every send on a shared socket (a server's: it counts failures for all
+   * its links, which then count none of their own). `undefined` for a client link, which tracks its
+   * own sends so that closing it never cuts off a last datagram (its `Disconnect`).
+   */
+  readonly onSent: ((error: Error | null) => void) | undefined;
+  /** The link closed (called once, after its last send left): a client closes its socket, a server forgets the peer. */
+  released(link: UdpLink): void;
 }
 
 /**
@@ -101,19 +112,28 @@ export class UdpLink implements Link {
   /** Live counters. */
   readonly stats: UdpLinkStats;
 
-  readonly #binding: UdpLinkBinding;
+  readonly #owner: UdpLinkOwner;
   readonly #stats: Mutable<UdpLinkStats>;
   readonly #inbox: LinkInbox;
-  /** Sends handed to the socket whose callback has not run yet. */
+  /** The send callback: the owner's shared one, or this link's own (client links). */
+  readonly #onSent: (error: Error | null) => void;
+  /** Sends handed to the socket whose callback has not run yet (client links). */
   #sending = 0;
-  /** The binding is released once in-flight sends complete (a last `Disconnect` must not be cut off). */
+  /** The owner is told once; a client link waits for its in-flight sends (a last `Disconnect` must not be cut off). */
   #released = false;
 
   /** @internal Use {@link connectUdp} or `UdpLinkServer`. */
-  constructor(binding: UdpLinkBinding) {
-    this.#binding = binding;
-    this.maxDatagramSize = binding.maxDatagramSize;
-    this.remote = binding.remote;
+  constructor(owner: UdpLinkOwner, remote: UdpRemote) {
+    this.#owner = owner;
+    this.maxDatagramSize = owner.maxDatagramSize;
+    this.remote = remote;
+    this.#onSent =
+      owner.onSent ??
+      ((error) => {
+        if (error) this.#stats.sendErrors++;
+        this.#sending--;
+        if (this.#sending === 0 && this.#inbox.closed) this.#release();
+      });
     this.#stats = {
       datagramsSent: 0,
       bytesSent: 0,
@@ -137,7 +157,7 @@ export class UdpLink implements Link {
   /** The local address of the socket, or `undefined` once the socket is closed. */
   localAddress(): AddressInfo | undefined {
     try {
-      return this.#binding.socket.address();
+      return this.#owner.socket.address();
     } catch {
       return undefined;
     }
@@ -152,10 +172,11 @@ export class UdpLink implements Link {
     if (datagram.byteLength > this.maxDatagramSize) {
       throw new MessageTooLargeError(datagram.byteLength, this.maxDatagramSize, 'datagram');
     }
+    const owner = this.#owner;
     try {
-      if (this.#binding.connected === true) this.#binding.socket.send(datagram, this.#onSent);
-      else this.#binding.socket.send(datagram, this.remote.port, this.remote.address, this.#onSent);
-      this.#sending++;
+      if (owner.connected) owner.socket.send(datagram, this.#onSent);
+      else owner.socket.send(datagram, this.remote.port, this.remote.address, this.#onSent);
+      if (owner.onSent === undefined) this.#sending++;
     } catch (error) {
       this._fail(new LinkError('udp send failed', { cause: error }));
       return;
@@ -192,17 +213,11 @@ export class UdpLink implements Link {
     this.#finish({ local: false, reason: error.message, error });
   }
 
-  readonly #onSent = (error: Error | null): void => {
-    if (error) this.#stats.sendErrors++;
-    this.#sending--;
-    if (this.#sending === 0 && this.#inbox.closed) this.#release();
-  };
-
   /** Give the socket (client) or the peer-table slot (server) back, once. */
   #release(): void {
     if (this.#released) return;
     this.#released = true;
-    this.#binding.onClosed();
+    this.#owner.released(this);
   }
 
   #finish(info: LinkCloseInfo): void {
@@ -236,13 +251,10 @@ export async function connectUdp(options: UdpConnectOptions): Promise<UdpLink> {
   // A connected socket hears ICMP "port unreachable": nobody listening there fails the link at
   // once (an `ECONNREFUSED` socket error) instead of leaving the caller to time out.
   await connectSocket(socket, remote);
-  const link = new UdpLink({
-    socket,
+  const link = new UdpLink(
+    { socket, maxDatagramSize, connected: true, onSent: undefined, released: () => closeSocket(socket) },
     remote,
-    maxDatagramSize,
-    connected: true,
-    onClosed: () => closeSocket(socket),
-  });
+  );
   socket.on('message', (buffer, info) => {
     if (info.port === remote.port && info.address === remote.address) link._receive(buffer);
     else link._dropForeign();
