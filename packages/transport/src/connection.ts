@@ -20,13 +20,7 @@ import { CongestionController } from './packet/congestion-controller.js';
 import { LossWindow } from './packet/loss-window.js';
 import { type RecordHeader, readRecordHeader } from './packet/message-record.js';
 import { PacketBuilder } from './packet/packet-builder.js';
-import {
-  PACKET_HEADER_SIZE,
-  type PacketHeader,
-  PacketType,
-  readPacketHeader,
-  writePacketHeader,
-} from './packet/packet-header.js';
+import { PACKET_HEADER_SIZE, type PacketHeader, PacketType, readPacketHeader } from './packet/packet-header.js';
 import { ReceivedPackets, ReceiveVerdict } from './packet/received-packets.js';
 import { RttEstimator } from './packet/rtt-estimator.js';
 import { releaseRefsArray, SentPackets, SentState } from './packet/sent-packets.js';
@@ -195,8 +189,11 @@ export class Connection implements ChannelSink {
    * messages and new reliable messages, coalesced into packets of at most `mtu` bytes, with spare
    * room filled by redundant copies of unacked reliable messages. With nothing to send it may
    * return an ack-only or keep-alive packet, or nothing.
+   *
+   * @param headroom - free bytes to leave before each datagram in its buffer (at most 16), for a
+   *   link that writes its framing in front (see {@link Link.send}). Defaults to 0.
    */
-  flush(now: number): Uint8Array[] {
+  flush(now: number, headroom = 0): Uint8Array[] {
     const out: Uint8Array[] = [];
     if (this._state !== 'open') return out;
     if (this.lastSentAt < 0) this.lastSentAt = now;
@@ -210,7 +207,7 @@ export class Connection implements ChannelSink {
       // packetWindow packets unacked: wait for acks. Overwriting the oldest would declare it lost
       // and queue its reliable messages again, which would fill the next packet, and so on forever.
       if (sent.isFull(this.nextSequence)) break;
-      b.begin();
+      b.begin(headroom);
       const seq = this.nextSequence;
       budget.bytes = this.reliableBudget();
       // Resends first, then unreliable messages, then new reliable ones, then redundant copies.
@@ -226,14 +223,14 @@ export class Connection implements ChannelSink {
     const full = sent.isFull(this.nextSequence);
     if (o.reliableLink && !full && now >= this.lastProbeAt + o.rttProbeInterval) {
       // An RTT probe, even while data flows: acks of Data may wait reliableLinkAckDelay (not for this).
-      b.begin();
+      b.begin(headroom);
       out.push(this.emit(PacketType.KeepAlive, now));
     } else if (out.length === 0) {
       if (now >= this.ackDeadline) {
-        b.begin();
+        b.begin(headroom);
         out.push(this.emit(PacketType.Ack, now));
       } else if (!full && now >= this.lastSentAt + o.keepAliveInterval) {
-        b.begin();
+        b.begin(headroom);
         out.push(this.emit(PacketType.KeepAlive, now));
       }
     }
@@ -496,7 +493,7 @@ export class Connection implements ChannelSink {
     const b = this.builder;
     const seq = this.nextSequence;
     const r = this.received;
-    writePacketHeader(b.view, type, seq, r.hasAny, r.latest, r.hasAny ? r.ackBits() : 0);
+    b.writeHeader(type, seq, r.hasAny, r.latest, r.hasAny ? r.ackBits() : 0);
     const datagram = b.take();
     const sent = this.sent;
     if (type === PacketType.Ack && sent.isFull(seq)) {

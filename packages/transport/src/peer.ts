@@ -9,6 +9,7 @@ import type { Clock } from './clock.js';
 import { Connection, type ConnectionHandlers } from './connection.js';
 import { type ConnectionOptions, withReliableLink } from './connection-options.js';
 import type { Link, LinkCloseInfo, LinkHandlers } from './link/link.js';
+import { MAX_HEADROOM } from './packet/packet-builder.js';
 import { PeerScheduler, type ScheduledPeer } from './peer-scheduler.js';
 
 /** Options of a {@link Peer}. */
@@ -108,8 +109,11 @@ export class Peer implements LinkHandlers, ScheduledPeer {
   flush(): void {
     if (this.closed) return;
     const now = this.clock.now();
-    const datagrams = this.connection.flush(now);
-    for (const d of datagrams) this.link.send(d);
+    const link = this.link;
+    // Room for the link's framing in front of each datagram: it writes it there instead of copying.
+    const headroom = Math.min(link.sendHeadroom ?? 0, MAX_HEADROOM);
+    const datagrams = this.connection.flush(now, headroom);
+    for (let i = 0; i < datagrams.length; i++) link.send(datagrams[i]!, headroom);
     this.scheduleAfter(now);
   }
 

@@ -6,9 +6,9 @@
  * @module
  */
 import type { ResolvedConnectionOptions } from '../connection-options.js';
+import type { CongestionSettings } from '../packet/congestion-controller.js';
 import { FRAGMENT_RECORD_HEADER_SIZE, RECORD_HEADER_SIZE } from '../packet/message-record.js';
 import { PACKET_HEADER_SIZE } from '../packet/packet-header.js';
-import type { CongestionSettings } from '../packet/congestion-controller.js';
 import type { RttSettings } from '../packet/rtt-estimator.js';
 import type { ReliableChannelSettings } from './reliable-ordered-channel.js';
 import type { UnreliableChannelSettings } from './unreliable-channel.js';

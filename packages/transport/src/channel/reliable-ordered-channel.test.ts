@@ -53,7 +53,7 @@ interface Rec {
 function recordsOf(builder: PacketBuilder): Rec[] {
   const out: Rec[] = [];
   const rec: RecordHeader = { channel: 0, sequence: 0, fragmentsRemaining: -1, payloadOffset: 0, payloadLength: 0 };
-  const bytes = builder.bytes.subarray(0, builder.length);
+  const bytes = builder.packet;
   for (let at = PACKET_HEADER_SIZE; at < bytes.length; ) {
     at = readRecordHeader(bytes, at, rec);
     expect(at).toBeGreaterThan(0);

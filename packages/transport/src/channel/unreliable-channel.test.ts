@@ -35,7 +35,7 @@ function make(over: Partial<UnreliableChannelSettings> = {}) {
 function recordsOf(builder: PacketBuilder): [number, number, number[]][] {
   const out: [number, number, number[]][] = [];
   const rec: RecordHeader = { channel: 0, sequence: 0, fragmentsRemaining: -1, payloadOffset: 0, payloadLength: 0 };
-  const bytes = builder.bytes.subarray(0, builder.length);
+  const bytes = builder.packet;
   for (let at = PACKET_HEADER_SIZE; at < bytes.length; ) {
     at = readRecordHeader(bytes, at, rec);
     expect(rec.fragmentsRemaining).toBe(-1);

@@ -295,6 +295,11 @@ export class EncryptedLink extends LinkDecorator {
     return this.#plain;
   }
 
+  /** 0: a sealed datagram is a new buffer (the inner link's framing room is not passed on). */
+  override get sendHeadroom(): number {
+    return 0;
+  }
+
   override get maxDatagramSize(): number {
     return this.#plain ? this.inner.maxDatagramSize : this.inner.maxDatagramSize - ENCRYPTION_OVERHEAD;
   }

@@ -8,8 +8,8 @@ import type { Link, LinkHandlers } from './link.js';
 
 /**
  * A {@link Link} that wraps `inner`. By default it forwards `reliable`, `maxDatagramSize`,
- * `closed`, `send`, `setHandlers` and `close` unchanged; subclasses override what they change
- * (e.g. sealing in `send`, filtering in `setHandlers`).
+ * `sendHeadroom`, `closed`, `send` (with its headroom), `setHandlers` and `close` unchanged;
+ * subclasses override what they change (e.g. sealing in `send`, filtering in `setHandlers`).
  */
 export abstract class LinkDecorator implements Link {
   /** The wrapped link. */
@@ -27,12 +27,17 @@ export abstract class LinkDecorator implements Link {
     return this.inner.maxDatagramSize;
   }
 
+  /** The inner link's: a decorator that overrides `send` and changes the bytes should override this too (to 0). */
+  get sendHeadroom(): number | undefined {
+    return this.inner.sendHeadroom;
+  }
+
   get closed(): boolean {
     return this.inner.closed;
   }
 
-  send(datagram: Uint8Array): void {
-    this.inner.send(datagram);
+  send(datagram: Uint8Array, headroom?: number): void {
+    this.inner.send(datagram, headroom);
   }
 
   setHandlers(handlers: LinkHandlers): void {

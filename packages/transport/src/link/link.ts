@@ -46,10 +46,22 @@ export interface Link {
   /** `true` once closed. */
   readonly closed: boolean;
   /**
+   * Bytes of its own framing this link writes in front of each datagram (a WebSocket frame
+   * header), which it can write in place when the sender leaves that much room: see `headroom` of
+   * {@link Link.send}. `undefined` or 0: the link adds nothing, or always copies.
+   */
+  readonly sendHeadroom?: number;
+  /**
    * Send one datagram. The link takes ownership of `datagram` (the caller must not modify it
    * afterwards). Sending on a closed link is a silent no-op (the close was already reported).
+   *
+   * @param headroom - the caller's promise that this many bytes before `datagram.byteOffset` in
+   *   its buffer belong to the datagram too, as scratch the link may overwrite (a `Peer` leaves
+   *   {@link Link.sendHeadroom} bytes there). A link may write its framing there and send
+   *   everything with one write, instead of copying the datagram. Defaults to 0; a link that
+   *   wraps another passes it on only with the datagram unchanged.
    */
-  send(datagram: Uint8Array): void;
+  send(datagram: Uint8Array, headroom?: number): void;
   /** Install the receiver. Datagrams arriving before handlers are set are queued (bounded) or dropped. */
   setHandlers(handlers: LinkHandlers): void;
   /** Close the link. Idempotent. */

@@ -1,24 +1,37 @@
 /**
  * Packs message records into one datagram of at most `mtu` bytes, remembering which message each
- * record was (so acks and losses of the packet map back to messages). One builder per connection,
- * reused for every packet: no allocation per message.
+ * record was (so acks and losses of the packet map back to messages). One builder per MTU in the
+ * process, shared by every connection: no allocation per message, and none per datagram but the
+ * view handed out.
+ *
+ * Packets are built in place in a slab (a 64 KiB buffer): {@link PacketBuilder.take} hands out a
+ * view of the finished packet and moves on, so a datagram is never copied between being built and
+ * being written to a socket. The links own the views they are given; a slab is replaced when full
+ * and freed once every datagram in it is gone. A packet may be built with `headroom` free bytes
+ * before it, for a link to write its own framing in front (a WebSocket frame header): see
+ * {@link Link.send}.
  * @module
  */
 import { FRAGMENT_RECORD_HEADER_SIZE, RECORD_HEADER_SIZE, writeRecordHeader } from './message-record.js';
-import { PACKET_HEADER_SIZE } from './packet-header.js';
+import { PACKET_HEADER_SIZE, writePacketHeaderAt } from './packet-header.js';
 
 /** Encode a message reference: channel index (position in the connection's channel list) and sequence. */
 export function messageRef(channelIndex: number, sequence: number): number {
   return (channelIndex << 16) | sequence;
 }
 
+/** Bytes of one slab. */
+const SLAB_SIZE = 64 * 1024;
+/** Most headroom a packet may ask for. */
+export const MAX_HEADROOM = 16;
+
 const sharedByMtu = new Map<number, PacketBuilder>();
 
-/** Builds one packet at a time into a scratch buffer. */
+/** Builds one packet at a time, in place in its current slab. */
 export class PacketBuilder {
   /**
    * The builder of every connection of this MTU in the process: a packet is begun, built and
-   * copied out by {@link take} synchronously, with no callback in between.
+   * taken synchronously, with no callback in between.
    */
   static shared(mtu: number): PacketBuilder {
     let builder = sharedByMtu.get(mtu);
@@ -29,10 +42,6 @@ export class PacketBuilder {
     return builder;
   }
 
-  /** Scratch buffer; the header is written by the connection when the packet is finished. */
-  readonly bytes: Uint8Array;
-  /** View over {@link bytes}. */
-  readonly view: DataView;
   /** Bytes used so far, header included. */
   length = PACKET_HEADER_SIZE;
   /** Message references of the records in this packet. */
@@ -40,15 +49,24 @@ export class PacketBuilder {
   /** Number of records in this packet. */
   records = 0;
   private readonly mtu: number;
+  private slab: Uint8Array;
+  /** Offset of the packet being built (its header) in the slab. */
+  private base = 0;
+  /** First byte of the slab no datagram handed out uses. */
+  private used = 0;
 
   constructor(mtu: number) {
     this.mtu = mtu;
-    this.bytes = new Uint8Array(mtu);
-    this.view = new DataView(this.bytes.buffer);
+    this.slab = new Uint8Array(Math.max(SLAB_SIZE, MAX_HEADROOM + mtu));
   }
 
-  /** Start a new packet. */
-  begin(): void {
+  /** Start a new packet, with `headroom` (≤ {@link MAX_HEADROOM}) free bytes before it. */
+  begin(headroom = 0): void {
+    if (this.used + headroom + this.mtu > this.slab.length) {
+      this.slab = new Uint8Array(this.slab.length);
+      this.used = 0;
+    }
+    this.base = this.used + headroom;
     this.length = PACKET_HEADER_SIZE;
     this.records = 0;
     this.refs.length = 0;
@@ -74,15 +92,39 @@ export class PacketBuilder {
     payload: Uint8Array,
     fragmentsRemaining: number,
   ): void {
-    const at = writeRecordHeader(this.bytes, this.length, channelId, sequence, payload.length, fragmentsRemaining);
-    this.bytes.set(payload, at);
-    this.length = at + payload.length;
+    const base = this.base;
+    const at = writeRecordHeader(
+      this.slab,
+      base + this.length,
+      channelId,
+      sequence,
+      payload.length,
+      fragmentsRemaining,
+    );
+    this.slab.set(payload, at);
+    this.length = at + payload.length - base;
     this.refs.push(messageRef(channelIndex, sequence));
     this.records++;
   }
 
-  /** Copy the finished packet out (the scratch buffer is reused; links take ownership of what they send). */
+  /** Write the packet header (the records are already in place). */
+  writeHeader(type: number, sequence: number, hasAck: boolean, ack: number, ackBits: number): void {
+    writePacketHeaderAt(this.slab, this.base, type, sequence, hasAck, ack, ackBits);
+  }
+
+  /**
+   * Hand out the finished packet: a view the caller owns (nothing writes there again), with the
+   * packet's `headroom` free bytes before it in the same buffer.
+   */
   take(): Uint8Array {
-    return this.bytes.slice(0, this.length);
+    const end = this.base + this.length;
+    const datagram = this.slab.subarray(this.base, end);
+    this.used = end;
+    return datagram;
+  }
+
+  /** The packet being built (a view; for tests). */
+  get packet(): Uint8Array {
+    return this.slab.subarray(this.base, this.base + this.length);
   }
 }

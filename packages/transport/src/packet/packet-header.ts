@@ -58,6 +58,30 @@ export function writePacketHeader(
   view.setUint32(6, hasAck ? ackBits >>> 0 : 0);
 }
 
+/** Write a header at `offset` of `bytes` (what {@link writePacketHeader} writes, without a `DataView`). */
+export function writePacketHeaderAt(
+  bytes: Uint8Array,
+  offset: number,
+  type: number,
+  sequence: number,
+  hasAck: boolean,
+  ack: number,
+  ackBits: number,
+): void {
+  bytes[offset] = PROTOCOL_ID;
+  bytes[offset + 1] = (PROTOCOL_VERSION << 5) | (hasAck ? HAS_ACK : 0) | type;
+  bytes[offset + 2] = sequence >>> 8;
+  bytes[offset + 3] = sequence & 0xff;
+  const a = hasAck ? ack : 0;
+  bytes[offset + 4] = a >>> 8;
+  bytes[offset + 5] = a & 0xff;
+  const bits = hasAck ? ackBits >>> 0 : 0;
+  bytes[offset + 6] = bits >>> 24;
+  bytes[offset + 7] = (bits >>> 16) & 0xff;
+  bytes[offset + 8] = (bits >>> 8) & 0xff;
+  bytes[offset + 9] = bits & 0xff;
+}
+
 /**
  * Read the header of `bytes` into `out`. Returns `false` (and leaves `out` unspecified) when the
  * datagram is too short, has another protocol id or version, or an unknown connection packet type.

@@ -23,6 +23,8 @@ export class ReceivedPackets {
   hasAny = false;
   /** Latest (newest) sequence recorded. */
   latest = 0;
+  /** The ack bitfield, kept up to date on every record: bit i = (latest - 1 - i) received. */
+  private bits = 0;
   private readonly size: number;
   private readonly mask: number;
   /**
@@ -69,6 +71,10 @@ export class ReceivedPackets {
           seen[slot >>> 5] = seen[slot >>> 5]! & ~(1 << (slot & 31));
         }
         this.latest = sequence;
+        // The old latest becomes bit d - 1, bit i becomes bit i + d.
+        this.bits = (d < 32 ? this.bits << d : 0) | (d <= 32 ? 1 << (d - 1) : 0);
+      } else if (d < 0 && d >= -32) {
+        this.bits |= 1 << (-d - 1);
       }
     }
     const slot = sequence & this.mask;
@@ -77,12 +83,7 @@ export class ReceivedPackets {
 
   /** The 32-bit ack bitfield relative to {@link latest}: bit i = (latest - 1 - i) received. */
   ackBits(): number {
-    let bits = 0;
-    const latest = this.latest;
-    for (let i = 0; i < 32; i++) {
-      if (this.has((latest - 1 - i) & 0xffff)) bits |= 1 << i;
-    }
-    return bits >>> 0;
+    return this.bits >>> 0;
   }
 
   /** Bit of `sequence` (meaningful only inside the window). */
