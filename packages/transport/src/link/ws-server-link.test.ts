@@ -451,6 +451,21 @@ describe('ServerWebSocketLink on an in-process socket', () => {
     expect(link.stats).toMatchObject({ datagramsSent: 1, bytesSent: 3 });
   });
 
+  it('writes the header in place when the sender leaves headroom before the datagram', () => {
+    const { socket, written } = fakeSocket();
+    const link = new ServerWebSocketLink(socket, new Uint8Array(0), settings);
+    expect(link.sendHeadroom).toBe(2); // maxDatagramSize 100: a 2-byte header at most
+    const slab = new Uint8Array(16).fill(0xee);
+    slab.set([1, 2, 3], 4);
+    link.send(slab.subarray(4, 7), 4);
+    expect(written).toEqual([Buffer.from([0x82, 3, 1, 2, 3])]);
+    expect(written[0]!.buffer).toBe(slab.buffer); // no copy: a view of the sender's buffer
+    expect([...slab.subarray(0, 2)]).toEqual([0xee, 0xee]); // nothing written before the header
+    link.send(slab.subarray(8, 9), 1); // headroom smaller than the header: copied
+    expect(written[1]).toEqual(Buffer.from([0x82, 1, 0xee]));
+    expect(written[1]!.buffer).not.toBe(slab.buffer);
+  });
+
   it('reports the connection lost on a send once the peer ended without a close frame', async () => {
     const { socket, written } = fakeSocket();
     const link = new ServerWebSocketLink(socket, new Uint8Array(0), settings);

@@ -130,10 +130,23 @@ export class ServerWebSocketLink implements Link, FrameSink {
   }
 
   /**
-   * Send one datagram as one binary frame: header and payload in one buffer, one socket write.
+   * Bytes of frame header in front of a datagram: a sender that leaves this much room before each
+   * datagram (a `Peer` does) lets {@link ServerWebSocketLink.send} write the header there and send
+   * without copying.
+   */
+  get sendHeadroom(): number {
+    return frameHeaderSize(this.#settings.maxMessageSize);
+  }
+
+  /**
+   * Send one datagram as one binary frame, header and payload with one socket write: in place when
+   * `headroom` leaves room for the header before `datagram` in its buffer, else copied into one new
+   * buffer with the header.
+   * @param headroom - Bytes before `datagram` in its buffer that the caller gives the link to
+   *   overwrite (see `Link.send`). Defaults to 0.
    * @throws A {@link MessageTooLargeError} if `datagram` is larger than {@link ServerWebSocketLink.maxDatagramSize}.
    */
-  send(datagram: Uint8Array): void {
+  send(datagram: Uint8Array, headroom = 0): void {
     if (this.#inbox.closed) return;
     const length = datagram.byteLength;
     if (length > this.#settings.maxMessageSize) {
@@ -145,9 +158,14 @@ export class ServerWebSocketLink implements Link, FrameSink {
       return;
     }
     const header = frameHeaderSize(length);
-    const frame = Buffer.allocUnsafe(header + length);
+    let frame: Uint8Array;
+    if (headroom >= header && datagram.byteOffset >= header) {
+      frame = Buffer.from(datagram.buffer, datagram.byteOffset - header, header + length);
+    } else {
+      frame = Buffer.allocUnsafe(header + length);
+      frame.set(datagram, header);
+    }
     writeFrameHeader(frame, 0, WsOpcode.BINARY, length);
-    frame.set(datagram, header);
     try {
       this.#socket.write(frame);
     } catch (error) {
