@@ -9,7 +9,14 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import { frames, serveControl } from './server-control.js';
 
 const rooms = new Map<string, Set<WebSocket>>();
-const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false, clientTracking: false });
+// The same listen backlog as the Netplay server's default (Node's own is 511: a thousand clients at once would wait on SYN retries).
+const wss = new WebSocketServer({
+  host: '127.0.0.1',
+  port: 0,
+  backlog: 4096,
+  perMessageDeflate: false,
+  clientTracking: false,
+});
 await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
 
 wss.on('connection', (ws, request) => {

@@ -94,6 +94,14 @@ export interface ServerOptions {
   allowedOrigins?: readonly string[];
   /** Largest WebSocket message accepted, in bytes (a larger one closes the socket, code 1009). Defaults to 65536. */
   maxPayload?: number;
+  /**
+   * Longest queue of TCP connections the operating system keeps for the server before it accepts
+   * them (`listen` backlog; Linux caps it at `net.core.somaxconn`, 4096 on current kernels). A
+   * connection that finds the queue full is dropped and its client retries after a second: at
+   * Node's default of 511, a thousand players arriving at once wait a second. Defaults to 4096.
+   * Ignored when `server` is given.
+   */
+  backlog?: number;
   /** Encrypted UDP: see {@link SecureUdpMode}. Defaults to `'allow'`. */
   secureUdp?: SecureUdpMode;
   /** Connect tokens for encrypted UDP. Defaults to `DEFAULT_CONNECT_TOKEN_OPTIONS` (see {@link ConnectTokenOptions}). */
@@ -193,6 +201,7 @@ export const DEFAULT_SERVER_OPTIONS = {
   floodBanSeconds: 10,
   maxRooms: 10_000,
   maxPayload: 65_536,
+  backlog: 4096,
   secureUdp: 'allow',
   seatReservationTime: 15,
   shutdownTimeout: 2_000,
@@ -229,6 +238,7 @@ export interface ResolvedServerOptions {
   tls: HttpsServerOptions | undefined;
   allowedOrigins: readonly string[] | undefined;
   maxPayload: number;
+  backlog: number;
   secureUdp: SecureUdpMode;
   connectTokens: ResolvedConnectTokenOptions;
   path: string;
@@ -313,6 +323,7 @@ export function resolveServerOptions(options: ServerOptions = {}): ResolvedServe
     tls: options.tls,
     allowedOrigins: options.allowedOrigins,
     maxPayload: positive('maxPayload', options.maxPayload ?? d.maxPayload, true),
+    backlog: positive('backlog', options.backlog ?? d.backlog, true),
     secureUdp,
     connectTokens: {
       key: tokenKey,

@@ -208,6 +208,7 @@ export class Server {
         tls: o.tls,
         path: o.path,
         maxPayload: o.maxPayload,
+        backlog: o.backlog,
         allowedOrigins: o.allowedOrigins,
         udpEncryption: o.secureUdp !== 'off',
         maxUdpPeers: o.maxSessions + 1024,

@@ -18,6 +18,7 @@ describe('server options', () => {
     expect(o.idleTimeout).toBe(DEFAULT_SERVER_OPTIONS.idleTimeout);
     expect(o.secret.length).toBeGreaterThanOrEqual(16);
     expect(o.sendDelay).toBe(DEFAULT_SERVER_OPTIONS.sendDelay);
+    expect(o.backlog).toBe(DEFAULT_SERVER_OPTIONS.backlog);
   });
 
   it.each([
@@ -28,6 +29,7 @@ describe('server options', () => {
     ['rateLimit.messagesPerSecond', { rateLimit: { messagesPerSecond: -5 } }],
     ['secret', { secret: new Uint8Array(4) }],
     ['sendDelay', { sendDelay: -1 }],
+    ['backlog', { backlog: 0 }],
   ])('refuses a bad %s with INVALID_OPTION', (name, options) => {
     expect(() => new Server(options)).toThrow(InvalidOptionError);
     expect(() => new Server(options)).toThrow(name);

@@ -22,6 +22,8 @@ export interface ListenerSettings {
   readonly allowedOrigins: readonly string[] | undefined;
   /** Largest WebSocket message accepted. */
   readonly maxPayload: number;
+  /** `listen` backlog of the manager's TCP port. */
+  readonly backlog: number;
   /** `false` when secure UDP is off (no room for the encryption overhead). */
   readonly udpEncryption: boolean;
   onLink(link: Link, kind: LinkKind, remoteAddress: string, remotePort: number): void;
@@ -51,6 +53,7 @@ export async function listenManager(s: ListenerSettings): Promise<ManagerListene
     tls: s.tls,
     path: s.path,
     maxPayload: s.maxPayload,
+    backlog: s.backlog,
     allowedOrigins: s.allowedOrigins,
     udpEncryption: s.udpEncryption,
     maxUdpPeers: s.maxPeers,

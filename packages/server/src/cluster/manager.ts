@@ -232,6 +232,7 @@ export class ClusterServer extends EventEmitter<ClusterEvents> {
         tls: s.tls,
         allowedOrigins: s.allowedOrigins,
         maxPayload: s.maxPayload,
+        backlog: s.backlog,
         udpEncryption: s.secureUdp !== 'off',
         onLink: (link, kind, address, port) => this.#sessions[kind].accept(link, kind, address, port),
         health: () => ({ status: this.#state, nodeId: this.nodeId, workers: this.workers }),

@@ -26,7 +26,7 @@ export interface PortRange {
  * `maxPendingHandshakes`, `maxPendingHandshakesPerAddress`, `floodBanSeconds`) hold per worker, and
  * `seatReservationTime` is also the lifetime of a redirect's seat token. The manager's own listener
  * and sessions use them too: `tls` (redirects then name `wss://` URLs), `allowedOrigins`,
- * `maxPayload`, `secureUdp`, `path`, `connection`, `payloadLimits`, the timeouts and session limits.
+ * `maxPayload`, `backlog`, `secureUdp`, `path`, `connection`, `payloadLimits`, the timeouts and session limits.
  */
 export interface WorkerServerOptions
   extends Pick<
@@ -46,6 +46,7 @@ export interface WorkerServerOptions
     | 'tls'
     | 'allowedOrigins'
     | 'maxPayload'
+    | 'backlog'
     | 'secureUdp'
     | 'maxPendingHandshakes'
     | 'maxPendingHandshakesPerAddress'

@@ -32,6 +32,8 @@ export interface EndpointSettings {
   readonly path: string;
   /** Largest WebSocket message accepted, in bytes. */
   readonly maxPayload: number;
+  /** `listen` backlog of the TCP port (ignored with `server`). */
+  readonly backlog: number;
   /** Origins allowed to open a WebSocket (others get 403); `undefined`: any. */
   readonly allowedOrigins?: readonly string[] | undefined;
   /** Leave room for the encryption overhead on UDP datagrams (`false` when secure UDP is off). */
@@ -85,7 +87,7 @@ export async function openEndpoints(s: EndpointSettings): Promise<Endpoints> {
       ...(s.path === '/' ? {} : { path: s.path }),
       onLink: (link, request) => s.onLink(link, 'websocket', request.remoteAddress, request.remotePort),
     });
-    if (owned) await bind(http, s.port, s.host);
+    if (owned) await bind(http, s.port, s.host, s.backlog);
     if (s.udpPort !== undefined) {
       udp = await UdpLinkServer.listen({
         port: s.udpPort,
@@ -111,7 +113,7 @@ export async function openEndpoints(s: EndpointSettings): Promise<Endpoints> {
 }
 
 /** Listen on `port`/`host`, turning a bind failure into a `LINK_ERROR`. */
-function bind(http: HttpServer | HttpsServer, port: number, host: string): Promise<void> {
+function bind(http: HttpServer | HttpsServer, port: number, host: string, backlog: number): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const onError = (error: Error): void => {
       http.off('listening', onListening);
@@ -127,6 +129,6 @@ function bind(http: HttpServer | HttpsServer, port: number, host: string): Promi
     };
     http.once('error', onError);
     http.once('listening', onListening);
-    http.listen(port, host);
+    http.listen({ port, host, backlog });
   });
 }
