@@ -57,11 +57,16 @@ export interface ConnectionOptions {
    */
   reliableLinkAckDelay?: number;
   /**
-   * On a reliable link, a KeepAlive is sent at least this often, in ms, even while data flows: its
-   * ack (within `ackDelay`) gives the RTT sample, which delayed Data acks would inflate. Defaults to 1000.
+   * On a reliable link, a KeepAlive is sent this often, in ms, idle or not: its ack (within
+   * `ackDelay`) gives the RTT sample, which delayed Data acks would inflate, and it is the link's
+   * keep-alive (keep it well below the peer's idle timeout; a server's is 10 s). Defaults to 1000.
    */
   rttProbeInterval?: number;
-  /** Idle time after which an (ack-eliciting) keep-alive is sent, in ms. Defaults to 250. */
+  /**
+   * On an unreliable link, idle time after which an (ack-eliciting) keep-alive is sent, in ms: it
+   * keeps RTT samples, loss detection and NAT bindings going. Defaults to 250. (A reliable link
+   * sends its RTT probe instead: `rttProbeInterval`.)
+   */
   keepAliveInterval?: number;
   /** Packets tracked for acks and duplicate detection (a power of two, 64–4096); bounds packets in flight. Defaults to 256. */
   packetWindow?: number;

@@ -229,7 +229,8 @@ export class Connection implements ChannelSink {
       if (now >= this.ackDeadline) {
         b.begin(headroom);
         out.push(this.emit(PacketType.Ack, now));
-      } else if (!full && now >= this.lastSentAt + o.keepAliveInterval) {
+      } else if (!full && !o.reliableLink && now >= this.lastSentAt + o.keepAliveInterval) {
+        // (A reliable link's keep-alive is its RTT probe, above.)
         b.begin(headroom);
         out.push(this.emit(PacketType.KeepAlive, now));
       }
@@ -249,8 +250,8 @@ export class Connection implements ChannelSink {
     let t = this.ackDeadline;
     if (!this.sent.isFull(this.nextSequence)) {
       // Keep-alives and probes wait while the packet window is full (an ack or a loss frees it).
-      t = Math.min(t, this.lastSentAt < 0 ? now + o.keepAliveInterval : this.lastSentAt + o.keepAliveInterval);
       if (o.reliableLink) t = Math.min(t, (this.lastProbeAt < 0 ? now : this.lastProbeAt) + o.rttProbeInterval);
+      else t = Math.min(t, this.lastSentAt < 0 ? now + o.keepAliveInterval : this.lastSentAt + o.keepAliveInterval);
     }
     if (!o.reliableLink && this.inFlightPackets > 0) {
       const oldest = this.findOldestInFlight();

@@ -162,7 +162,9 @@ describe('Peer: timers re-arm without spinning', () => {
     const fired = [a.clock.fired, b.clock.fired];
     const sent = [a.link.sent.length, b.link.sent.length];
     clock.advance(10_000);
-    const keepAlive = a.peer.connection.options.keepAliveInterval;
+    // A reliable link's keep-alive is its RTT probe.
+    const o = a.peer.connection.options;
+    const keepAlive = o.reliableLink ? o.rttProbeInterval : o.keepAliveInterval;
     for (const [i, e] of [a, b].entries()) {
       const datagrams = e.link.sent.slice(sent[i]);
       const types = datagrams.map((d) => header(d).type);
