@@ -126,6 +126,11 @@ process.on('message', (m: BotCommand) => {
   switch (m.cmd) {
     case 'connect': {
       const startedAt = epochNow();
+      const connectCpu = process.cpuUsage();
+      const cpuUs = () => {
+        const c = process.cpuUsage(connectCpu);
+        return c.user + c.system;
+      };
       const opening =
         m.target === 'bare-ws'
           ? connectBare(m.url, m.rooms, m.clientsPerRoom)
@@ -133,11 +138,18 @@ process.on('message', (m: BotCommand) => {
       opening.then(
         (opened) => {
           clients = opened;
-          reply({ type: 'connected', clients: opened.length, startedAt, doneAt: epochNow(), failures: 0 });
+          reply({
+            type: 'connected',
+            clients: opened.length,
+            startedAt,
+            doneAt: epochNow(),
+            failures: 0,
+            cpuUs: cpuUs(),
+          });
         },
         (error: unknown) => {
           console.error('[bot] connect failed:', error);
-          reply({ type: 'connected', clients: 0, startedAt, doneAt: epochNow(), failures: 1 });
+          reply({ type: 'connected', clients: 0, startedAt, doneAt: epochNow(), failures: 1, cpuUs: cpuUs() });
         },
       );
       return;

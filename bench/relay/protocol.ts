@@ -67,7 +67,14 @@ export type BotCommand =
 /** Bot child → harness. */
 export type BotReply =
   | { type: 'ready' }
-  | { type: 'connected'; clients: number; startedAt: number; doneAt: number; failures: number }
+  | {
+      type: 'connected';
+      clients: number;
+      startedAt: number;
+      doneAt: number;
+      failures: number /** CPU of the bot while connecting, µs. */;
+      cpuUs: number;
+    }
   | { type: 'started' }
   | { type: 'measure-started' }
   | {

@@ -1,0 +1,95 @@
+/**
+ * Where the time of a burst of joins goes: the bundled Netplay (or bare) server child and bot
+ * children of the relay bench, the bots' `connect` (every room's `create`, then its `joinById`s,
+ * all at once), and the CPU each process spent meanwhile. `npx tsx bench/relay/join-profile.ts
+ * [netplay-ws|netplay-udp|bare-ws] [clients]`.
+ * @module
+ */
+import { fork } from 'node:child_process';
+import { bundled } from './bundle.js';
+import type { BotReply, ServerReply } from './protocol.js';
+
+const target = (process.argv[2] ?? 'netplay-ws') as 'netplay-ws' | 'netplay-udp' | 'bare-ws';
+const clients = Number(process.argv[3] ?? 1000);
+const perRoom = 8;
+
+/** `PROF_DIR=dir`: V8 CPU profiles of the server (dir/server) and the bots (dir/bot). */
+const prof = (name: string): string[] =>
+  process.env.PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PROF_DIR}/${name}`] : [];
+const serverFile = await bundled(target === 'bare-ws' ? './bare-server.ts' : './netplay-server.ts');
+const server = fork(
+  serverFile,
+  target === 'bare-ws' ? [] : [target === 'netplay-udp' ? 'udp' : 'ws', String(perRoom)],
+  {
+    execArgv: prof('server'),
+    serialization: 'advanced',
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  },
+);
+const next = <T>(child: ReturnType<typeof fork>, type: string): Promise<T> =>
+  new Promise((resolve) => {
+    const on = (m: { type: string }) => {
+      if (m.type !== type) return;
+      child.off('message', on);
+      resolve(m as T);
+    };
+    child.on('message', on);
+  });
+const { url } = await next<Extract<ServerReply, { type: 'ready' }>>(server, 'ready');
+const botFile = await bundled('./bot.ts');
+const bots = [0, 1].map(() =>
+  fork(botFile, [], {
+    execArgv: prof('bot'),
+    serialization: 'advanced',
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  }),
+);
+await Promise.all(bots.map((b) => next(b, 'ready')));
+server.send({ cmd: 'cpu-start' });
+const rooms = Math.ceil(clients / perRoom);
+const t0 = performance.now();
+const replies = await Promise.all(
+  bots.map((b, i) => {
+    const reply = next<Extract<BotReply, { type: 'connected' }>>(b, 'connected');
+    b.send({
+      cmd: 'connect',
+      target,
+      url,
+      rooms: Array.from({ length: rooms }, (_, r) => r).filter((r) => r % 2 === i),
+      clientsPerRoom: perRoom,
+      reliable: true,
+    });
+    return reply;
+  }),
+);
+const wall = performance.now() - t0;
+const cpu = await new Promise<Extract<ServerReply, { type: 'cpu' }>>((resolve) => {
+  void next<Extract<ServerReply, { type: 'cpu' }>>(server, 'cpu').then(resolve);
+  server.send({ cmd: 'cpu-stop' });
+});
+const join = Math.max(...replies.map((r) => r.doneAt)) - Math.min(...replies.map((r) => r.startedAt));
+console.log(
+  `${target}: ${replies.reduce((s, r) => s + r.clients, 0)} clients joined in ${join.toFixed(0)} ms (harness wall ${wall.toFixed(0)} ms); server CPU ${((cpu.userUs + cpu.systemUs) / 1000).toFixed(0)} ms (user ${(cpu.userUs / 1000).toFixed(0)}, system ${(cpu.systemUs / 1000).toFixed(0)}); bots CPU ${replies
+    .map((r) => r.cpuUs / 1000)
+    .map((n) => n.toFixed(0))
+    .join(' + ')} ms`,
+);
+// Ask the children to exit (a profiled child writes its profile then); SIGKILL after a grace period.
+server.send({ cmd: 'exit' });
+for (const b of bots) b.send({ cmd: 'close' });
+await Promise.all(
+  [server, ...bots].map(
+    (c) =>
+      new Promise<void>((resolve) => {
+        const t = setTimeout(() => {
+          c.kill('SIGKILL');
+          resolve();
+        }, 3000);
+        c.once('exit', () => {
+          clearTimeout(t);
+          resolve();
+        });
+      }),
+  ),
+);
+process.exit(0);
