@@ -23,7 +23,7 @@ import {
   WsOpcode,
   writeFrameHeader,
 } from './ws-frame.js';
-import { type DroppedMessage, FrameParser, type FrameParserLimits, type FrameSink } from './ws-frame-parser.js';
+import { type DroppedMessage, FrameParser, type FrameParserLimits } from './ws-frame-parser.js';
 
 /** Counters of one {@link ServerWebSocketLink}. Read-only view of live values. */
 export interface ServerWebSocketLinkStats extends WebSocketLinkStats {
@@ -63,7 +63,7 @@ const LOST_REASON = `websocket closed (code ${WsCloseCode.ABNORMAL})`;
  * the close code of the violation). If the `onDatagram` handler throws, the link closes with a
  * {@link LinkError} whose `cause` is the thrown value (the receive path never throws).
  */
-export class ServerWebSocketLink implements Link, FrameSink {
+export class ServerWebSocketLink implements Link {
   // Counters, read through `stats` (fields of the link itself: no object per link for them).
   private datagramsSent = 0;
   private bytesSent = 0;
@@ -89,6 +89,7 @@ export class ServerWebSocketLink implements Link, FrameSink {
     const linked = socket as LinkedSocket;
     this.#socket = linked;
     this.#settings = settings;
+    // The link is its parser's FrameSink (structurally: no object per link for it).
     this.#parser = new FrameParser(this, settings);
     this.#inbox = new LinkInbox(this as unknown as LinkInboxCounters, this);
     linked[LINK] = this;
