@@ -180,6 +180,13 @@ process.on('message', (m: BotCommand) => {
       stop();
       reply({ type: 'stopped' });
       return;
+    case 'disconnect': {
+      stop();
+      const closing = clients;
+      clients = [];
+      void Promise.allSettled(closing.map((c) => c.close())).then(() => reply({ type: 'disconnected' }));
+      return;
+    }
     case 'close': {
       stop();
       const timeout = new Promise<void>((resolve) => setTimeout(resolve, 3000).unref());

@@ -6,10 +6,11 @@
  * on failure, and every wait is bounded.
  *
  * Per target, two phases, each on a fresh server process:
- * 1. **Idle sessions**: `idleClients` clients connect and join rooms of `clientsPerRoom` (all at
- *    once, per room one `create` then `joinById` for the rest; bare ws: one connection with the
- *    room in its URL). Measures the wall time until all are in, and the server's heap and RSS
- *    growth per session (after `gc()`, before vs. after, 1 s idle).
+ * 1. **Idle sessions**: after a warm-up (200 clients join and leave, from the same bot
+ *    processes), `idleClients` clients connect and join rooms of `clientsPerRoom` (all at once, per
+ *    room one `create` then `joinById` for the rest; bare ws: one connection with the room in its
+ *    URL). Measures the wall time until all are in, and the server's heap and RSS growth per
+ *    session (after `gc()`, before vs. after, 1 s idle).
  * 2. **Load**: `rooms × clientsPerRoom` clients relay a ~51-byte msgpack payload at `hz` (random
  *    phase per client) to the others of their room. After a warm-up, a window of `durationMs`
  *    measures deliveries/s and latency at the receivers and the server's `process.cpuUsage()`.
@@ -251,18 +252,25 @@ export async function withServer<T>(target: RelayTarget, o: RelayOptions, fn: (u
   }
 }
 
-/** Start bots and have them connect `rooms` rooms (split between the bots by room). */
-async function startBots(
+/** Start the bot processes. */
+async function launchBots(rooms: number, o: RelayOptions): Promise<BotChild[]> {
+  const n = Math.max(1, Math.min(o.botProcesses, rooms));
+  const bot = await bundled('./bot.ts');
+  const bots: BotChild[] = [];
+  for (let i = 0; i < n; i++) bots.push(new Child(bot, [], []));
+  await Promise.all(bots.map((b) => b.next('ready', 20_000)));
+  return bots;
+}
+
+/** Have `bots` connect `rooms` rooms (split between the bots by room); the wall time until all are in. */
+async function connectBots(
+  bots: BotChild[],
   target: RelayTarget,
   url: string,
   rooms: number,
   o: RelayOptions,
-): Promise<{ bots: BotChild[]; joinMs: number; clients: number }> {
-  const n = Math.max(1, Math.min(o.botProcesses, rooms));
-  const bots: BotChild[] = [];
-  const bot = await bundled('./bot.ts');
-  for (let i = 0; i < n; i++) bots.push(new Child(bot, [], []));
-  await Promise.all(bots.map((b) => b.next('ready', 20_000)));
+): Promise<{ joinMs: number; clients: number }> {
+  const n = bots.length;
   const replies = await Promise.all(
     bots.map((b, i) =>
       b.request(
@@ -281,7 +289,18 @@ async function startBots(
   );
   if (replies.some((r) => r.failures > 0)) throw new Error(`relay bench: ${target} bots failed to connect`);
   const joinMs = Math.max(...replies.map((r) => r.doneAt)) - Math.min(...replies.map((r) => r.startedAt));
-  return { bots, joinMs, clients: replies.reduce((s, r) => s + r.clients, 0) };
+  return { joinMs, clients: replies.reduce((s, r) => s + r.clients, 0) };
+}
+
+/** Start bots and have them connect `rooms` rooms. */
+async function startBots(
+  target: RelayTarget,
+  url: string,
+  rooms: number,
+  o: RelayOptions,
+): Promise<{ bots: BotChild[]; joinMs: number; clients: number }> {
+  const bots = await launchBots(rooms, o);
+  return { bots, ...(await connectBots(bots, target, url, rooms, o)) };
 }
 
 async function stopAll(server: ServerChild | undefined, bots: BotChild[]): Promise<void> {
@@ -290,6 +309,9 @@ async function stopAll(server: ServerChild | undefined, bots: BotChild[]): Promi
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Rooms of the idle phase's warm-up (joined and left before the measured joins). */
+const IDLE_WARMUP_ROOMS = 25;
 
 /** Phase 1: idle sessions (join time, memory per session). */
 async function measureIdle(
@@ -301,10 +323,15 @@ async function measureIdle(
   try {
     server = await startServer(target, o, `${target}-idle`);
     const { url } = await server.next('ready', 20_000);
-    await sleep(500);
+    const rooms = Math.ceil(o.idleClients / o.clientsPerRoom);
+    bots = await launchBots(rooms, o);
+    // Warm-up, the same for every server: some clients join and leave first, so that code compiled
+    // on the first joins (server and bots) counts neither as memory per session nor in the join time.
+    await connectBots(bots, target, url, Math.min(rooms, IDLE_WARMUP_ROOMS), o);
+    await Promise.all(bots.map((b) => b.request({ cmd: 'disconnect' }, 'disconnected', 20_000)));
+    await sleep(1000);
     const before = await server.request({ cmd: 'mem' }, 'mem', 20_000);
-    const started = await startBots(target, url, Math.ceil(o.idleClients / o.clientsPerRoom), o);
-    bots = started.bots;
+    const started = await connectBots(bots, target, url, rooms, o);
     await sleep(1000);
     const after = await server.request({ cmd: 'mem' }, 'mem', 20_000);
     return {

@@ -62,6 +62,8 @@ export type BotCommand =
   | { cmd: 'measure-start' }
   | { cmd: 'measure-stop' }
   | { cmd: 'stop' }
+  /** Close every client (leave its room) and keep running (a warm-up before the measured connect). */
+  | { cmd: 'disconnect' }
   | { cmd: 'close' };
 
 /** Bot child → harness. */
@@ -72,9 +74,11 @@ export type BotReply =
       clients: number;
       startedAt: number;
       doneAt: number;
-      failures: number /** CPU of the bot while connecting, µs. */;
+      failures: number;
+      /** CPU of the bot while connecting, µs. */
       cpuUs: number;
     }
+  | { type: 'disconnected' }
   | { type: 'started' }
   | { type: 'measure-started' }
   | {
