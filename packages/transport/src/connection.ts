@@ -6,7 +6,7 @@
  * @module
  */
 import { type ChannelLayout, channelLayout, NO_CHANNEL } from './channel/channel-layout.js';
-import type { ChannelSink, ChannelStats } from './channel/channel-sink.js';
+import type { ChannelStats } from './channel/channel-sink.js';
 import { ReliableOrderedChannel, type SendBudget } from './channel/reliable-ordered-channel.js';
 import { UnreliableChannel } from './channel/unreliable-channel.js';
 import {
@@ -81,7 +81,7 @@ const budget: SendBudget = { bytes: 0 };
  * link.setHandlers({ onDatagram: (d) => a.receive(d, clock.now()) });
  * ```
  */
-export class Connection implements ChannelSink {
+export class Connection {
   /** The resolved options (defaults filled in; frozen, and shared by connections built from the same options). */
   readonly options: ResolvedConnectionOptions;
   private handlers: ConnectionHandlers;
@@ -136,7 +136,7 @@ export class Connection implements ChannelSink {
     this.channels = new Array<Channel | undefined>(o.channels.length).fill(undefined);
     this.builder = PacketBuilder.shared(o.mtu);
     this.sent = new SentPackets(o.packetWindow);
-    this.received = new ReceivedPackets(o.packetWindow);
+    this.received = new ReceivedPackets(o.packetWindow, o.reliableLink);
     this.rttEstimator = new RttEstimator(this.layout.rtt);
     const congestion = this.layout.congestion;
     this.cc = congestion === undefined ? undefined : new CongestionController(congestion);

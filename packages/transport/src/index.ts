@@ -107,6 +107,7 @@ export {
 } from './packet/packet-header.js';
 export { SEQUENCE_SPACE, seqAdd, seqDiff, seqGreaterThan } from './packet/sequence.js';
 export { DEFAULT_SEND_DELAY, Peer, type PeerHandlers, type PeerOptions } from './peer.js';
+export { PeerScheduler } from './peer-scheduler.js';
 // Session layer wire contract (handshake, room protocol, error and close codes).
 export * from './session/index.js';
 // Network simulator: wrap any link with latency, jitter, loss, bursts, duplication, reordering,

@@ -10,7 +10,7 @@ import { Connection, type ConnectionHandlers } from './connection.js';
 import { type ConnectionOptions, withReliableLink } from './connection-options.js';
 import type { Link, LinkCloseInfo, LinkHandlers } from './link/link.js';
 import { MAX_HEADROOM } from './packet/packet-builder.js';
-import { PeerScheduler, type ScheduledPeer } from './peer-scheduler.js';
+import { PeerScheduler } from './peer-scheduler.js';
 
 /** Options of a {@link Peer}. */
 export interface PeerOptions {
@@ -56,7 +56,7 @@ const DETACHED: LinkHandlers = { onDatagram: () => {} };
  * The peer is its link's handler object (`onDatagram`, `onClose`) and its scheduler's entry: it
  * holds no closure and no timer of its own.
  */
-export class Peer implements LinkHandlers, ScheduledPeer {
+export class Peer implements LinkHandlers {
   /** The protocol core (for stats, channel stats, options). */
   readonly connection: Connection;
   private link: Link;

@@ -36,10 +36,18 @@ export class ReceivedPackets {
    */
   private seen: number[] | undefined;
 
-  /** @param size window size, a power of two ≥ 64. */
-  constructor(size: number) {
+  /** In-order mode: only sequences past {@link latest} are new (no window is kept). */
+  private readonly inOrder: boolean;
+
+  /**
+   * @param size window size, a power of two ≥ 64.
+   * @param inOrder the link delivers packets once and in order (WebSocket): a sequence not past
+   *   the latest is a duplicate, so no window of bits is needed.
+   */
+  constructor(size: number, inOrder = false) {
     this.size = size;
     this.mask = size - 1;
+    this.inOrder = inOrder;
   }
 
   /** Classify `sequence` without recording it. */
@@ -47,12 +55,17 @@ export class ReceivedPackets {
     if (!this.hasAny) return ReceiveVerdict.New;
     const d = seqDiff(sequence, this.latest);
     if (d > 0) return ReceiveVerdict.New;
+    if (this.inOrder) return ReceiveVerdict.Duplicate;
     if (-d >= this.size) return ReceiveVerdict.Stale;
     return this.has(sequence) ? ReceiveVerdict.Duplicate : ReceiveVerdict.New;
   }
 
   /** Record `sequence` as received (call only after {@link check} returned New). */
   record(sequence: number): void {
+    if (this.inOrder) {
+      this.recordInOrder(sequence);
+      return;
+    }
     let seen = this.seen;
     if (seen === undefined) {
       seen = new Array<number>(this.size >>> 5).fill(0);
@@ -79,6 +92,17 @@ export class ReceivedPackets {
     }
     const slot = sequence & this.mask;
     seen[slot >>> 5] = seen[slot >>> 5]! | (1 << (slot & 31));
+  }
+
+  private recordInOrder(sequence: number): void {
+    if (!this.hasAny) {
+      this.hasAny = true;
+      this.latest = sequence;
+      return;
+    }
+    const d = seqDiff(sequence, this.latest);
+    this.latest = sequence;
+    this.bits = (d < 32 ? this.bits << d : 0) | (d <= 32 ? 1 << (d - 1) : 0);
   }
 
   /** The 32-bit ack bitfield relative to {@link latest}: bit i = (latest - 1 - i) received. */
