@@ -45,7 +45,18 @@ export interface PeerHandlers extends ConnectionHandlers {
    * session is over (until then its timer keeps running).
    */
   onClose?(info: LinkCloseInfo): void;
+  /**
+   * A session-layer packet (a handshake packet: packet types 8–15, docs/protocol.md) arrived on
+   * the current link: a retransmit of the handshake, or the peer's `Disconnect`. With this handler
+   * set, such datagrams come here instead of going to the connection (which would drop them as
+   * invalid).
+   */
+  onSessionPacket?(datagram: Uint8Array): void;
 }
+
+/** Packet type bits of a datagram's second byte, and the first type of the session layer's (docs/protocol.md). */
+const TYPE_MASK = 0x0f;
+const FIRST_SESSION_TYPE = 8;
 
 /** Handlers of a link that has been replaced: whatever it still delivers is dropped. */
 const DETACHED: LinkHandlers = { onDatagram: () => {} };
@@ -148,6 +159,13 @@ export class Peer implements LinkHandlers {
   /** @internal {@link LinkHandlers.onDatagram} of the current link. */
   onDatagram(datagram: Uint8Array): void {
     if (this.closed) return;
+    if (datagram.length >= 2 && (datagram[1]! & TYPE_MASK) >= FIRST_SESSION_TYPE) {
+      const onSessionPacket = this.handlers.onSessionPacket;
+      if (onSessionPacket !== undefined) {
+        onSessionPacket.call(this.handlers, datagram);
+        return;
+      }
+    }
     const now = this.clock.now();
     this.connection.receive(datagram, now);
     this.scheduleAfter(now);

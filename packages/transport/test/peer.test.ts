@@ -251,3 +251,25 @@ describe('Peer: replaceLink resumes the session', () => {
 
   it('over lossy simulated links', () => resume(true));
 });
+
+describe('Peer: session-layer packets', () => {
+  it('hands datagrams of packet types 8–15 to onSessionPacket instead of the connection', () => {
+    const clock = new VirtualClock();
+    const [la, lb] = createMemoryLinkPair({ clock });
+    const session: Uint8Array[] = [];
+    const a = new Peer({ link: la, clock }, { onMessage: () => {}, onSessionPacket: (d) => session.push(d) });
+    const b = new Peer({ link: lb, clock }, { onMessage: () => {} });
+    peers.push(a, b);
+    const handshake = (type: number) => new Uint8Array([0x4e, 0x20 | type, 1, 2, 3]);
+    lb.send(handshake(8));
+    lb.send(handshake(15));
+    lb.send(handshake(3)); // reserved, not the session layer's: the connection drops it
+    clock.advance(1);
+    expect(session.map((d) => d[1]! & 0x0f)).toEqual([8, 15]);
+    expect(a.connection.stats.invalidPacketsDropped).toBe(1);
+    // Without the handler such a datagram is just invalid for the connection.
+    la.send(handshake(9));
+    clock.advance(1);
+    expect(b.connection.stats.invalidPacketsDropped).toBe(1);
+  });
+});

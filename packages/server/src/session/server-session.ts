@@ -28,7 +28,6 @@ import {
   TransportErrorCode,
 } from '@netplay/transport';
 import type { Logger } from '../options.js';
-import { HandshakeFilterLink, type LateHandshakeListener } from './handshake-filter-link.js';
 import type { DeliveryCallback, SessionEvents, SessionPort } from './session-port.js';
 
 /** The settings a session reads from the layer that owns it. */
@@ -62,7 +61,7 @@ export type ServerSessionState = 'connected' | 'disconnected' | 'ending' | 'clos
  * A client session (implements the room layer's {@link SessionPort}). It is its peer's handlers
  * object and its links' handshake listener itself: a session holds no closures of its own.
  */
-export class ServerSession implements SessionPort, PeerHandlers, LateHandshakeListener {
+export class ServerSession implements SessionPort, PeerHandlers {
   readonly id: string;
   readonly resumeToken: string;
   readonly remoteAddress: string;
@@ -91,7 +90,7 @@ export class ServerSession implements SessionPort, PeerHandlers, LateHandshakeLi
     this.linkSince = settings.clock.now();
     this.peer = new Peer(
       {
-        link: this.wrap(link),
+        link,
         clock: settings.clock,
         connection: settings.connection,
         sendDelay: settings.sendDelayMs ?? 0,
@@ -248,7 +247,7 @@ export class ServerSession implements SessionPort, PeerHandlers, LateHandshakeLi
     const wasDisconnected = this._state === 'disconnected';
     this._state = 'connected';
     this.linkSince = this.settings.clock.now();
-    this.peer.replaceLink(this.wrap(link));
+    this.peer.replaceLink(link);
     if (wasDisconnected) this.settings.events.onReconnected?.(this);
     return true;
   }
@@ -264,26 +263,19 @@ export class ServerSession implements SessionPort, PeerHandlers, LateHandshakeLi
     }
   }
 
-  private wrap(link: Link): Link {
-    return new HandshakeFilterLink(link, this);
-  }
-
   /**
-   * @internal {@link LateHandshakeListener}: a handshake packet on an established link: a
+   * @internal {@link PeerHandlers.onSessionPacket}: a handshake packet on the established link: a
    * retransmit (the client missed our Accept), or the client's `Disconnect` (it is done with this
    * session: no grace period).
    */
-  onLateHandshake(link: Link, datagram: Uint8Array): void {
+  onSessionPacket(datagram: Uint8Array): void {
     const packet = decodeHandshake(datagram);
     if (packet === undefined) return;
     if (packet.type === HandshakeType.Connect || packet.type === HandshakeType.Response) {
       if (this._state === 'connected' && packet.body.resume === undefined) {
-        link.send(encodeHandshake({ type: HandshakeType.Accept, resumed: false }));
+        this.peer.currentLink.send(encodeHandshake({ type: HandshakeType.Accept, resumed: false }));
       }
-    } else if (
-      packet.type === HandshakeType.Disconnect &&
-      (this.peer.currentLink as HandshakeFilterLink).inner === link
-    ) {
+    } else if (packet.type === HandshakeType.Disconnect) {
       this.endCode = CloseCode.NORMAL;
       this.endReason = packet.reason || 'client disconnected';
       this.finish();
