@@ -127,6 +127,8 @@ export class Connection {
   private lastProbeAt = -1;
   private probeSequence = -1;
   private probeSentAt = 0;
+  /** Reliable links: the first sequence after the packets declared lost by {@link resendUnacked} (-1: none). */
+  private lostBefore = -1;
 
   constructor(options: ConnectionOptions = {}, handlers: ConnectionHandlers = { onMessage: () => {} }) {
     const o = resolveConnectionOptions(options);
@@ -215,9 +217,11 @@ export class Connection {
       for (const ch of channels) if (ch instanceof UnreliableChannel) ch.write(b);
       for (const ch of channels) if (ch instanceof ReliableOrderedChannel) ch.writeNew(b, seq, budget);
       if (b.records === 0) break;
+      const more = b.deferred; // something did not fit: another packet may carry it
       if (redundancy)
         for (const ch of channels) if (ch instanceof ReliableOrderedChannel) ch.writeRedundant(b, seq, budget);
       out.push(this.emit(PacketType.Data, now));
+      if (!more) break;
     }
     const o = this.options;
     const full = sent.isFull(this.nextSequence);
@@ -282,6 +286,7 @@ export class Connection {
       this.cc?.onDiscarded(sent.sizeOf(p));
       this.notifyLost(p);
     }
+    if (span > 0 && this.options.reliableLink) this.lostBefore = this.nextSequence;
     this.rttEstimator.backoff = 0;
   }
 
@@ -577,13 +582,16 @@ export class Connection {
       if (!reliableLink) this.rttEstimator.sample(now - sent.sentAtOf(newest));
       this.onPacketAcked(newest);
     }
-    if (reliableLink && this.inFlightPackets > 0) {
+    if (reliableLink) {
       // In order and lossless: the peer has every packet sent before `ack`, also those the 32 ack
       // bits no longer reach. (Packets lost with a replaced link are Lost, not InFlight: untouched.)
       for (let seq = this.oldestInFlight; seqDiff(ack, seq) > 0 && this.inFlightPackets > 0; seq = (seq + 1) & 0xffff) {
         const p = sent.find(seq);
         if (p >= 0 && sent.stateOf(p) === SentState.InFlight) this.onPacketAcked(p);
       }
+      // Nothing up to `ack` is in flight any more: the next walk starts after it.
+      const next = (ack + 1) & 0xffff;
+      if (seqDiff(next, this.oldestInFlight) > 0) this.oldestInFlight = next;
     }
     if (reliableLink && this.probeSequence >= 0) {
       // The first packet acking the probe (as `ack` or in the bits) left the peer within its short
@@ -595,6 +603,12 @@ export class Connection {
       } else if (d > 32) {
         this.probeSequence = -1; // acked (or not) too long ago to tell
       }
+    }
+    // On a reliable link the walk above acked everything the bits name, but for packets declared
+    // lost with a replaced link: only while the bits can still reach those are they read.
+    if (reliableLink && (this.lostBefore < 0 || seqDiff(ack, this.lostBefore) > 32)) {
+      this.lostBefore = -1;
+      ackBits = 0;
     }
     for (let i = 0; i < 32 && ackBits !== 0; i++) {
       if ((ackBits & (1 << i)) === 0) continue;

@@ -159,7 +159,10 @@ export class ReliableOrderedChannel {
     for (let i = this.head; i < end && this.resendCount > 0; i++) {
       const unit = this.units[i]!;
       if (!unit.needsResend) continue;
-      if (!this.writeUnit(builder, unit, packetSequence, budget)) return;
+      if (!this.writeUnit(builder, unit, packetSequence, budget)) {
+        builder.deferred = true;
+        return;
+      }
       unit.needsResend = false;
       this.resendCount--;
       this.stats.messagesResent++;
@@ -172,7 +175,10 @@ export class ReliableOrderedChannel {
     while (this.nextNew < window) {
       const unit = this.units[this.head + this.nextNew];
       if (unit === undefined) return;
-      if (!this.writeUnit(builder, unit, packetSequence, budget)) return;
+      if (!this.writeUnit(builder, unit, packetSequence, budget)) {
+        builder.deferred = true;
+        return;
+      }
       this.nextNew++;
       this.stats.queued--;
       this.stats.queuedBytes -= unit.payload.length;

@@ -65,7 +65,10 @@ export class UnreliableChannel {
     const { index, id } = this.s;
     while (this.head < this.queue.length) {
       const payload = this.queue[this.head]!;
-      if (!builder.fits(PacketBuilder.recordSize(payload.length, false))) return;
+      if (!builder.fits(PacketBuilder.recordSize(payload.length, false))) {
+        builder.deferred = true;
+        return;
+      }
       builder.add(index, id, this.queueSequences[this.head]!, payload, -1);
       this.stats.queued--;
       this.stats.queuedBytes -= payload.length;

@@ -48,6 +48,11 @@ export class PacketBuilder {
   refs: number[] = [];
   /** Number of records in this packet. */
   records = 0;
+  /**
+   * Set by a channel that left a record out because it did not fit (space or budget): another
+   * packet may carry it. `false` after a packet built with nothing left out: the flush is done.
+   */
+  deferred = false;
   private readonly mtu: number;
   private slab: Uint8Array;
   /** Offset of the packet being built (its header) in the slab. */
@@ -69,6 +74,7 @@ export class PacketBuilder {
     this.base = this.used + headroom;
     this.length = PACKET_HEADER_SIZE;
     this.records = 0;
+    this.deferred = false;
     this.refs.length = 0;
   }
 
