@@ -112,7 +112,10 @@ export class Connection {
   private readonly received: ReceivedPackets;
   private readonly rttEstimator: RttEstimator;
   private readonly cc: CongestionController | undefined;
-  private readonly lossWindow = new LossWindow(LOSS_WINDOW_PACKETS);
+  /** Outcomes of the last packets, created with the first loss (a link that never loses keeps none). */
+  private lossWindow: LossWindow | undefined;
+  /** Packets acked before the loss window exists. */
+  private ackedBeforeLoss = 0;
 
   private nextSequence = 0;
   /** Oldest packet sequence that may still be in flight. */
@@ -352,7 +355,7 @@ export class Connection {
     s.rttVariance = r.rttvar;
     s.jitter = r.jitter;
     s.rto = r.rto();
-    s.packetLoss = this.lossWindow.fraction();
+    s.packetLoss = this.lossWindow?.fraction() ?? 0;
     s.packetsSent = this.#packetsSent;
     s.packetsReceived = this.#packetsReceived;
     s.bytesSent = this.#bytesSent;
@@ -632,7 +635,8 @@ export class Connection {
       this.inFlightPackets--;
       this.#packetsAcked++;
       this.cc?.onAcked(sent.sizeOf(p), sent.sentAtOf(p));
-      this.lossWindow.record(false);
+      if (this.lossWindow === undefined) this.ackedBeforeLoss++;
+      else this.lossWindow.record(false);
     } else {
       this.#spuriousLosses++;
     }
@@ -655,6 +659,10 @@ export class Connection {
     this.inFlightPackets--;
     this.#packetsLost++;
     this.cc?.onLost(sent.sizeOf(p), sent.sentAtOf(p), now);
+    if (this.lossWindow === undefined) {
+      this.lossWindow = new LossWindow(LOSS_WINDOW_PACKETS);
+      this.lossWindow.recordAcked(this.ackedBeforeLoss);
+    }
     this.lossWindow.record(true);
     this.notifyLost(p);
   }

@@ -36,6 +36,7 @@ export * from './errors.js';
 export type { ConnectToken } from './link/connect-token-types.js';
 export type { Link, LinkCloseInfo, LinkHandlers } from './link/link.js';
 export { LinkDecorator } from './link/link-decorator.js';
+export { InboxLink, MAX_QUEUED_BEFORE_HANDLERS } from './link/link-inbox.js';
 export {
   createMemoryLinkPair,
   DEFAULT_MEMORY_LINK_OPTIONS,

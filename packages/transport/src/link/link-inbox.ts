@@ -1,6 +1,9 @@
 /**
- * {@link LinkInbox}: the receive and close bookkeeping that socket links (`UdpLink`,
- * `WebSocketLink`) share. Internal, not exported from the package.
+ * {@link InboxLink}: the receive and close bookkeeping that socket links (`UdpLink`,
+ * `WebSocketLink`, `ServerWebSocketLink`) share, as their base class: the handlers, the bounded
+ * queue of datagrams that arrive before handlers are set, the receive counters, and the close,
+ * reported once. A base class rather than an object each link holds: a server keeps thousands of
+ * links, and this saves an object and a closure per link.
  * @module
  */
 import type { LinkCloseInfo, LinkHandlers } from './link.js';
@@ -8,43 +11,26 @@ import type { LinkCloseInfo, LinkHandlers } from './link.js';
 /** Datagrams received before handlers are set are kept up to this count, then dropped. */
 export const MAX_QUEUED_BEFORE_HANDLERS = 256;
 
-/** The receive counters a {@link LinkInbox} keeps up to date. */
-export interface LinkInboxCounters {
-  datagramsReceived: number;
-  bytesReceived: number;
-  droppedQueueFull: number;
-}
-
 /**
- * Told when `onDatagram` throws; it should close the link. A function, or an object whose
- * `onHandlerError` method is called (so that a link can be its own listener, without a closure).
+ * Base of socket links: install handlers with {@link InboxLink.setHandlers}; the subclass feeds
+ * what arrives to {@link InboxLink.receiveDatagram} and closes with {@link InboxLink.markClosed}
+ * then {@link InboxLink.reportClose}. Subclasses decide what a throwing `onDatagram` handler does
+ * ({@link InboxLink.onHandlerError}), and expose the counters in their `stats`.
  */
-export type HandlerErrorListener = ((error: unknown) => void) | { onHandlerError(error: unknown): void };
-
-/**
- * A link's handlers, the bounded queue of datagrams that arrive before handlers are set, and its
- * close, reported once. The owning link decides what a throwing `onDatagram` handler does.
- * @internal
- */
-export class LinkInbox {
-  readonly #counters: LinkInboxCounters;
-  readonly #onHandlerError: HandlerErrorListener;
+export abstract class InboxLink {
+  /** Datagrams accepted for delivery (not counting drops). */
+  protected datagramsReceived = 0;
+  /** Bytes accepted for delivery. */
+  protected bytesReceived = 0;
+  /** Datagrams dropped because more than 256 arrived before handlers were set. */
+  protected droppedQueueFull = 0;
   #handlers: LinkHandlers | undefined;
   /** Datagrams received before handlers were set; created by the first of them. */
   #queue: Uint8Array[] | undefined;
   #closeInfo: LinkCloseInfo | undefined;
   #closeReported = false;
 
-  /**
-   * @param counters - Counted on every {@link LinkInbox.receive}.
-   * @param onHandlerError - Told when `onDatagram` throws.
-   */
-  constructor(counters: LinkInboxCounters, onHandlerError: HandlerErrorListener) {
-    this.#counters = counters;
-    this.#onHandlerError = onHandlerError;
-  }
-
-  /** `true` once {@link LinkInbox.close} ran. */
+  /** `true` once closed (locally or by the peer). */
   get closed(): boolean {
     return this.#closeInfo !== undefined;
   }
@@ -60,15 +46,21 @@ export class LinkInbox {
     if (this.#closeInfo !== undefined) this.reportClose();
   }
 
+  /**
+   * `onDatagram` threw `error` (the receive path never throws): the subclass closes the link.
+   * @internal
+   */
+  abstract onHandlerError(error: unknown): void;
+
   /** Count `datagram` and deliver it, or queue it while there are no handlers (drop it when the queue is full). */
-  receive(datagram: Uint8Array): void {
+  protected receiveDatagram(datagram: Uint8Array): void {
     const handlers = this.#handlers;
     if (handlers === undefined && (this.#queue?.length ?? 0) >= MAX_QUEUED_BEFORE_HANDLERS) {
-      this.#counters.droppedQueueFull++;
+      this.droppedQueueFull++;
       return;
     }
-    this.#counters.datagramsReceived++;
-    this.#counters.bytesReceived += datagram.byteLength;
+    this.datagramsReceived++;
+    this.bytesReceived += datagram.byteLength;
     if (handlers !== undefined) {
       this.#dispatch(handlers, datagram);
     } else if (this.#queue === undefined) {
@@ -79,11 +71,11 @@ export class LinkInbox {
   }
 
   /**
-   * Mark the link closed (a local close drops the queue). Does not report it: the caller does its
-   * own cleanup, then calls {@link LinkInbox.reportClose}.
+   * Mark the link closed (a local close drops the queue). Does not report it: the subclass does its
+   * own cleanup, then calls {@link InboxLink.reportClose}.
    * @returns `false` if it was already closed.
    */
-  close(info: LinkCloseInfo): boolean {
+  protected markClosed(info: LinkCloseInfo): boolean {
     if (this.#closeInfo !== undefined) return false;
     this.#closeInfo = info;
     if (info.local) this.#queue = undefined;
@@ -91,7 +83,7 @@ export class LinkInbox {
   }
 
   /** Report the close to the handlers, once, if both are there. */
-  reportClose(): void {
+  protected reportClose(): void {
     if (this.#closeReported || this.#closeInfo === undefined || this.#handlers === undefined) return;
     this.#closeReported = true;
     this.#queue = undefined;
@@ -102,9 +94,7 @@ export class LinkInbox {
     try {
       handlers.onDatagram(datagram);
     } catch (error) {
-      const listener = this.#onHandlerError;
-      if (typeof listener === 'function') listener(error);
-      else listener.onHandlerError(error);
+      this.onHandlerError(error);
     }
   }
 }

@@ -10,8 +10,8 @@ import { createSocket, type Socket } from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import type { AddressInfo } from 'node:net';
 import { InvalidOptionError, LinkError, MessageTooLargeError } from '../errors.js';
-import type { Link, LinkCloseInfo, LinkHandlers } from './link.js';
-import { LinkInbox } from './link-inbox.js';
+import type { Link, LinkCloseInfo } from './link.js';
+import { InboxLink } from './link-inbox.js';
 
 /** Defaults of {@link UdpLinkOptions} and {@link UdpConnectOptions}. */
 export const UDP_LINK_DEFAULTS = {
@@ -72,8 +72,6 @@ export interface UdpLinkStats {
   readonly droppedQueueFull: number;
 }
 
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-
 /**
  * How a {@link UdpLink} reaches its socket: one object per server socket (shared by all its links)
  * or per client link. Built by {@link connectUdp} and `UdpLinkServer`. @internal
@@ -103,18 +101,21 @@ export interface UdpLinkOwner {
  * A socket error closes the link with a {@link LinkError}. If the `onDatagram` handler throws,
  * the link closes with a {@link LinkError} whose `cause` is the thrown value.
  */
-export class UdpLink implements Link {
+export class UdpLink extends InboxLink implements Link {
   /** Always `false`: UDP may lose, duplicate and reorder. */
   readonly reliable = false;
   readonly maxDatagramSize: number;
   /** The peer's address. */
   readonly remote: UdpRemote;
-  /** Live counters. */
-  readonly stats: UdpLinkStats;
+  // Counters, read through `stats` (fields of the link: no object per link for them; the receive
+  // counters are InboxLink's).
+  protected datagramsSent = 0;
+  protected bytesSent = 0;
+  protected sendErrors = 0;
+  protected droppedOversize = 0;
+  protected droppedForeign = 0;
 
   readonly #owner: UdpLinkOwner;
-  readonly #stats: Mutable<UdpLinkStats>;
-  readonly #inbox: LinkInbox;
   /** The send callback: the owner's shared one, or this link's own (client links). */
   readonly #onSent: (error: Error | null) => void;
   /** Sends handed to the socket whose callback has not run yet (client links). */
@@ -124,34 +125,22 @@ export class UdpLink implements Link {
 
   /** @internal Use {@link connectUdp} or `UdpLinkServer`. */
   constructor(owner: UdpLinkOwner, remote: UdpRemote) {
+    super();
     this.#owner = owner;
     this.maxDatagramSize = owner.maxDatagramSize;
     this.remote = remote;
     this.#onSent =
       owner.onSent ??
       ((error) => {
-        if (error) this.#stats.sendErrors++;
+        if (error) this.sendErrors++;
         this.#sending--;
-        if (this.#sending === 0 && this.#inbox.closed) this.#release();
+        if (this.#sending === 0 && this.closed) this.#release();
       });
-    this.#stats = {
-      datagramsSent: 0,
-      bytesSent: 0,
-      sendErrors: 0,
-      datagramsReceived: 0,
-      bytesReceived: 0,
-      droppedOversize: 0,
-      droppedForeign: 0,
-      droppedQueueFull: 0,
-    };
-    this.stats = this.#stats;
-    this.#inbox = new LinkInbox(this.#stats, (error) =>
-      this._fail(new LinkError('datagram handler threw', { cause: error })),
-    );
   }
 
-  get closed(): boolean {
-    return this.#inbox.closed;
+  /** Live counters. */
+  get stats(): UdpLinkStats {
+    return this as unknown as UdpLinkStats;
   }
 
   /** The local address of the socket, or `undefined` once the socket is closed. */
@@ -168,7 +157,7 @@ export class UdpLink implements Link {
    * @throws A {@link MessageTooLargeError} if `datagram` is larger than {@link UdpLink.maxDatagramSize}.
    */
   send(datagram: Uint8Array): void {
-    if (this.#inbox.closed) return;
+    if (this.closed) return;
     if (datagram.byteLength > this.maxDatagramSize) {
       throw new MessageTooLargeError(datagram.byteLength, this.maxDatagramSize, 'datagram');
     }
@@ -181,12 +170,8 @@ export class UdpLink implements Link {
       this._fail(new LinkError('udp send failed', { cause: error }));
       return;
     }
-    this.#stats.datagramsSent++;
-    this.#stats.bytesSent += datagram.byteLength;
-  }
-
-  setHandlers(handlers: LinkHandlers): void {
-    this.#inbox.setHandlers(handlers);
+    this.datagramsSent++;
+    this.bytesSent += datagram.byteLength;
   }
 
   close(reason = 'closed'): void {
@@ -195,17 +180,22 @@ export class UdpLink implements Link {
 
   /** A datagram from the peer arrived (a Node `Buffer`, passed on as a plain `Uint8Array` view). @internal */
   _receive(buffer: Buffer): void {
-    if (this.#inbox.closed) return;
+    if (this.closed) return;
     if (buffer.byteLength > this.maxDatagramSize) {
-      this.#stats.droppedOversize++;
+      this.droppedOversize++;
       return;
     }
-    this.#inbox.receive(new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength));
+    this.receiveDatagram(new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength));
   }
 
   /** A datagram from another address reached this client link's socket. @internal */
   _dropForeign(): void {
-    this.#stats.droppedForeign++;
+    this.droppedForeign++;
+  }
+
+  /** @internal {@link InboxLink.onHandlerError}: close with a LinkError. */
+  onHandlerError(error: unknown): void {
+    this._fail(new LinkError('datagram handler threw', { cause: error }));
   }
 
   /** The socket failed: close with `error`. @internal */
@@ -221,10 +211,10 @@ export class UdpLink implements Link {
   }
 
   #finish(info: LinkCloseInfo): void {
-    if (!this.#inbox.close(info)) return;
+    if (!this.markClosed(info)) return;
     // A local close waits for datagrams already handed to the socket (e.g. a goodbye) to leave.
     if (!info.local || this.#sending === 0) this.#release();
-    this.#inbox.reportClose();
+    this.reportClose();
   }
 }
 

@@ -7,8 +7,8 @@
  * @module
  */
 import { InvalidOptionError, LinkError, MessageTooLargeError } from '../errors.js';
-import type { Link, LinkCloseInfo, LinkHandlers } from './link.js';
-import { LinkInbox } from './link-inbox.js';
+import type { Link, LinkCloseInfo } from './link.js';
+import { InboxLink } from './link-inbox.js';
 
 /** Defaults of {@link WebSocketLinkOptions} and {@link ConnectBrowserWebSocketOptions}. */
 export const WEBSOCKET_LINK_DEFAULTS = {
@@ -90,8 +90,6 @@ export interface WebSocketLinkStats {
   readonly droppedQueueFull: number;
 }
 
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-
 /**
  * A reliable, ordered {@link Link} over a WebSocket. The socket must be open.
  *
@@ -100,16 +98,18 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
  * error is reported with a {@link LinkError}. If the `onDatagram` handler throws, the link closes
  * with a {@link LinkError} whose `cause` is the thrown value (the receive path never throws).
  */
-export class WebSocketLink implements Link {
+export class WebSocketLink extends InboxLink implements Link {
   /** Always `true`: TCP delivers every message once and in order. */
   readonly reliable = true;
   readonly maxDatagramSize: number;
-  /** Live counters. */
-  readonly stats: WebSocketLinkStats;
+  // Counters, read through `stats` (fields of the link: no object per link for them; the receive
+  // counters are InboxLink's).
+  protected datagramsSent = 0;
+  protected bytesSent = 0;
+  protected droppedNonBinary = 0;
+  protected droppedOversize = 0;
 
   readonly #ws: WebSocketLike;
-  readonly #stats: Mutable<WebSocketLinkStats>;
-  readonly #inbox: LinkInbox;
 
   /**
    * @param ws - An open WebSocket-like object; the link takes it over.
@@ -117,32 +117,19 @@ export class WebSocketLink implements Link {
    * @throws An {@link InvalidOptionError} if an option is out of range.
    */
   constructor(ws: WebSocketLike, options: WebSocketLinkOptions = {}) {
+    super();
     this.maxDatagramSize = validateMaxDatagramSize(options.maxDatagramSize);
     if (ws.readyState !== OPEN) throw new LinkError(`websocket is not open (readyState ${ws.readyState})`);
     this.#ws = ws;
-    this.#stats = {
-      datagramsSent: 0,
-      bytesSent: 0,
-      datagramsReceived: 0,
-      bytesReceived: 0,
-      droppedNonBinary: 0,
-      droppedOversize: 0,
-      droppedQueueFull: 0,
-    };
-    this.stats = this.#stats;
-    this.#inbox = new LinkInbox(this.#stats, (error) => {
-      const linkError = new LinkError('datagram handler threw', { cause: error });
-      this.#finish({ local: false, reason: 'datagram handler threw', error: linkError });
-      this.#closeSocket();
-    });
     ws.binaryType = 'arraybuffer';
     ws.addEventListener('message', (event) => this.#onMessage(event.data));
     ws.addEventListener('close', (event) => this.#onSocketClose(event));
     ws.addEventListener('error', (event) => this.#onSocketError(event));
   }
 
-  get closed(): boolean {
-    return this.#inbox.closed;
+  /** Live counters. */
+  get stats(): WebSocketLinkStats {
+    return this as unknown as WebSocketLinkStats;
   }
 
   /**
@@ -155,7 +142,7 @@ export class WebSocketLink implements Link {
 
   /** @throws A {@link MessageTooLargeError} if `datagram` is larger than {@link WebSocketLink.maxDatagramSize}. */
   send(datagram: Uint8Array): void {
-    if (this.#inbox.closed) return;
+    if (this.closed) return;
     if (datagram.byteLength > this.maxDatagramSize) {
       throw new MessageTooLargeError(datagram.byteLength, this.maxDatagramSize, 'datagram');
     }
@@ -169,16 +156,12 @@ export class WebSocketLink implements Link {
       });
       return;
     }
-    this.#stats.datagramsSent++;
-    this.#stats.bytesSent += datagram.byteLength;
-  }
-
-  setHandlers(handlers: LinkHandlers): void {
-    this.#inbox.setHandlers(handlers);
+    this.datagramsSent++;
+    this.bytesSent += datagram.byteLength;
   }
 
   close(reason = 'closed'): void {
-    if (this.#inbox.closed) return;
+    if (this.closed) return;
     this.#finish({ local: true, reason });
     try {
       this.#ws.close(1000, truncateReason(reason));
@@ -187,22 +170,29 @@ export class WebSocketLink implements Link {
     }
   }
 
+  /** @internal {@link InboxLink.onHandlerError}: close with a LinkError, and the socket with 1011. */
+  onHandlerError(error: unknown): void {
+    const linkError = new LinkError('datagram handler threw', { cause: error });
+    this.#finish({ local: false, reason: 'datagram handler threw', error: linkError });
+    this.#closeSocket();
+  }
+
   #onMessage(data: unknown): void {
-    if (this.#inbox.closed) return;
+    if (this.closed) return;
     const datagram = toBytes(data);
     if (datagram === undefined) {
-      this.#stats.droppedNonBinary++;
+      this.droppedNonBinary++;
       return;
     }
     if (datagram.byteLength > this.maxDatagramSize) {
-      this.#stats.droppedOversize++;
+      this.droppedOversize++;
       return;
     }
-    this.#inbox.receive(datagram);
+    this.receiveDatagram(datagram);
   }
 
   #onSocketClose(event: WebSocketEventLike): void {
-    if (this.#inbox.closed) return;
+    if (this.closed) return;
     const code = event.code ?? 1005;
     const reason = event.reason ? event.reason : `websocket closed (code ${code})`;
     if (event.wasClean === false || code === 1006) {
@@ -213,7 +203,7 @@ export class WebSocketLink implements Link {
   }
 
   #onSocketError(event: WebSocketEventLike): void {
-    if (this.#inbox.closed) return;
+    if (this.closed) return;
     const cause = event.error ?? event;
     this.#finish({ local: false, reason: 'websocket error', error: new LinkError('websocket error', { cause }) });
     this.#closeSocket();
@@ -233,7 +223,7 @@ export class WebSocketLink implements Link {
   }
 
   #finish(info: LinkCloseInfo): void {
-    if (this.#inbox.close(info)) this.#inbox.reportClose();
+    if (this.markClosed(info)) this.reportClose();
   }
 }
 

@@ -69,8 +69,8 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * @internal
  */
 export class FrameParser {
-  readonly #sink: FrameSink;
-  readonly #limits: FrameParserLimits;
+  #sink: FrameSink;
+  #limits: FrameParserLimits;
   #state = FIRST_BYTE;
   #fin = false;
   #opcode = 0;
@@ -97,6 +97,37 @@ export class FrameParser {
   constructor(sink: FrameSink, limits: FrameParserLimits) {
     this.#sink = sink;
     this.#limits = limits;
+  }
+
+  /**
+   * `true` between two messages: no frame or fragmented message in progress, nothing buffered. A
+   * parser in this state holds nothing of its connection and may be {@link FrameParser.reset} for another.
+   */
+  get betweenFrames(): boolean {
+    return (
+      this.#state === FIRST_BYTE &&
+      this.#messageType === 0 &&
+      this.#message === undefined &&
+      this.#control === undefined
+    );
+  }
+
+  /** Start over for another connection (or the same one): between frames, with `sink` and `limits`. */
+  reset(sink: FrameSink, limits: FrameParserLimits): void {
+    this.#sink = sink;
+    this.#limits = limits;
+    this.#state = FIRST_BYTE;
+    this.#fin = false;
+    this.#opcode = 0;
+    this.#headerBytes = 0;
+    this.#length = 0;
+    this.#remaining = 0;
+    this.#mask = 0;
+    this.#messageType = 0;
+    this.#messageLength = 0;
+    this.#discard = false;
+    this.#message = undefined;
+    this.#control = undefined;
   }
 
   /** `true` once a close frame or a violation stopped the parser (or {@link FrameParser.stop} did). */

@@ -12,8 +12,8 @@
 import { Buffer } from 'node:buffer';
 import type { Duplex } from 'node:stream';
 import { LinkError, MessageTooLargeError, ProtocolViolationError } from '../errors.js';
-import type { Link, LinkCloseInfo, LinkHandlers } from './link.js';
-import { LinkInbox, type LinkInboxCounters } from './link-inbox.js';
+import type { Link, LinkCloseInfo } from './link.js';
+import { InboxLink } from './link-inbox.js';
 import type { WebSocketLinkStats } from './websocket.js';
 import {
   encodeCloseFrame,
@@ -63,21 +63,24 @@ const LOST_REASON = `websocket closed (code ${WsCloseCode.ABNORMAL})`;
  * the close code of the violation). If the `onDatagram` handler throws, the link closes with a
  * {@link LinkError} whose `cause` is the thrown value (the receive path never throws).
  */
-export class ServerWebSocketLink implements Link {
-  // Counters, read through `stats` (fields of the link itself: no object per link for them).
-  private datagramsSent = 0;
-  private bytesSent = 0;
-  private datagramsReceived = 0;
-  private bytesReceived = 0;
-  private droppedNonBinary = 0;
-  private droppedOversize = 0;
-  private droppedQueueFull = 0;
-  private protocolViolations = 0;
+export class ServerWebSocketLink extends InboxLink implements Link {
+  // Counters, read through `stats` (fields of the link: no object per link for them; the receive
+  // counters are InboxLink's).
+  protected datagramsSent = 0;
+  protected bytesSent = 0;
+  protected droppedNonBinary = 0;
+  protected droppedOversize = 0;
+  protected protocolViolations = 0;
 
   readonly #socket: LinkedSocket;
   readonly #settings: ServerWebSocketLinkSettings;
-  readonly #parser: FrameParser;
-  readonly #inbox: LinkInbox;
+  /**
+   * The parser, while a frame is only partly read; between frames the link holds none and borrows
+   * the process's idle one for the next chunk (an idle link keeps no parser state).
+   */
+  #parser: FrameParser | undefined;
+  /** `false` once a close frame or a violation stopped reading. */
+  #reading = true;
   #closeSent = false;
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -86,12 +89,10 @@ export class ServerWebSocketLink implements Link {
    * @internal
    */
   constructor(socket: Duplex, head: Uint8Array, settings: ServerWebSocketLinkSettings) {
+    super();
     const linked = socket as LinkedSocket;
     this.#socket = linked;
     this.#settings = settings;
-    // The link is its parser's FrameSink (structurally: no object per link for it).
-    this.#parser = new FrameParser(this, settings);
-    this.#inbox = new LinkInbox(this as unknown as LinkInboxCounters, this);
     linked[LINK] = this;
     linked.setNoDelay?.(true);
     // An http.Server's sockets allow half-open connections; a WebSocket does not: once the peer
@@ -100,7 +101,7 @@ export class ServerWebSocketLink implements Link {
     linked.on('data', ServerWebSocketLink.#onSocketData);
     linked.on('error', ServerWebSocketLink.#onSocketError);
     linked.on('close', ServerWebSocketLink.#onSocketClose);
-    if (head.length > 0) this.#parser.push(head);
+    if (head.length > 0) this.#parse(head);
   }
 
   /** Always `true`: TCP delivers every message once and in order. */
@@ -111,10 +112,6 @@ export class ServerWebSocketLink implements Link {
   /** Largest datagram this link sends or delivers, in bytes. Larger incoming messages are dropped and counted. */
   get maxDatagramSize(): number {
     return this.#settings.maxMessageSize;
-  }
-
-  get closed(): boolean {
-    return this.#inbox.closed;
   }
 
   /** Live counters. */
@@ -148,7 +145,7 @@ export class ServerWebSocketLink implements Link {
    * @throws A {@link MessageTooLargeError} if `datagram` is larger than {@link ServerWebSocketLink.maxDatagramSize}.
    */
   send(datagram: Uint8Array, headroom = 0): void {
-    if (this.#inbox.closed) return;
+    if (this.closed) return;
     const length = datagram.byteLength;
     if (length > this.#settings.maxMessageSize) {
       throw new MessageTooLargeError(length, this.#settings.maxMessageSize, 'datagram');
@@ -182,21 +179,19 @@ export class ServerWebSocketLink implements Link {
     this.bytesSent += length;
   }
 
-  setHandlers(handlers: LinkHandlers): void {
-    this.#inbox.setHandlers(handlers);
-  }
-
   /** Close with code 1000 and `reason` (cut to 123 UTF-8 bytes); reported with `local: true`. Idempotent. */
   close(reason = 'closed'): void {
-    if (this.#inbox.closed) return;
-    this.#inbox.close({ local: true, reason });
+    if (this.closed) return;
+    this.markClosed({ local: true, reason });
     this.#sendClose(WsCloseCode.NORMAL, reason);
-    this.#inbox.reportClose();
+    this.reportClose();
   }
+
+  // FrameSink: the link is its parser's sink (structurally: no object per link for it).
 
   /** @internal */
   onBinary(message: Uint8Array): void {
-    if (!this.#inbox.closed) this.#inbox.receive(message);
+    if (!this.closed) this.receiveDatagram(message);
   }
 
   /** @internal */
@@ -230,7 +225,7 @@ export class ServerWebSocketLink implements Link {
     this.#sendClose(violation.closeCode, violation.message);
   }
 
-  /** @internal */
+  /** @internal {@link InboxLink.onHandlerError}. */
   onHandlerError(error: unknown): void {
     this.#finish({
       local: false,
@@ -242,7 +237,7 @@ export class ServerWebSocketLink implements Link {
 
   /** Send a close frame (once), end the socket, and destroy it if the peer has not finished in time. */
   #sendClose(code?: number, reason?: string): void {
-    this.#parser.stop();
+    this.#stopReading();
     if (this.#closeSent) return;
     this.#closeSent = true;
     const socket = this.#socket;
@@ -256,15 +251,15 @@ export class ServerWebSocketLink implements Link {
   }
 
   #destroy(): void {
-    this.#parser.stop();
+    this.#stopReading();
     this.#closeSent = true;
     this.#socket.destroy();
   }
 
   /** The connection ended without a closing handshake (or failed). */
   #lost(cause?: unknown): void {
-    this.#parser.stop();
-    if (this.#inbox.closed) return;
+    this.#stopReading();
+    if (this.closed) return;
     const error = new LinkError(
       `connection lost (code ${WsCloseCode.ABNORMAL})`,
       cause === undefined ? undefined : { cause },
@@ -273,14 +268,41 @@ export class ServerWebSocketLink implements Link {
   }
 
   #finish(info: LinkCloseInfo): void {
-    if (this.#inbox.close(info)) this.#inbox.reportClose();
+    if (this.markClosed(info)) this.reportClose();
+  }
+
+  /** Parse a chunk with the link's parser, or the process's idle one when between frames. */
+  #parse(chunk: Uint8Array): void {
+    if (!this.#reading) return;
+    let parser = this.#parser;
+    if (parser === undefined) {
+      parser = idleParser ?? new FrameParser(this, this.#settings);
+      idleParser = undefined; // in use: a callback that makes another link parse gets its own
+      parser.reset(this, this.#settings);
+      this.#parser = parser;
+    }
+    parser.push(chunk);
+    if (this.#parser === parser && parser.betweenFrames) {
+      this.#parser = undefined;
+      idleParser = parser;
+    }
+  }
+
+  /** Ignore every later byte (the link is closing) and let go of the parser's buffers. */
+  #stopReading(): void {
+    this.#reading = false;
+    const parser = this.#parser;
+    if (parser !== undefined) {
+      this.#parser = undefined;
+      parser.stop();
+    }
   }
 
   // Socket listeners: shared by every link, called with the socket as `this` (no closure per link).
   // biome-ignore-start lint/complexity/noThisInStatic: listeners, called with the socket as `this`
 
   static #onSocketData(this: LinkedSocket, chunk: Buffer): void {
-    this[LINK].#parser.push(chunk);
+    this[LINK].#parse(chunk);
   }
 
   static #onSocketError(this: LinkedSocket, error: Error): void {
@@ -298,6 +320,9 @@ export class ServerWebSocketLink implements Link {
   }
   // biome-ignore-end lint/complexity/noThisInStatic: listeners
 }
+
+/** A parser between frames, lent to whichever link parses next (it holds no state then). */
+let idleParser: FrameParser | undefined;
 
 function destroySocket(socket: Duplex): void {
   socket.destroy();

@@ -28,4 +28,23 @@ describe('LossWindow', () => {
     for (let i = 0; i < 1000; i++) w.record(i % 4 === 0);
     expect(w.fraction()).toBe(0.25);
   });
+
+  it('recordAcked(n) is n times record(false), before and after the first loss', () => {
+    for (const [before, after] of [
+      [0, 3],
+      [3, 2],
+      [9, 1],
+      [1000, 7],
+    ] as const) {
+      const one = new LossWindow(8);
+      const many = new LossWindow(8);
+      for (let i = 0; i < before; i++) one.record(false);
+      many.recordAcked(before);
+      one.record(true);
+      many.record(true);
+      for (let i = 0; i < after; i++) one.record(false);
+      many.recordAcked(after);
+      expect(many.fraction()).toBe(one.fraction());
+    }
+  });
 });

@@ -36,6 +36,16 @@ export class LossWindow {
     this.next = (this.next + 1) % this.size;
   }
 
+  /** Record `n` packets acked (not lost) at once. */
+  recordAcked(n: number): void {
+    if (this.outcomes !== undefined) {
+      for (let i = 0; i < n; i++) this.record(false);
+      return;
+    }
+    this.filled = Math.min(this.size, this.filled + n);
+    this.next = (this.next + n) % this.size;
+  }
+
   /** Fraction lost, 0 when nothing recorded. */
   fraction(): number {
     return this.filled === 0 ? 0 : this.lost / this.filled;
