@@ -624,6 +624,9 @@ export class Connection {
       this.hasLargestAcked = true;
       this.largestAcked = ack;
     }
+    // A reliable link with nothing in flight and no packet lost with a replaced link: no slot can
+    // be acked any more, and an idle connection keeps no ring.
+    if (reliableLink && this.inFlightPackets === 0 && this.lostBefore < 0) this.sent.clear();
     this.detectLosses(now);
   }
 

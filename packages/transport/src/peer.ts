@@ -8,6 +8,7 @@
 import type { Clock } from './clock.js';
 import { Connection, type ConnectionHandlers } from './connection.js';
 import { type ConnectionOptions, withReliableLink } from './connection-options.js';
+import { InvalidOptionError } from './errors.js';
 import type { Link, LinkCloseInfo, LinkHandlers } from './link/link.js';
 import { MAX_HEADROOM } from './packet/packet-builder.js';
 import { PeerScheduler } from './peer-scheduler.js';
@@ -71,7 +72,6 @@ export class Peer implements LinkHandlers {
   /** The protocol core (for stats, channel stats, options). */
   readonly connection: Connection;
   private link: Link;
-  private readonly clock: Clock;
   private readonly sendDelay: number;
   private readonly scheduler: PeerScheduler;
   private handlers: PeerHandlers;
@@ -84,10 +84,12 @@ export class Peer implements LinkHandlers {
   flushQueued = false;
 
   constructor(options: PeerOptions, handlers: PeerHandlers) {
-    this.clock = options.clock;
     this.link = options.link;
     this.sendDelay = options.sendDelay ?? DEFAULT_SEND_DELAY;
-    this.scheduler = options.scheduler ?? PeerScheduler.for(options.clock);
+    const scheduler = options.scheduler ?? PeerScheduler.for(options.clock);
+    if (scheduler.clock !== options.clock)
+      throw new InvalidOptionError('scheduler', 'must run on the same clock as the peer');
+    this.scheduler = scheduler;
     this.handlers = handlers;
     this.connection = new Connection(withReliableLink(options.connection, options.link.reliable), handlers);
     this.link.setHandlers(this);
@@ -98,6 +100,11 @@ export class Peer implements LinkHandlers {
   setHandlers(handlers: PeerHandlers): void {
     this.handlers = handlers;
     this.connection.setHandlers(handlers);
+  }
+
+  /** The clock the peer runs on (its scheduler's). */
+  private get clock(): Clock {
+    return this.scheduler.clock;
   }
 
   /** The current link. */

@@ -6,12 +6,14 @@
 import {
   type Clock,
   DefaultChannel,
+  InvalidOptionError,
   type Link,
   LinkDecorator,
   type PacketHeader,
   PacketType,
   Peer,
   type PeerOptions,
+  PeerScheduler,
   readPacketHeader,
   type TimerHandle,
 } from '@netplay/transport';
@@ -271,5 +273,22 @@ describe('Peer: session-layer packets', () => {
     la.send(handshake(9));
     clock.advance(1);
     expect(b.connection.stats.invalidPacketsDropped).toBe(1);
+  });
+});
+
+describe('Peer: options', () => {
+  it('refuses a scheduler that runs on another clock', () => {
+    const clock = new VirtualClock();
+    const [la] = createMemoryLinkPair({ clock });
+    const other = new PeerScheduler(new VirtualClock());
+    expect(() => new Peer({ link: la, clock, scheduler: other }, { onMessage: () => {} })).toThrow(InvalidOptionError);
+    const own = new PeerScheduler(clock);
+    const peer = new Peer({ link: la, clock, scheduler: own }, { onMessage: () => {} });
+    peers.push(peer);
+    peer.send(R, msg(1));
+    clock.advance(0);
+    // The peer's next deadline (its RTT probe) lives in its own scheduler, not the clock's shared one.
+    expect(own.scheduledPeers).toBe(1);
+    expect(PeerScheduler.for(clock).scheduledPeers).toBe(0);
   });
 });

@@ -66,11 +66,10 @@ export class ServerSession implements SessionPort, PeerHandlers {
   readonly resumeToken: string;
   readonly remoteAddress: string;
   private readonly host: SessionHost;
-  private readonly settings: SessionSettings;
   private readonly peer: Peer;
   private _state: ServerSessionState = 'connected';
-  private graceTimer: TimerHandle | undefined;
-  private drainTimer: TimerHandle | undefined;
+  /** The grace-period timer while disconnected, the drain poll while ending (never both). */
+  private timer: TimerHandle | undefined;
   private endCode: number = CloseCode.NORMAL;
   private endReason = '';
   /** Who waits in {@link ServerSession.closed} (created by the first). */
@@ -86,7 +85,6 @@ export class ServerSession implements SessionPort, PeerHandlers {
     this.resumeToken = resumeToken;
     this.remoteAddress = remoteAddress;
     const settings = host.settings;
-    this.settings = settings;
     this.linkSince = settings.clock.now();
     this.peer = new Peer(
       {
@@ -97,6 +95,11 @@ export class ServerSession implements SessionPort, PeerHandlers {
       },
       this,
     );
+  }
+
+  /** The settings of the layer that owns the session. */
+  private get settings(): SessionSettings {
+    return this.host.settings;
   }
 
   /** Current lifecycle state. */
@@ -241,8 +244,8 @@ export class ServerSession implements SessionPort, PeerHandlers {
    */
   resume(link: Link): boolean {
     if (this._state === 'closed' || this._state === 'ending') return false;
-    this.graceTimer?.cancel();
-    this.graceTimer = undefined;
+    this.timer?.cancel();
+    this.timer = undefined;
     link.send(encodeHandshake({ type: HandshakeType.Accept, resumed: true }));
     const wasDisconnected = this._state === 'disconnected';
     this._state = 'connected';
@@ -316,8 +319,8 @@ export class ServerSession implements SessionPort, PeerHandlers {
     if (this._state !== 'connected') return;
     this._state = 'disconnected';
     this.settings.events.onDisconnected?.(this);
-    this.graceTimer = this.settings.clock.setTimeout(() => {
-      this.graceTimer = undefined;
+    this.timer = this.settings.clock.setTimeout(() => {
+      this.timer = undefined;
       if (this._state !== 'disconnected') return;
       this.endCode = CloseCode.TIMEOUT;
       this.endReason = 'not resumed within the grace period';
@@ -329,22 +332,22 @@ export class ServerSession implements SessionPort, PeerHandlers {
   private waitForDrain(): void {
     const deadline = this.settings.clock.now() + this.settings.drainTimeoutMs;
     const check = () => {
-      this.drainTimer = undefined;
+      this.timer = undefined;
       if (this._state !== 'ending') return;
       if (!this.peer.connection.hasPendingData || this.settings.clock.now() >= deadline) {
         this.finish();
         return;
       }
-      this.drainTimer = this.settings.clock.setTimeout(check, DRAIN_POLL_MS);
+      this.timer = this.settings.clock.setTimeout(check, DRAIN_POLL_MS);
     };
-    this.drainTimer = this.settings.clock.setTimeout(check, DRAIN_POLL_MS);
+    this.timer = this.settings.clock.setTimeout(check, DRAIN_POLL_MS);
   }
 
   private finish(): void {
     if (this._state === 'closed') return;
     this._state = 'closed';
-    this.graceTimer?.cancel();
-    this.drainTimer?.cancel();
+    this.timer?.cancel();
+    this.timer = undefined;
     const link = this.peer.currentLink;
     if (!link.closed) {
       link.send(encodeHandshake({ type: HandshakeType.Disconnect, code: this.endCode, reason: this.endReason }));

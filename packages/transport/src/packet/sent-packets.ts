@@ -156,6 +156,20 @@ export class SentPackets {
     return takeRefsArray();
   }
 
+  /**
+   * Forget every slot and free the ring (it is allocated again, at its initial size, with the next
+   * packet): for a connection with nothing in flight and nothing whose late ack still matters, so
+   * that an idle connection holds no ring. Reference arrays still held go back to the pool.
+   */
+  clear(): void {
+    if (this.slots.length === 0) return;
+    const refs = this.refsBySlot;
+    if (refs !== undefined) for (const r of refs) if (r !== undefined) releaseRefsArray(r);
+    this.slots = EMPTY_SLOTS;
+    this.refsBySlot = undefined;
+    this.mask = Math.min(this.maxSize, INITIAL_CAPACITY) - 1;
+  }
+
   /** Detach slot `i`'s references (give them back with {@link releaseRefsArray} once read). */
   takeRefs(i: number): number[] | undefined {
     const all = this.refsBySlot;
