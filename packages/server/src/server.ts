@@ -120,6 +120,7 @@ export class Server {
       maxRooms: o.maxRooms,
       seatReservationMs: o.seatReservationTime * 1000,
       reconnectGrace: o.reconnectGrace,
+      findSession: (id) => this.#sessions.get(id),
       ...(internals.presence === undefined ? {} : { presence: internals.presence }),
       ...(internals.remoteDirect === undefined ? {} : { remoteDirect: internals.remoteDirect }),
     });

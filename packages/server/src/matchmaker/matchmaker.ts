@@ -44,6 +44,8 @@ export interface MatchmakerSettings {
    * Resolves `false` when no session has that id anywhere. Without it such messages are refused.
    */
   remoteDirect?(from: string, to: string, payload: unknown, reliable: boolean): Promise<boolean>;
+  /** The session with this id on this server (for direct messages to it), if any. */
+  findSession?(id: string): SessionPort | undefined;
 }
 
 /** Counters of the matchmaker. */
@@ -57,7 +59,7 @@ export interface MatchmakerStats {
   badRequests: number;
 }
 
-/** What the matchmaker knows of one session. */
+/** What the matchmaker knows of one session (kept in its {@link SessionPort.roomSlot}). */
 interface Membership {
   readonly session: SessionPort;
   /** Created with the first rate-limited message (a full bucket either way): an idle member holds none. */
@@ -86,7 +88,6 @@ export class Matchmaker implements SessionEvents, RoomHost {
   private readonly definitions = new Map<string, RoomDefinition>();
   private readonly rooms = new Map<string, RoomRuntime>();
   private readonly byName = new Map<string, Set<RoomRuntime>>();
-  private readonly memberships = new Map<string, Membership>();
   private readonly disposeWaiters = new Set<() => void>();
   private accepting = true;
 
@@ -194,7 +195,7 @@ export class Matchmaker implements SessionEvents, RoomHost {
   }
 
   memberRemoved(_runtime: RoomRuntime, client: RoomClient): void {
-    const m = this.memberships.get(client.sessionId);
+    const m = membershipOf(client.session);
     if (m?.client === client) {
       m.client = undefined;
       m.runtime = undefined;
@@ -272,19 +273,19 @@ export class Matchmaker implements SessionEvents, RoomHost {
   }
 
   onDisconnected(session: SessionPort): void {
-    const m = this.memberships.get(session.id);
+    const m = membershipOf(session);
     if (m?.runtime !== undefined && m.client !== undefined) m.runtime.clientDisconnected(m.client);
   }
 
   onReconnected(session: SessionPort): void {
-    const m = this.memberships.get(session.id);
+    const m = membershipOf(session);
     if (m?.runtime !== undefined && m.client !== undefined) m.runtime.clientReconnected(m.client);
   }
 
   onClosed(session: SessionPort, code: number, _reason: string): void {
-    const m = this.memberships.get(session.id);
+    const m = membershipOf(session);
     if (m === undefined) return;
-    this.memberships.delete(session.id);
+    session.roomSlot = undefined;
     // A client that said goodbye (Disconnect with NORMAL) consented; a timeout or a kick did not.
     if (m.runtime !== undefined && m.client !== undefined) m.runtime.removeClient(m.client, code === CloseCode.NORMAL);
   }
@@ -296,7 +297,8 @@ export class Matchmaker implements SessionEvents, RoomHost {
    * this server. `false` when it is not here.
    */
   deliverDirect(from: string, to: string, payload: unknown, reliable: boolean): boolean {
-    const m = this.memberships.get(to);
+    const session = this.s.findSession?.(to);
+    const m = session === undefined ? undefined : membershipOf(session);
     if (m?.client === undefined) return false;
     const bytes = encodeServerMessage(this.codec, { op: Op.Direct, from, payload });
     m.session.send(reliable ? DefaultChannel.Reliable : DefaultChannel.Unreliable, bytes);
@@ -334,7 +336,7 @@ export class Matchmaker implements SessionEvents, RoomHost {
   }
 
   private membership(session: SessionPort): Membership {
-    let m = this.memberships.get(session.id);
+    let m = membershipOf(session);
     if (m === undefined) {
       m = {
         session,
@@ -343,7 +345,7 @@ export class Matchmaker implements SessionEvents, RoomHost {
         client: undefined,
         joining: false,
       };
-      this.memberships.set(session.id, m);
+      session.roomSlot = m;
     }
     return m;
   }
@@ -368,7 +370,7 @@ export class Matchmaker implements SessionEvents, RoomHost {
       if (verdict === false) throw new SessionError(SessionErrorCode.TIMEOUT, 'seat reservation expired');
       if (verdict === undefined) throw new SessionError(SessionErrorCode.AUTH_FAILED, 'the room refused this client');
       if (runtime.disposed) throw new SessionError(SessionErrorCode.ROOM_NOT_FOUND, 'the room was disposed');
-      if (this.memberships.get(m.session.id) !== m) return; // the session went away meanwhile
+      if (m.session.roomSlot !== m) return; // the session went away meanwhile
       client.auth = verdict.auth;
       m.runtime = runtime;
       m.client = client;
@@ -407,4 +409,9 @@ function refusalMessage(code: string, roomId: string): string {
 /** A random url-safe room id (9 bytes → 12 characters). */
 function newRoomId(): string {
   return randomBytes(9).toString('base64url');
+}
+
+/** The matchmaker's membership of `session`, if it has one. */
+function membershipOf(session: SessionPort): Membership | undefined {
+  return session.roomSlot as Membership | undefined;
 }

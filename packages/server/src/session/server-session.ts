@@ -67,6 +67,8 @@ export class ServerSession implements SessionPort, PeerHandlers {
   readonly remoteAddress: string;
   private readonly host: SessionHost;
   private readonly peer: Peer;
+  /** {@link SessionPort.roomSlot}. */
+  roomSlot: unknown = undefined;
   private _state: ServerSessionState = 'connected';
   /** The grace-period timer while disconnected, the drain poll while ending (never both). */
   private timer: TimerHandle | undefined;

@@ -22,6 +22,12 @@ export interface SessionPort {
   /** Live transport statistics of the session. */
   readonly stats: Readonly<ConnectionStats>;
   /**
+   * The room layer's state for this session (the matchmaker's membership), kept on the session so
+   * that finding it costs no map lookup per message. Owned by the room layer: the session layer
+   * never reads it. Starts `undefined`.
+   */
+  roomSlot: unknown;
+  /**
    * Queue a pre-encoded room-protocol message on `channel`. The bytes may be shared between many
    * sessions (encode once, fan out): the session never modifies them. Unreliable messages are
    * dropped while disconnected; reliable ones are kept for the resume (bounded by the send queue).
