@@ -126,10 +126,12 @@ export class Connection {
   /** When an ack-only packet is due if no other packet carries the ack first (Infinity: none pending). */
   private ackDeadline = Number.POSITIVE_INFINITY;
   private lastSentAt = -1;
-  /** Reliable links: RTT samples come only from KeepAlive probes, which the peer acks without the long delay. */
+  /**
+   * Reliable links: RTT samples come only from KeepAlive probes, which the peer acks without the
+   * long delay. When the last probe was sent (and, while `probeSequence` waits for its ack, its send time).
+   */
   private lastProbeAt = -1;
   private probeSequence = -1;
-  private probeSentAt = 0;
   /** Reliable links: the first sequence after the packets declared lost by {@link resendUnacked} (-1: none). */
   private lostBefore = -1;
 
@@ -530,7 +532,6 @@ export class Connection {
     if (type === PacketType.KeepAlive && this.options.reliableLink) {
       this.lastProbeAt = now;
       this.probeSequence = seq;
-      this.probeSentAt = now;
     }
     this.#packetsSent++;
     this.#bytesSent += datagram.length;
@@ -601,7 +602,7 @@ export class Connection {
       // ackDelay of receiving it: an RTT sample as honest as on an unreliable link.
       const d = seqDiff(ack, this.probeSequence);
       if (d === 0 || (d > 0 && d <= 32 && (ackBits & (1 << (d - 1))) !== 0)) {
-        this.rttEstimator.sample(now - this.probeSentAt);
+        this.rttEstimator.sample(now - this.lastProbeAt); // the probe's send time
         this.probeSequence = -1;
       } else if (d > 32) {
         this.probeSequence = -1; // acked (or not) too long ago to tell

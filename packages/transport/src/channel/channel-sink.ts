@@ -47,21 +47,32 @@ export interface ChannelStats {
   inFlight: number;
 }
 
-/** Fresh zeroed counters for channel `id`. */
-export function createChannelStats(id: number): ChannelStats {
-  return {
-    id,
-    messagesSent: 0,
-    messagesDelivered: 0,
-    messagesResent: 0,
-    redundantSends: 0,
-    messagesAcked: 0,
-    messagesLost: 0,
-    duplicatesDropped: 0,
-    staleDropped: 0,
-    queueOverflows: 0,
-    queued: 0,
-    queuedBytes: 0,
-    inFlight: 0,
-  };
+/**
+ * The counters of a channel, as fields of the channel itself (its base class): one object per
+ * channel instead of two. {@link ChannelCounters.stats} is the channel read as its
+ * {@link ChannelStats}.
+ */
+export abstract class ChannelCounters implements ChannelStats {
+  readonly id: number;
+  messagesSent = 0;
+  messagesDelivered = 0;
+  messagesResent = 0;
+  redundantSends = 0;
+  messagesAcked = 0;
+  messagesLost = 0;
+  duplicatesDropped = 0;
+  staleDropped = 0;
+  queueOverflows = 0;
+  queued = 0;
+  queuedBytes = 0;
+  inFlight = 0;
+
+  constructor(id: number) {
+    this.id = id;
+  }
+
+  /** The channel's counters (live). */
+  get stats(): ChannelStats {
+    return this;
+  }
 }

@@ -15,7 +15,7 @@
 import { ProtocolViolationError, SendQueueFullError } from '../errors.js';
 import { PacketBuilder } from '../packet/packet-builder.js';
 import { seqDiff } from '../packet/sequence.js';
-import { type ChannelSink, type ChannelStats, createChannelStats } from './channel-sink.js';
+import { ChannelCounters, type ChannelSink } from './channel-sink.js';
 import { AssembleResult, FragmentAssembler } from './fragment-assembler.js';
 import { ReliableUnit } from './reliable-unit.js';
 
@@ -52,8 +52,7 @@ const UNIT_POOL_LIMIT = 256;
 const unitPool: ReliableUnit[] = [];
 
 /** One reliable-ordered channel. */
-export class ReliableOrderedChannel {
-  readonly stats: ChannelStats;
+export class ReliableOrderedChannel extends ChannelCounters {
   private readonly s: ReliableChannelSettings;
   private readonly sink: ChannelSink;
   private readonly maxUnits: number;
@@ -66,7 +65,8 @@ export class ReliableOrderedChannel {
   /** Offset (from head) of the first unit never sent. */
   private nextNew = 0;
   private resendCount = 0;
-  private queuedBytes = 0;
+  /** Bytes (payload + framing) held unacked or unsent, against maxQueueBytes. */
+  private bufferedBytes = 0;
   /** First unit of the message being retired from the head, or -1. */
   private ackedChainStart = -1;
 
@@ -80,9 +80,9 @@ export class ReliableOrderedChannel {
   private failed = false;
 
   constructor(settings: ReliableChannelSettings, sink: ChannelSink) {
+    super(settings.id);
     this.s = settings;
     this.sink = sink;
-    this.stats = createChannelStats(settings.id);
     this.maxUnits = 0x8000 - 2 * settings.window;
   }
 
@@ -98,8 +98,8 @@ export class ReliableOrderedChannel {
     const count = payload.length <= s.maxUnitPayload ? 1 : Math.ceil(payload.length / s.fragmentPayload);
     const framing = count === 1 ? 4 : 6 * count;
     const queuedUnits = this.units.length - this.head;
-    if (this.queuedBytes + payload.length + framing > s.maxQueueBytes || queuedUnits + count > this.maxUnits) {
-      throw new SendQueueFullError(s.id, this.queuedBytes);
+    if (this.bufferedBytes + payload.length + framing > s.maxQueueBytes || queuedUnits + count > this.maxUnits) {
+      throw new SendQueueFullError(s.id, this.bufferedBytes);
     }
     const first = this.nextSequence;
     if (count === 1) {
@@ -110,10 +110,10 @@ export class ReliableOrderedChannel {
         this.push(payload.subarray(start, Math.min(payload.length, start + s.fragmentPayload)), count - 1 - i);
       }
     }
-    this.queuedBytes += payload.length + framing;
-    this.stats.messagesSent++;
-    this.stats.queued += count;
-    this.stats.queuedBytes += payload.length;
+    this.bufferedBytes += payload.length + framing;
+    this.messagesSent++;
+    this.queued += count;
+    this.queuedBytes += payload.length;
     return first;
   }
 
@@ -165,7 +165,7 @@ export class ReliableOrderedChannel {
       }
       unit.needsResend = false;
       this.resendCount--;
-      this.stats.messagesResent++;
+      this.messagesResent++;
     }
   }
 
@@ -180,9 +180,9 @@ export class ReliableOrderedChannel {
         return;
       }
       this.nextNew++;
-      this.stats.queued--;
-      this.stats.queuedBytes -= unit.payload.length;
-      this.stats.inFlight++;
+      this.queued--;
+      this.queuedBytes -= unit.payload.length;
+      this.inFlight++;
     }
   }
 
@@ -194,7 +194,7 @@ export class ReliableOrderedChannel {
       if (!builder.fits(4)) return;
       const unit = this.units[i]!;
       if (unit.acked || unit.needsResend || unit.copies >= maxCopies || unit.lastPacket === packetSequence) continue;
-      if (this.writeUnit(builder, unit, packetSequence, budget)) this.stats.redundantSends++;
+      if (this.writeUnit(builder, unit, packetSequence, budget)) this.redundantSends++;
     }
   }
 
@@ -207,17 +207,17 @@ export class ReliableOrderedChannel {
       unit.needsResend = false;
       this.resendCount--;
     }
-    this.stats.inFlight--;
+    this.inFlight--;
     // Retire acked units from the head in order; a message counts as acked once all its units are.
     while (this.head < this.units.length && this.units[this.head]!.acked && this.nextNew > 0) {
       const done = this.units[this.head]!;
       if (this.ackedChainStart < 0) this.ackedChainStart = done.sequence;
       if (done.fragmentsRemaining <= 0) {
-        this.stats.messagesAcked++;
+        this.messagesAcked++;
         this.sink.acked(this.s.id, this.ackedChainStart);
         this.ackedChainStart = -1;
       }
-      this.queuedBytes -= done.payload.length + (done.fragmentsRemaining < 0 ? 4 : 6);
+      this.bufferedBytes -= done.payload.length + (done.fragmentsRemaining < 0 ? 4 : 6);
       done.payload = EMPTY;
       if (unitPool.length < UNIT_POOL_LIMIT) unitPool.push(done);
       this.head++;
@@ -280,11 +280,11 @@ export class ReliableOrderedChannel {
     if (this.failed) return;
     const offset = seqDiff(sequence, this.nextDeliver);
     if (offset < 0) {
-      this.stats.duplicatesDropped++;
+      this.duplicatesDropped++;
       return;
     }
     if (offset >= this.s.window) {
-      this.stats.staleDropped++;
+      this.staleDropped++;
       return;
     }
     if (offset === 0 && this.buffered === 0) {
@@ -296,7 +296,7 @@ export class ReliableOrderedChannel {
     if (this.recv === undefined) this.recv = createReceiveWindow(this.s.window);
     const recv = this.recv;
     if (recv.sequences[slot] === sequence) {
-      this.stats.duplicatesDropped++;
+      this.duplicatesDropped++;
       return;
     }
     recv.sequences[slot] = sequence;
@@ -330,7 +330,7 @@ export class ReliableOrderedChannel {
 
   private deliverUnit(fragmentsRemaining: number, payload: Uint8Array): void {
     if (fragmentsRemaining < 0 && this.assembler?.assembling !== true) {
-      this.stats.messagesDelivered++;
+      this.messagesDelivered++;
       this.sink.deliver(this.s.id, payload);
       return;
     }
@@ -342,7 +342,7 @@ export class ReliableOrderedChannel {
     const assembler = this.assembler;
     const result = assembler.push(payload, fragmentsRemaining);
     if (result === AssembleResult.Complete) {
-      this.stats.messagesDelivered++;
+      this.messagesDelivered++;
       this.sink.deliver(this.s.id, assembler.message);
     } else if (result === AssembleResult.Invalid) {
       this.fail(assembler.error);

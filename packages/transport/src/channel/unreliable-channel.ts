@@ -7,7 +7,7 @@
 import { PacketBuilder } from '../packet/packet-builder.js';
 import { ReceivedPackets, ReceiveVerdict } from '../packet/received-packets.js';
 import { seqGreaterThan } from '../packet/sequence.js';
-import { type ChannelSink, type ChannelStats, createChannelStats } from './channel-sink.js';
+import { ChannelCounters, type ChannelSink } from './channel-sink.js';
 
 /** Settings of an {@link UnreliableChannel}. */
 export interface UnreliableChannelSettings {
@@ -24,8 +24,7 @@ export interface UnreliableChannelSettings {
 }
 
 /** One unreliable or unreliable-sequenced channel. */
-export class UnreliableChannel {
-  readonly stats: ChannelStats;
+export class UnreliableChannel extends ChannelCounters {
   private readonly s: UnreliableChannelSettings;
   private readonly sink: ChannelSink;
   private nextSequence = 0;
@@ -36,9 +35,9 @@ export class UnreliableChannel {
   private newestDelivered = -1;
 
   constructor(settings: UnreliableChannelSettings, sink: ChannelSink) {
+    super(settings.id);
     this.s = settings;
     this.sink = sink;
-    this.stats = createChannelStats(settings.id);
     this.received = new ReceivedPackets(settings.window);
   }
 
@@ -49,9 +48,9 @@ export class UnreliableChannel {
     if (this.queue.length - this.head >= this.s.maxQueue) this.dropOldest();
     this.queue.push(payload);
     this.queueSequences.push(sequence);
-    this.stats.messagesSent++;
-    this.stats.queued++;
-    this.stats.queuedBytes += payload.length;
+    this.messagesSent++;
+    this.queued++;
+    this.queuedBytes += payload.length;
     return sequence;
   }
 
@@ -70,21 +69,21 @@ export class UnreliableChannel {
         return;
       }
       builder.add(index, id, this.queueSequences[this.head]!, payload, -1);
-      this.stats.queued--;
-      this.stats.queuedBytes -= payload.length;
+      this.queued--;
+      this.queuedBytes -= payload.length;
       this.advanceHead();
     }
   }
 
   /** The packet that carried message `sequence` was acked. */
   onAcked(sequence: number): void {
-    this.stats.messagesAcked++;
+    this.messagesAcked++;
     this.sink.acked(this.s.id, sequence);
   }
 
   /** The packet that carried message `sequence` was lost. */
   onLost(sequence: number): void {
-    this.stats.messagesLost++;
+    this.messagesLost++;
     this.sink.lost(this.s.id, sequence);
   }
 
@@ -92,31 +91,31 @@ export class UnreliableChannel {
   receive(sequence: number, payload: Uint8Array): void {
     const verdict = this.received.check(sequence);
     if (verdict === ReceiveVerdict.Duplicate) {
-      this.stats.duplicatesDropped++;
+      this.duplicatesDropped++;
       return;
     }
     if (verdict === ReceiveVerdict.Stale) {
-      this.stats.staleDropped++;
+      this.staleDropped++;
       return;
     }
     this.received.record(sequence);
     if (this.s.sequenced) {
       if (this.newestDelivered >= 0 && !seqGreaterThan(sequence, this.newestDelivered)) {
-        this.stats.staleDropped++;
+        this.staleDropped++;
         return;
       }
       this.newestDelivered = sequence;
     }
-    this.stats.messagesDelivered++;
+    this.messagesDelivered++;
     this.sink.deliver(this.s.id, payload);
   }
 
   private dropOldest(): void {
     const payload = this.queue[this.head]!;
     const sequence = this.queueSequences[this.head]!;
-    this.stats.queued--;
-    this.stats.queuedBytes -= payload.length;
-    this.stats.queueOverflows++;
+    this.queued--;
+    this.queuedBytes -= payload.length;
+    this.queueOverflows++;
     this.advanceHead();
     this.onLost(sequence);
   }
