@@ -6,7 +6,7 @@
  * on failure, and every wait is bounded.
  *
  * Per target, two phases, each on a fresh server process:
- * 1. **Idle sessions**: after a warm-up (200 clients join and leave, from the same bot
+ * 1. **Idle sessions**: after a warm-up (as many clients join and leave, from the same bot
  *    processes), `idleClients` clients connect and join rooms of `clientsPerRoom` (all at once, per
  *    room one `create` then `joinById` for the rest; bare ws: one connection with the room in its
  *    URL). Measures the wall time until all are in, and the server's heap and RSS growth per
@@ -310,9 +310,6 @@ async function stopAll(server: ServerChild | undefined, bots: BotChild[]): Promi
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Rooms of the idle phase's warm-up (joined and left before the measured joins). */
-const IDLE_WARMUP_ROOMS = 25;
-
 /** Phase 1: idle sessions (join time, memory per session). */
 async function measureIdle(
   target: RelayTarget,
@@ -325,9 +322,10 @@ async function measureIdle(
     const { url } = await server.next('ready', 20_000);
     const rooms = Math.ceil(o.idleClients / o.clientsPerRoom);
     bots = await launchBots(rooms, o);
-    // Warm-up, the same for every server: some clients join and leave first, so that code compiled
-    // on the first joins (server and bots) counts neither as memory per session nor in the join time.
-    await connectBots(bots, target, url, Math.min(rooms, IDLE_WARMUP_ROOMS), o);
+    // Warm-up, the same for every server: as many clients as the measured phase join and leave
+    // first, so that the code V8 compiles and optimizes on a burst of joins (server and bots)
+    // counts neither as memory per session nor in the join time: a running server is warm.
+    await connectBots(bots, target, url, rooms, o);
     await Promise.all(bots.map((b) => b.request({ cmd: 'disconnect' }, 'disconnected', 20_000)));
     await sleep(1000);
     const before = await server.request({ cmd: 'mem' }, 'mem', 20_000);

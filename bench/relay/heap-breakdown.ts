@@ -1,7 +1,8 @@
 /**
  * Heap breakdown per idle session: a Netplay `Server` in this process, N clients from a child
  * process, then a heap snapshot aggregated by constructor name (self size), before vs after.
- * `npx tsx bench/relay/heap-breakdown.ts ws|udp [N]` (it runs itself bundled, see bundle.ts) (N defaults to 500; run with N of
+ * `npx tsx bench/relay/heap-breakdown.ts ws|udp [N]` (it runs itself bundled, see bundle.ts; WARM=n
+ * sessions join and leave first, default 64: with WARM=N, code compiled on the joins is not counted) (N defaults to 500; run with N of
  * 1,000 or more so that code compiled during the joins does not weigh on the figures).
  */
 import { fork } from 'node:child_process';
@@ -127,7 +128,7 @@ if (!import.meta.url.endsWith('.mjs')) {
   };
   // Warm-up: sessions that join and leave first, so that code compiled and modules loaded on the
   // first joins are not counted as memory per session.
-  const warm = await joinFrom(64);
+  const warm = await joinFrom(Number(process.env.WARM ?? 64));
   warm.send('exit');
   await new Promise((resolve) => warm.once('exit', resolve));
   while (server.stats.sessions > 0) await new Promise((r) => setTimeout(r, 20));
@@ -151,7 +152,7 @@ if (!import.meta.url.endsWith('.mjs')) {
   }
   rows.sort((x, y) => y[2] - x[2]);
   console.log(
-    `${mode}: ${N} sessions; heapUsed/session ${((m1.heapUsed - m0.heapUsed) / N).toFixed(0)} B, snapshot diff ${(total / N).toFixed(0)} B, rss/session ${((m1.rss - m0.rss) / N).toFixed(0)} B`,
+    `${mode}: ${N} sessions; heapUsed/session ${((m1.heapUsed - m0.heapUsed) / N).toFixed(0)} B, snapshot diff ${(total / N).toFixed(0)} B, rss/session ${((m1.rss - m0.rss) / N).toFixed(0)} B, heapTotal/session ${((m1.heapTotal - m0.heapTotal) / N).toFixed(0)} B, external/session ${((m1.external - m0.external) / N).toFixed(0)} B, arrayBuffers/session ${((m1.arrayBuffers - m0.arrayBuffers) / N).toFixed(0)} B`,
   );
   for (const [k, c, s] of rows.slice(0, Number(process.env.TOP ?? 60)))
     console.log(s.toFixed(0).padStart(6), c.toFixed(2).padStart(6), k);
