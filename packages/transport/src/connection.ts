@@ -17,12 +17,13 @@ import {
 import { type ConnectionStats, createConnectionStats } from './connection-stats.js';
 import { ClosedError, MessageTooLargeError, type NetplayError, UnknownChannelError } from './errors.js';
 import { CongestionController } from './packet/congestion-controller.js';
+import { newDoubles } from './packet/doubles.js';
 import { LossWindow } from './packet/loss-window.js';
 import { type RecordHeader, readRecordHeader } from './packet/message-record.js';
 import { PacketBuilder } from './packet/packet-builder.js';
 import { PACKET_HEADER_SIZE, type PacketHeader, PacketType, readPacketHeader } from './packet/packet-header.js';
 import { ReceivedPackets, ReceiveVerdict } from './packet/received-packets.js';
-import { RttEstimator } from './packet/rtt-estimator.js';
+import { RTT_SLOTS, RttEstimator } from './packet/rtt-estimator.js';
 import { releaseRefsArray, SentPackets, SentState } from './packet/sent-packets.js';
 import { seqDiff, seqGreaterThan } from './packet/sequence.js';
 
@@ -56,6 +57,12 @@ const LOSS_PACKET_THRESHOLD = 3;
 /** Consecutive resend timeouts without an ack that count as persistent congestion. */
 const PERSISTENT_CONGESTION_TIMEOUTS = 2;
 const LOSS_WINDOW_PACKETS = 256;
+/** Slots of a connection's `times` array; its RTT estimator's follow. */
+const ACK_DEADLINE = 0;
+const LAST_SENT = 1;
+const LAST_PROBE = 2;
+const LAST_RECEIVED = 3;
+const TIME_SLOTS = 4;
 
 /** A channel of a connection (created on first use). */
 type Channel = ReliableOrderedChannel | UnreliableChannel;
@@ -100,7 +107,6 @@ export class Connection {
   #stalePacketsDropped = 0;
   #invalidPacketsDropped = 0;
   #handlerErrors = 0;
-  #lastReceivedAt = -1;
 
   /** Shared, derived from the options: channel settings, wire ids, limits. */
   private readonly layout: ChannelLayout;
@@ -123,14 +129,11 @@ export class Connection {
   private inFlightPackets = 0;
   private hasLargestAcked = false;
   private largestAcked = 0;
-  /** When an ack-only packet is due if no other packet carries the ack first (Infinity: none pending). */
-  private ackDeadline = Number.POSITIVE_INFINITY;
-  private lastSentAt = -1;
   /**
-   * Reliable links: RTT samples come only from KeepAlive probes, which the peer acks without the
-   * long delay. When the last probe was sent (and, while `probeSequence` waits for its ack, its send time).
+   * The connection's times and its RTT estimator's state, unboxed in one array of doubles (see
+   * `packet/doubles.ts`): read and written through the accessors below.
    */
-  private lastProbeAt = -1;
+  private readonly times: number[];
   private probeSequence = -1;
   /** Reliable links: the first sequence after the packets declared lost by {@link resendUnacked} (-1: none). */
   private lostBefore = -1;
@@ -144,9 +147,49 @@ export class Connection {
     this.builder = PacketBuilder.shared(o.mtu);
     this.sent = new SentPackets(o.packetWindow);
     this.received = new ReceivedPackets(o.packetWindow, o.reliableLink);
-    this.rttEstimator = new RttEstimator(this.layout.rtt);
+    this.times = newDoubles(TIME_SLOTS + RTT_SLOTS);
+    this.ackDeadline = Number.POSITIVE_INFINITY;
+    this.lastSentAt = -1;
+    this.lastProbeAt = -1;
+    this.lastReceivedAtMs = -1;
+    this.rttEstimator = new RttEstimator(this.layout.rtt, this.times, TIME_SLOTS);
     const congestion = this.layout.congestion;
     this.cc = congestion === undefined ? undefined : new CongestionController(congestion);
+  }
+
+  /** When an ack-only packet is due if no other packet carries the ack first (Infinity: none pending). */
+  private get ackDeadline(): number {
+    return this.times[ACK_DEADLINE]!;
+  }
+  private set ackDeadline(t: number) {
+    this.times[ACK_DEADLINE] = t;
+  }
+
+  /** When the last packet was sent (-1: none yet). */
+  private get lastSentAt(): number {
+    return this.times[LAST_SENT]!;
+  }
+  private set lastSentAt(t: number) {
+    this.times[LAST_SENT] = t;
+  }
+
+  /**
+   * Reliable links: RTT samples come only from KeepAlive probes, which the peer acks without the
+   * long delay. When the last probe was sent (and, while `probeSequence` waits for its ack, its send time).
+   */
+  private get lastProbeAt(): number {
+    return this.times[LAST_PROBE]!;
+  }
+  private set lastProbeAt(t: number) {
+    this.times[LAST_PROBE] = t;
+  }
+
+  /** When the last datagram was accepted (-1: none yet). */
+  private get lastReceivedAtMs(): number {
+    return this.times[LAST_RECEIVED]!;
+  }
+  private set lastReceivedAtMs(t: number) {
+    this.times[LAST_RECEIVED] = t;
   }
 
   /** Replace the callbacks. */
@@ -326,7 +369,7 @@ export class Connection {
     this.received.record(h.sequence);
     this.#packetsReceived++;
     this.#bytesReceived += datagram.length;
-    this.#lastReceivedAt = now;
+    this.lastReceivedAtMs = now;
     const type = h.type; // copied: acks run callbacks, which may feed another connection (shared header)
     if (type !== PacketType.Ack) {
       // On a reliable link acks only release the resume buffer: Data acks may wait longer for a
@@ -372,7 +415,7 @@ export class Connection {
     s.handlerErrors = this.#handlerErrors;
     s.congestionWindow = this.cc ? this.cc.window : Number.POSITIVE_INFINITY;
     s.bytesInFlight = this.cc ? this.cc.bytesInFlight : 0;
-    s.lastReceivedAt = this.#lastReceivedAt;
+    s.lastReceivedAt = this.lastReceivedAtMs;
     let resent = 0;
     let redundant = 0;
     for (const ch of this.channels) {
@@ -387,7 +430,7 @@ export class Connection {
 
   /** Time of the last datagram accepted (`-1` before the first); {@link ConnectionStats.lastReceivedAt} without building the stats. */
   get lastReceivedAt(): number {
-    return this.#lastReceivedAt;
+    return this.lastReceivedAtMs;
   }
 
   /** Bytes of datagrams sent; {@link ConnectionStats.bytesSent} without building the stats. */

@@ -4,6 +4,8 @@
  * @module
  */
 
+import { newDoubles } from './doubles.js';
+
 /** Settings of {@link RttEstimator}; see {@link ConnectionOptions} for defaults. */
 export interface RttSettings {
   initialRtt: number;
@@ -17,30 +19,92 @@ export interface RttSettings {
 
 const GRANULARITY = 1;
 
-/** Smoothed RTT, variation, min/max, jitter and the resend timeout derived from them. */
+/** Slots of an {@link RttEstimator}'s doubles in its array. */
+const SRTT = 0;
+const RTTVAR = 1;
+const MIN = 2;
+const MAX = 3;
+const LATEST = 4;
+const JITTER = 5;
+/** Doubles an {@link RttEstimator} keeps ({@link RttEstimator} `slots`). */
+export const RTT_SLOTS = 6;
+
+/**
+ * Smoothed RTT, variation, min/max, jitter and the resend timeout derived from them. The six
+ * doubles live in an array (its own, or a part of its owner's): a double in an object field is a
+ * heap number of its own, 16 bytes each, per connection.
+ */
 export class RttEstimator {
-  /** Smoothed RTT (ms). Equals the initial RTT until the first sample. */
-  srtt: number;
-  /** RTT mean deviation (ms). */
-  rttvar: number;
-  /** Smallest sample seen (ms); `Infinity` before the first. */
-  min = Number.POSITIVE_INFINITY;
-  /** Largest sample seen (ms); 0 before the first. */
-  max = 0;
-  /** Most recent sample (ms). */
-  latest = 0;
-  /** Smoothed difference between consecutive samples (ms), RFC 3550 style. */
-  jitter = 0;
   /** Number of samples taken. */
   samples = 0;
   /** Consecutive timeouts without an ack in between; the timeout is doubled this many times. */
   backoff = 0;
   private readonly settings: RttSettings;
+  private readonly slots: number[];
+  private readonly at: number;
 
-  constructor(settings: RttSettings) {
+  /**
+   * @param slots - Array of doubles to keep the state in, from `offset` on ({@link RTT_SLOTS} of
+   *   them). Defaults to an array of its own.
+   */
+  constructor(settings: RttSettings, slots?: number[], offset = 0) {
     this.settings = settings;
+    this.slots = slots ?? newDoubles(RTT_SLOTS);
+    this.at = offset;
     this.srtt = settings.initialRtt;
     this.rttvar = settings.initialRtt / 2;
+    this.min = Number.POSITIVE_INFINITY;
+    this.max = 0;
+    this.latest = 0;
+    this.jitter = 0;
+  }
+
+  /** Smoothed RTT (ms). Equals the initial RTT until the first sample. */
+  get srtt(): number {
+    return this.slots[this.at + SRTT]!;
+  }
+  private set srtt(v: number) {
+    this.slots[this.at + SRTT] = v;
+  }
+
+  /** RTT mean deviation (ms). */
+  get rttvar(): number {
+    return this.slots[this.at + RTTVAR]!;
+  }
+  private set rttvar(v: number) {
+    this.slots[this.at + RTTVAR] = v;
+  }
+
+  /** Smallest sample seen (ms); `Infinity` before the first. */
+  get min(): number {
+    return this.slots[this.at + MIN]!;
+  }
+  private set min(v: number) {
+    this.slots[this.at + MIN] = v;
+  }
+
+  /** Largest sample seen (ms); 0 before the first. */
+  get max(): number {
+    return this.slots[this.at + MAX]!;
+  }
+  private set max(v: number) {
+    this.slots[this.at + MAX] = v;
+  }
+
+  /** Most recent sample (ms). */
+  get latest(): number {
+    return this.slots[this.at + LATEST]!;
+  }
+  private set latest(v: number) {
+    this.slots[this.at + LATEST] = v;
+  }
+
+  /** Smoothed difference between consecutive samples (ms), RFC 3550 style. */
+  get jitter(): number {
+    return this.slots[this.at + JITTER]!;
+  }
+  private set jitter(v: number) {
+    this.slots[this.at + JITTER] = v;
   }
 
   /** Feed one RTT sample (ms). Resets the backoff. */

@@ -10,6 +10,8 @@
  * @module
  */
 
+import { newDoubles } from './doubles.js';
+
 /** Lifecycle of a sent packet. */
 export const SentState = {
   /** Slot never used, or an ack-only packet (nothing to track). */
@@ -209,5 +211,5 @@ const EMPTY_SLOTS: number[] = [];
 
 /** `capacity` empty slots, as an array of doubles (send times are fractional milliseconds). */
 function newSlots(capacity: number): number[] {
-  return new Array<number>(2 * capacity).fill(0.5).fill(0);
+  return newDoubles(2 * capacity);
 }
