@@ -50,6 +50,8 @@ export interface SessionHost {
   readonly settings: SessionSettings;
   /** The session is gone: forget it. */
   release(session: ServerSession): void;
+  /** The resume token of session `id`. */
+  resumeTokenOf(id: string): string;
   /** The session starts ending with `code` (e.g. `FLOODING`: the host may penalise its address). */
   ending?(session: ServerSession, code: number): void;
 }
@@ -63,7 +65,6 @@ export type ServerSessionState = 'connected' | 'disconnected' | 'ending' | 'clos
  */
 export class ServerSession implements SessionPort, PeerHandlers {
   readonly id: string;
-  readonly resumeToken: string;
   readonly remoteAddress: string;
   private readonly host: SessionHost;
   private readonly peer: Peer;
@@ -81,10 +82,9 @@ export class ServerSession implements SessionPort, PeerHandlers {
   /** Callbacks of {@link ServerSession.sendTracked} messages by `channel << 16 | messageId` (created by the first). */
   private tracked: Map<number, DeliveryCallback> | undefined;
 
-  constructor(host: SessionHost, link: Link, id: string, resumeToken: string, remoteAddress: string) {
+  constructor(host: SessionHost, link: Link, id: string, remoteAddress: string) {
     this.host = host;
     this.id = id;
-    this.resumeToken = resumeToken;
     this.remoteAddress = remoteAddress;
     const settings = host.settings;
     this.linkSince = settings.clock.now();
@@ -102,6 +102,11 @@ export class ServerSession implements SessionPort, PeerHandlers {
   /** The settings of the layer that owns the session. */
   private get settings(): SessionSettings {
     return this.host.settings;
+  }
+
+  /** The token that resumes this session (derived from its id when read; not stored). */
+  get resumeToken(): string {
+    return this.host.resumeTokenOf(this.id);
   }
 
   /** Current lifecycle state. */

@@ -23,6 +23,7 @@ import {
 } from '@netplay/transport';
 import { EncryptedLink } from '@netplay/transport/node';
 import { DEFAULT_SERVER_OPTIONS } from '../options.js';
+import { resumeTokenFor, sessionOfResumeToken } from './resume-token.js';
 import { ServerSession, type SessionHost, type SessionSettings } from './server-session.js';
 import { makeCookie, verifyCookie } from './udp-cookie.js';
 
@@ -115,7 +116,6 @@ export class SessionLayer implements SessionHost {
   /** Final traffic of every released session, summed (the monitor's totals add the live ones). */
   readonly closedTraffic = { bytesIn: 0, bytesOut: 0, resends: 0 };
   private readonly sessions = new Map<string, ServerSession>();
-  private readonly byResumeToken = new Map<string, ServerSession>();
   private readonly perAddress = new Map<string, number>();
   private readonly pendingLinks = new Set<Link>();
   private readonly pendingPerAddress = new Map<string, number>();
@@ -254,6 +254,11 @@ export class SessionLayer implements SessionHost {
     return this.tokenSessions.has(tokenId);
   }
 
+  /** The resume token of session `id` (derived, not stored: see resume-token.ts). */
+  resumeTokenOf(id: string): string {
+    return resumeTokenFor(this.settings.secret, id);
+  }
+
   release(session: ServerSession): void {
     if (this.sessions.get(session.id) !== session) return;
     this.sessions.delete(session.id);
@@ -263,7 +268,6 @@ export class SessionLayer implements SessionHost {
     traffic.resends += session.messagesResent;
     const tokenId = this.sessionTokens.get(session);
     if (tokenId !== undefined && this.tokenSessions.get(tokenId) === session) this.tokenSessions.delete(tokenId);
-    this.byResumeToken.delete(session.resumeToken);
     decrementCount(this.perAddress, session.remoteAddress);
   }
 
@@ -293,7 +297,8 @@ export class SessionLayer implements SessionHost {
   private open(link: Link, body: ConnectBody, remoteAddress: string): void {
     const tokenId = tokenOf(link);
     if (body.resume !== undefined) {
-      const session = this.byResumeToken.get(body.resume);
+      const id = sessionOfResumeToken(this.settings.secret, body.resume);
+      const session = id === undefined ? undefined : this.sessions.get(id);
       if (session !== undefined && this.sessionTokens.get(session) !== tokenId) {
         // An encrypted session resumes only under its own connect token (proof of key possession).
         this.deny(link, SessionErrorCode.INVALID_TOKEN, 'resume with the connect token of the session');
@@ -338,9 +343,8 @@ export class SessionLayer implements SessionHost {
     }
     link.send(encodeHandshake({ type: HandshakeType.Accept, resumed: false }));
     const prefix = this.settings.idPrefix ?? '';
-    const session = new ServerSession(this, sessionLink(link), prefix + newId(9), prefix + newId(18), remoteAddress);
+    const session = new ServerSession(this, sessionLink(link), prefix + newId(9), remoteAddress);
     this.sessions.set(session.id, session);
-    this.byResumeToken.set(session.resumeToken, session);
     this.perAddress.set(remoteAddress, fromAddress + 1);
     if (tokenId !== undefined) {
       this.tokenSessions.set(tokenId, session);
