@@ -14,13 +14,12 @@
  * @module
  */
 import type { Clock, TimerHandle } from './clock.js';
+import { newDoubles } from './packet/doubles.js';
 
 /** What the scheduler drives: a {@link Peer}. @internal */
 export interface ScheduledPeer {
   /** Position in the scheduler's heap, or -1 when it has no deadline there. */
   heapIndex: number;
-  /** Its deadline in the heap (valid while `heapIndex >= 0`). */
-  deadline: number;
   /** `true` while it waits in the end-of-turn list. */
   flushQueued: boolean;
   /** Flush now (called for due deadlines and at the end of a turn in which it asked for one). */
@@ -34,8 +33,13 @@ export interface ScheduledPeer {
  */
 export class PeerScheduler {
   readonly #clock: Clock;
-  /** Binary min-heap on `deadline`. */
+  /** Binary min-heap of peers on their deadlines. */
   readonly #heap: ScheduledPeer[] = [];
+  /**
+   * The deadline of the peer at each heap position (unboxed doubles, moved with the peers: a
+   * deadline kept in each peer would be a heap number per peer).
+   */
+  readonly #deadlines: number[] = newDoubles(0);
   #timer: TimerHandle | undefined;
   /** Due time the host timer is armed for (`Infinity`: none). */
   #timerAt = Number.POSITIVE_INFINITY;
@@ -88,14 +92,15 @@ export class PeerScheduler {
     if (!(at < Number.POSITIVE_INFINITY)) return;
     const i = peer.heapIndex;
     if (i >= 0) {
-      if (at >= peer.deadline) return;
-      peer.deadline = at;
+      if (at >= this.#deadlines[i]!) return;
+      this.#deadlines[i] = at;
       this.#up(i);
     } else {
-      peer.deadline = at;
-      peer.heapIndex = this.#heap.length;
+      const end = this.#heap.length;
       this.#heap.push(peer);
-      this.#up(peer.heapIndex);
+      this.#deadlines.push(at);
+      peer.heapIndex = end;
+      this.#up(end);
     }
     if (at < this.#timerAt && !this.#firing) this.#arm(at);
   }
@@ -126,10 +131,11 @@ export class PeerScheduler {
     this.#timerAt = Number.POSITIVE_INFINITY;
     const now = this.#clock.now();
     const heap = this.#heap;
+    const deadlines = this.#deadlines;
     const due = this.#dueScratch;
     // Pop every due peer before flushing any: a flush may give its peer a new deadline at `now`.
     let count = 0;
-    while (heap.length > 0 && heap[0]!.deadline <= now) {
+    while (heap.length > 0 && deadlines[0]! <= now) {
       due[count++] = heap[0]!;
       this.#removeAt(0);
     }
@@ -140,7 +146,7 @@ export class PeerScheduler {
       flushGuarded(peer);
     }
     this.#firing = false;
-    if (heap.length > 0) this.#arm(heap[0]!.deadline);
+    if (heap.length > 0) this.#arm(deadlines[0]!);
   };
 
   #arm(at: number): void {
@@ -151,47 +157,59 @@ export class PeerScheduler {
 
   #removeAt(i: number): void {
     const heap = this.#heap;
-    const peer = heap[i]!;
-    peer.heapIndex = -1;
+    const deadlines = this.#deadlines;
+    heap[i]!.heapIndex = -1;
     const last = heap.pop()!;
+    const lastDeadline = deadlines.pop()!;
     if (i < heap.length) {
       heap[i] = last;
+      deadlines[i] = lastDeadline;
       last.heapIndex = i;
       this.#down(i);
       this.#up(last.heapIndex);
     }
   }
 
+  /** Move the entry at `i` up while its deadline is earlier than its parent's. */
   #up(i: number): void {
     const heap = this.#heap;
+    const deadlines = this.#deadlines;
     const peer = heap[i]!;
+    const at = deadlines[i]!;
     while (i > 0) {
       const parent = (i - 1) >> 1;
+      if (deadlines[parent]! <= at) break;
       const p = heap[parent]!;
-      if (p.deadline <= peer.deadline) break;
       heap[i] = p;
+      deadlines[i] = deadlines[parent]!;
       p.heapIndex = i;
       i = parent;
     }
     heap[i] = peer;
+    deadlines[i] = at;
     peer.heapIndex = i;
   }
 
+  /** Move the entry at `i` down while a child's deadline is earlier. */
   #down(i: number): void {
     const heap = this.#heap;
+    const deadlines = this.#deadlines;
     const n = heap.length;
     const peer = heap[i]!;
+    const at = deadlines[i]!;
     for (;;) {
       let child = 2 * i + 1;
       if (child >= n) break;
-      if (child + 1 < n && heap[child + 1]!.deadline < heap[child]!.deadline) child++;
+      if (child + 1 < n && deadlines[child + 1]! < deadlines[child]!) child++;
+      if (deadlines[child]! >= at) break;
       const c = heap[child]!;
-      if (c.deadline >= peer.deadline) break;
       heap[i] = c;
+      deadlines[i] = deadlines[child]!;
       c.heapIndex = i;
       i = child;
     }
     heap[i] = peer;
+    deadlines[i] = at;
     peer.heapIndex = i;
   }
 }

@@ -78,8 +78,6 @@ export class Peer implements LinkHandlers {
   private closed = false;
   /** @internal Place in the scheduler's heap. */
   heapIndex = -1;
-  /** @internal Deadline in the scheduler's heap. */
-  deadline = Number.POSITIVE_INFINITY;
   /** @internal Waiting for the scheduler's end-of-turn flush. */
   flushQueued = false;
 
