@@ -20,10 +20,18 @@ import { CongestionController } from './packet/congestion-controller.js';
 import { newDoubles } from './packet/doubles.js';
 import { LossWindow } from './packet/loss-window.js';
 import { type RecordHeader, readRecordHeader } from './packet/message-record.js';
-import { PacketBuilder } from './packet/packet-builder.js';
+import type { PacketBuilder } from './packet/packet-builder.js';
 import { PACKET_HEADER_SIZE, type PacketHeader, PacketType, readPacketHeader } from './packet/packet-header.js';
 import { ReceivedPackets, ReceiveVerdict } from './packet/received-packets.js';
-import { RTT_SLOTS, RttEstimator } from './packet/rtt-estimator.js';
+import {
+  initRtt,
+  noteRttTimeout,
+  RTT_SLOTS,
+  Rtt,
+  rttLossDelay,
+  rttTimeout,
+  sampleRtt,
+} from './packet/rtt-estimator.js';
 import { releaseRefsArray, SentPackets, SentState } from './packet/sent-packets.js';
 import { seqDiff, seqGreaterThan } from './packet/sequence.js';
 
@@ -63,6 +71,8 @@ const LAST_SENT = 1;
 const LAST_PROBE = 2;
 const LAST_RECEIVED = 3;
 const TIME_SLOTS = 4;
+/** Where the RTT estimator's slots start in `times`. */
+const RTT_AT = TIME_SLOTS;
 
 /** A channel of a connection (created on first use). */
 type Channel = ReliableOrderedChannel | UnreliableChannel;
@@ -113,10 +123,8 @@ export class Connection {
   /** Channels by index (position in options.channels), created on first use. */
   private readonly channels: (Channel | undefined)[];
 
-  private readonly builder: PacketBuilder;
   private readonly sent: SentPackets;
   private readonly received: ReceivedPackets;
-  private readonly rttEstimator: RttEstimator;
   private readonly cc: CongestionController | undefined;
   /** Outcomes of the last packets, created with the first loss (a link that never loses keeps none). */
   private lossWindow: LossWindow | undefined;
@@ -127,11 +135,11 @@ export class Connection {
   /** Oldest packet sequence that may still be in flight. */
   private oldestInFlight = 0;
   private inFlightPackets = 0;
-  private hasLargestAcked = false;
-  private largestAcked = 0;
+  /** Largest packet sequence the peer acked, or -1 before the first ack. */
+  private largestAcked = -1;
   /**
-   * The connection's times and its RTT estimator's state, unboxed in one array of doubles (see
-   * `packet/doubles.ts`): read and written through the accessors below.
+   * The connection's times and its RTT estimator's state (`packet/rtt-estimator.ts`, from
+   * `RTT_AT`), unboxed in one array of doubles (see `packet/doubles.ts`).
    */
   private readonly times: number[];
   private probeSequence = -1;
@@ -144,7 +152,6 @@ export class Connection {
     this.handlers = handlers;
     this.layout = channelLayout(o);
     this.channels = new Array<Channel | undefined>(o.channels.length).fill(undefined);
-    this.builder = PacketBuilder.shared(o.mtu);
     this.sent = new SentPackets(o.packetWindow);
     this.received = new ReceivedPackets(o.packetWindow, o.reliableLink);
     this.times = newDoubles(TIME_SLOTS + RTT_SLOTS);
@@ -152,7 +159,7 @@ export class Connection {
     this.lastSentAt = -1;
     this.lastProbeAt = -1;
     this.lastReceivedAtMs = -1;
-    this.rttEstimator = new RttEstimator(this.layout.rtt, this.times, TIME_SLOTS);
+    initRtt(this.times, RTT_AT, this.layout.rtt);
     const congestion = this.layout.congestion;
     this.cc = congestion === undefined ? undefined : new CongestionController(congestion);
   }
@@ -190,6 +197,11 @@ export class Connection {
   }
   private set lastReceivedAtMs(t: number) {
     this.times[LAST_RECEIVED] = t;
+  }
+
+  /** The packet builder of this MTU (shared by every connection: building a packet calls nothing back). */
+  private get builder(): PacketBuilder {
+    return this.layout.builder;
   }
 
   /** Replace the callbacks. */
@@ -309,9 +321,9 @@ export class Connection {
       const oldest = this.findOldestInFlight();
       if (oldest >= 0) {
         const sentAt = this.sent.sentAtOf(oldest);
-        t = Math.min(t, sentAt + this.rttEstimator.rto());
-        if (this.hasLargestAcked && seqGreaterThan(this.largestAcked, this.oldestInFlight)) {
-          t = Math.min(t, sentAt + this.rttEstimator.lossDelay());
+        t = Math.min(t, sentAt + rttTimeout(this.times, RTT_AT, this.layout.rtt));
+        if (this.largestAcked >= 0 && seqGreaterThan(this.largestAcked, this.oldestInFlight)) {
+          t = Math.min(t, sentAt + rttLossDelay(this.times, RTT_AT));
         }
       }
     }
@@ -335,7 +347,7 @@ export class Connection {
       this.notifyLost(p);
     }
     if (span > 0 && this.options.reliableLink) this.lostBefore = this.nextSequence;
-    this.rttEstimator.backoff = 0;
+    this.times[RTT_AT + Rtt.BACKOFF] = 0;
   }
 
   /** Stop: further sends throw `CLOSED`, received datagrams are ignored, flush returns nothing. */
@@ -393,13 +405,13 @@ export class Connection {
       s = createConnectionStats();
       this.statsView = s;
     }
-    const r = this.rttEstimator;
-    s.rtt = r.srtt;
-    s.rttMin = r.samples > 0 ? r.min : 0;
-    s.rttMax = r.max;
-    s.rttVariance = r.rttvar;
-    s.jitter = r.jitter;
-    s.rto = r.rto();
+    const t = this.times;
+    s.rtt = t[RTT_AT + Rtt.SRTT]!;
+    s.rttMin = t[RTT_AT + Rtt.SAMPLES]! > 0 ? t[RTT_AT + Rtt.MIN]! : 0;
+    s.rttMax = t[RTT_AT + Rtt.MAX]!;
+    s.rttVariance = t[RTT_AT + Rtt.RTTVAR]!;
+    s.jitter = t[RTT_AT + Rtt.JITTER]!;
+    s.rto = rttTimeout(t, RTT_AT, this.layout.rtt);
     s.packetLoss = this.lossWindow?.fraction() ?? 0;
     s.packetsSent = this.#packetsSent;
     s.packetsReceived = this.#packetsReceived;
@@ -445,7 +457,7 @@ export class Connection {
 
   /** Smoothed RTT in ms; {@link ConnectionStats.rtt} without building the stats. */
   get rtt(): number {
-    return this.rttEstimator.srtt;
+    return this.times[RTT_AT + Rtt.SRTT]!;
   }
 
   /** Reliable message records sent again after loss; {@link ConnectionStats.messagesResent} without building the stats. */
@@ -626,7 +638,7 @@ export class Connection {
     const newest = sent.find(ack);
     const reliableLink = this.options.reliableLink;
     if (newest >= 0 && (sent.stateOf(newest) === SentState.InFlight || sent.stateOf(newest) === SentState.Lost)) {
-      if (!reliableLink) this.rttEstimator.sample(now - sent.sentAtOf(newest));
+      if (!reliableLink) sampleRtt(this.times, RTT_AT, now - sent.sentAtOf(newest));
       this.onPacketAcked(newest);
     }
     if (reliableLink) {
@@ -645,7 +657,7 @@ export class Connection {
       // ackDelay of receiving it: an RTT sample as honest as on an unreliable link.
       const d = seqDiff(ack, this.probeSequence);
       if (d === 0 || (d > 0 && d <= 32 && (ackBits & (1 << (d - 1))) !== 0)) {
-        this.rttEstimator.sample(now - this.lastProbeAt); // the probe's send time
+        sampleRtt(this.times, RTT_AT, now - this.lastProbeAt); // the probe's send time
         this.probeSequence = -1;
       } else if (d > 32) {
         this.probeSequence = -1; // acked (or not) too long ago to tell
@@ -664,8 +676,7 @@ export class Connection {
       if (p >= 0 && (sent.stateOf(p) === SentState.InFlight || sent.stateOf(p) === SentState.Lost))
         this.onPacketAcked(p);
     }
-    if (!this.hasLargestAcked || seqGreaterThan(ack, this.largestAcked)) {
-      this.hasLargestAcked = true;
+    if (this.largestAcked < 0 || seqGreaterThan(ack, this.largestAcked)) {
       this.largestAcked = ack;
     }
     // A reliable link with nothing in flight and no packet lost with a replaced link: no slot can
@@ -751,8 +762,8 @@ export class Connection {
   private detectLosses(now: number): void {
     if (this.options.reliableLink || this.inFlightPackets === 0) return;
     if (this.findOldestInFlight() < 0) return;
-    const rto = this.rttEstimator.rto();
-    const lossDelay = this.rttEstimator.lossDelay();
+    const rto = rttTimeout(this.times, RTT_AT, this.layout.rtt);
+    const lossDelay = rttLossDelay(this.times, RTT_AT);
     let timedOut = false;
     const sent = this.sent;
     const span = this.inFlightSpan();
@@ -762,7 +773,7 @@ export class Connection {
       if (p < 0 || sent.stateOf(p) !== SentState.InFlight) continue;
       const sentAt = sent.sentAtOf(p);
       // Deadlines are compared as `now >= sentAt + delay`, the same expression nextTimeout() schedules.
-      if (this.hasLargestAcked && seqGreaterThan(this.largestAcked, seq)) {
+      if (this.largestAcked >= 0 && seqGreaterThan(this.largestAcked, seq)) {
         if (seqDiff(this.largestAcked, seq) >= LOSS_PACKET_THRESHOLD || now >= sentAt + lossDelay) {
           this.declareLost(p, now);
           continue;
@@ -771,14 +782,14 @@ export class Connection {
       if (now >= sentAt + rto) {
         this.declareLost(p, now);
         timedOut = true;
-      } else if (!this.hasLargestAcked || !seqGreaterThan(this.largestAcked, seq)) {
+      } else if (this.largestAcked < 0 || !seqGreaterThan(this.largestAcked, seq)) {
         break; // sent later than every packet left to check: none of them has timed out either
       }
     }
     if (timedOut) {
       this.#timeouts++;
-      this.rttEstimator.onTimeout();
-      if (this.rttEstimator.backoff >= PERSISTENT_CONGESTION_TIMEOUTS) this.cc?.onPersistentCongestion(now);
+      noteRttTimeout(this.times, RTT_AT, this.layout.rtt);
+      if (this.times[RTT_AT + Rtt.BACKOFF]! >= PERSISTENT_CONGESTION_TIMEOUTS) this.cc?.onPersistentCongestion(now);
     }
   }
 

@@ -77,7 +77,7 @@ export class ServerSession implements SessionPort, PeerHandlers {
   private endReason = '';
   /** Who waits in {@link ServerSession.closed} (created by the first). */
   private closedWaiters: (() => void)[] | undefined;
-  /** When the current link was attached (ms on the host clock). */
+  /** When the current link was attached, in whole ms on the host clock (an integer is stored unboxed). */
   private linkSince: number;
   /** Callbacks of {@link ServerSession.sendTracked} messages by `channel << 16 | messageId` (created by the first). */
   private tracked: Map<number, DeliveryCallback> | undefined;
@@ -87,7 +87,7 @@ export class ServerSession implements SessionPort, PeerHandlers {
     this.id = id;
     this.remoteAddress = remoteAddress;
     const settings = host.settings;
-    this.linkSince = settings.clock.now();
+    this.linkSince = Math.floor(settings.clock.now());
     this.peer = new Peer(
       {
         link,
@@ -256,7 +256,7 @@ export class ServerSession implements SessionPort, PeerHandlers {
     link.send(encodeHandshake({ type: HandshakeType.Accept, resumed: true }));
     const wasDisconnected = this._state === 'disconnected';
     this._state = 'connected';
-    this.linkSince = this.settings.clock.now();
+    this.linkSince = Math.floor(this.settings.clock.now());
     this.peer.replaceLink(link);
     if (wasDisconnected) this.settings.events.onReconnected?.(this);
     return true;

@@ -8,6 +8,7 @@
 import type { ResolvedConnectionOptions } from '../connection-options.js';
 import type { CongestionSettings } from '../packet/congestion-controller.js';
 import { FRAGMENT_RECORD_HEADER_SIZE, RECORD_HEADER_SIZE } from '../packet/message-record.js';
+import { PacketBuilder } from '../packet/packet-builder.js';
 import { PACKET_HEADER_SIZE } from '../packet/packet-header.js';
 import type { RttSettings } from '../packet/rtt-estimator.js';
 import type { ReliableChannelSettings } from './reliable-ordered-channel.js';
@@ -35,6 +36,8 @@ export interface ChannelLayout {
   readonly rtt: Readonly<RttSettings>;
   /** Settings of the congestion controller, or `undefined` when there is none (off, or a reliable link). */
   readonly congestion: Readonly<CongestionSettings> | undefined;
+  /** The process's packet builder for this MTU. */
+  readonly builder: PacketBuilder;
 }
 
 const layouts = new WeakMap<ResolvedConnectionOptions, ChannelLayout>();
@@ -99,5 +102,6 @@ function buildLayout(o: ResolvedConnectionOptions): ChannelLayout {
             minWindowPackets: o.minCongestionWindow,
           })
         : undefined,
+    builder: PacketBuilder.shared(o.mtu),
   });
 }

@@ -1,9 +1,63 @@
 import { describe, expect, it } from 'vitest';
-import { RttEstimator, type RttSettings } from './rtt-estimator.js';
+import { newDoubles } from './doubles.js';
+import {
+  initRtt,
+  noteRttTimeout,
+  RTT_SLOTS,
+  Rtt,
+  type RttSettings,
+  rttLossDelay,
+  rttTimeout,
+  sampleRtt,
+} from './rtt-estimator.js';
+
+/** The estimator's functions over its slots, at an offset of 3 in a larger array (as in a connection). */
+class RttEstimator {
+  readonly v = newDoubles(3 + RTT_SLOTS);
+  constructor(readonly s: RttSettings) {
+    initRtt(this.v, 3, s);
+  }
+  get srtt() {
+    return this.v[3 + Rtt.SRTT];
+  }
+  get rttvar() {
+    return this.v[3 + Rtt.RTTVAR];
+  }
+  get min() {
+    return this.v[3 + Rtt.MIN];
+  }
+  get max() {
+    return this.v[3 + Rtt.MAX];
+  }
+  get latest() {
+    return this.v[3 + Rtt.LATEST];
+  }
+  get jitter() {
+    return this.v[3 + Rtt.JITTER];
+  }
+  get samples() {
+    return this.v[3 + Rtt.SAMPLES];
+  }
+  get backoff() {
+    return this.v[3 + Rtt.BACKOFF];
+  }
+  sample(rtt: number) {
+    sampleRtt(this.v, 3, rtt);
+  }
+  rto() {
+    return rttTimeout(this.v, 3, this.s);
+  }
+  lossDelay() {
+    return rttLossDelay(this.v, 3);
+  }
+  onTimeout() {
+    noteRttTimeout(this.v, 3, this.s);
+  }
+}
 
 const settings: RttSettings = { initialRtt: 100, minRto: 5, maxRto: 1000, maxAckDelay: 5, maxBackoff: 5 };
 
-describe('RttEstimator', () => {
+describe('RTT estimation', () => {
   it('before any sample: SRTT = initial RTT, RTTVAR = half of it', () => {
     const r = new RttEstimator(settings);
     expect(r.srtt).toBe(100);
