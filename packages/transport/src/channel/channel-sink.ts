@@ -49,8 +49,8 @@ export interface ChannelStats {
 
 /**
  * The counters of a channel, as fields of the channel itself (its base class): one object per
- * channel instead of two. {@link ChannelCounters.stats} is the channel read as its
- * {@link ChannelStats}.
+ * channel instead of two; the queue lengths are read off the channel's queues when asked.
+ * {@link ChannelCounters.stats} is the channel read as its {@link ChannelStats}.
  */
 export abstract class ChannelCounters implements ChannelStats {
   readonly id: number;
@@ -63,13 +63,17 @@ export abstract class ChannelCounters implements ChannelStats {
   duplicatesDropped = 0;
   staleDropped = 0;
   queueOverflows = 0;
-  queued = 0;
-  queuedBytes = 0;
-  inFlight = 0;
 
   constructor(id: number) {
     this.id = id;
   }
+
+  /** Messages waiting to be sent for the first time (read off the queue, not counted). */
+  abstract get queued(): number;
+  /** Bytes waiting to be sent for the first time (summed on read). */
+  abstract get queuedBytes(): number;
+  /** Reliable units sent and not yet acked (counted on read). */
+  abstract get inFlight(): number;
 
   /** The channel's counters (live). */
   get stats(): ChannelStats {

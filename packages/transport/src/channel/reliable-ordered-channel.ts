@@ -112,9 +112,27 @@ export class ReliableOrderedChannel extends ChannelCounters {
     }
     this.bufferedBytes += payload.length + framing;
     this.messagesSent++;
-    this.queued += count;
-    this.queuedBytes += payload.length;
     return first;
+  }
+
+  /** Units never sent (the unsent tail of the send buffer). */
+  get queued(): number {
+    return this.units.length - this.head - this.nextNew;
+  }
+
+  /** Payload bytes of the units never sent. */
+  get queuedBytes(): number {
+    let bytes = 0;
+    for (let i = this.head + this.nextNew; i < this.units.length; i++) bytes += this.units[i]!.payload.length;
+    return bytes;
+  }
+
+  /** Units sent and not acked yet. */
+  get inFlight(): number {
+    let n = 0;
+    const end = this.head + this.nextNew;
+    for (let i = this.head; i < end; i++) if (!this.units[i]!.acked) n++;
+    return n;
   }
 
   /** `true` when units wait for a first send inside the window, or for a resend. */
@@ -180,9 +198,6 @@ export class ReliableOrderedChannel extends ChannelCounters {
         return;
       }
       this.nextNew++;
-      this.queued--;
-      this.queuedBytes -= unit.payload.length;
-      this.inFlight++;
     }
   }
 
@@ -207,7 +222,6 @@ export class ReliableOrderedChannel extends ChannelCounters {
       unit.needsResend = false;
       this.resendCount--;
     }
-    this.inFlight--;
     // Retire acked units from the head in order; a message counts as acked once all its units are.
     while (this.head < this.units.length && this.units[this.head]!.acked && this.nextNew > 0) {
       const done = this.units[this.head]!;

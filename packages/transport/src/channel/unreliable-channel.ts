@@ -49,9 +49,24 @@ export class UnreliableChannel extends ChannelCounters {
     this.queue.push(payload);
     this.queueSequences.push(sequence);
     this.messagesSent++;
-    this.queued++;
-    this.queuedBytes += payload.length;
     return sequence;
+  }
+
+  /** Messages waiting for a flush. */
+  get queued(): number {
+    return this.queue.length - this.head;
+  }
+
+  /** Bytes of the messages waiting for a flush. */
+  get queuedBytes(): number {
+    let bytes = 0;
+    for (let i = this.head; i < this.queue.length; i++) bytes += this.queue[i]!.length;
+    return bytes;
+  }
+
+  /** Always 0: unreliable messages are not held once sent. */
+  get inFlight(): number {
+    return 0;
   }
 
   /** `true` when messages wait for a flush. */
@@ -69,8 +84,6 @@ export class UnreliableChannel extends ChannelCounters {
         return;
       }
       builder.add(index, id, this.queueSequences[this.head]!, payload, -1);
-      this.queued--;
-      this.queuedBytes -= payload.length;
       this.advanceHead();
     }
   }
@@ -111,10 +124,7 @@ export class UnreliableChannel extends ChannelCounters {
   }
 
   private dropOldest(): void {
-    const payload = this.queue[this.head]!;
     const sequence = this.queueSequences[this.head]!;
-    this.queued--;
-    this.queuedBytes -= payload.length;
     this.queueOverflows++;
     this.advanceHead();
     this.onLost(sequence);
