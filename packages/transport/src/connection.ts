@@ -74,6 +74,27 @@ const TIME_SLOTS = 4;
 /** Where the RTT estimator's slots start in `times`. */
 const RTT_AT = TIME_SLOTS;
 
+/** The counters of a {@link ConnectionStats} that stay 0 on a healthy connection. */
+type TroubleCounters = Pick<
+  ConnectionStats,
+  | 'packetsLost'
+  | 'spuriousLosses'
+  | 'timeouts'
+  | 'duplicatePacketsDropped'
+  | 'stalePacketsDropped'
+  | 'invalidPacketsDropped'
+  | 'handlerErrors'
+>;
+const NO_TROUBLE: Readonly<TroubleCounters> = Object.freeze({
+  packetsLost: 0,
+  spuriousLosses: 0,
+  timeouts: 0,
+  duplicatePacketsDropped: 0,
+  stalePacketsDropped: 0,
+  invalidPacketsDropped: 0,
+  handlerErrors: 0,
+});
+
 /** A channel of a connection (created on first use). */
 type Channel = ReliableOrderedChannel | UnreliableChannel;
 
@@ -110,13 +131,8 @@ export class Connection {
   #bytesSent = 0;
   #bytesReceived = 0;
   #packetsAcked = 0;
-  #packetsLost = 0;
-  #spuriousLosses = 0;
-  #timeouts = 0;
-  #duplicatePacketsDropped = 0;
-  #stalePacketsDropped = 0;
-  #invalidPacketsDropped = 0;
-  #handlerErrors = 0;
+  /** Counters of things that go wrong, created with the first (a healthy connection keeps none). */
+  #trouble: TroubleCounters | undefined;
 
   /** Shared, derived from the options: channel settings, wire ids, limits. */
   private readonly layout: ChannelLayout;
@@ -197,6 +213,12 @@ export class Connection {
   }
   private set lastReceivedAtMs(t: number) {
     this.times[LAST_RECEIVED] = t;
+  }
+
+  /** The trouble counters, created on first use. */
+  private get trouble(): TroubleCounters {
+    this.#trouble ??= { ...NO_TROUBLE };
+    return this.#trouble;
   }
 
   /** The packet builder of this MTU (shared by every connection: building a packet calls nothing back). */
@@ -369,13 +391,13 @@ export class Connection {
       !this.validAck(h) ||
       (h.type === PacketType.Data && !this.validRecords(datagram))
     ) {
-      this.#invalidPacketsDropped++;
+      this.trouble.invalidPacketsDropped++;
       return;
     }
     const verdict = this.received.check(h.sequence);
     if (verdict !== ReceiveVerdict.New) {
-      if (verdict === ReceiveVerdict.Duplicate) this.#duplicatePacketsDropped++;
-      else this.#stalePacketsDropped++;
+      if (verdict === ReceiveVerdict.Duplicate) this.trouble.duplicatePacketsDropped++;
+      else this.trouble.stalePacketsDropped++;
       return;
     }
     this.received.record(h.sequence);
@@ -418,13 +440,14 @@ export class Connection {
     s.bytesSent = this.#bytesSent;
     s.bytesReceived = this.#bytesReceived;
     s.packetsAcked = this.#packetsAcked;
-    s.packetsLost = this.#packetsLost;
-    s.spuriousLosses = this.#spuriousLosses;
-    s.timeouts = this.#timeouts;
-    s.duplicatePacketsDropped = this.#duplicatePacketsDropped;
-    s.stalePacketsDropped = this.#stalePacketsDropped;
-    s.invalidPacketsDropped = this.#invalidPacketsDropped;
-    s.handlerErrors = this.#handlerErrors;
+    const trouble = this.#trouble ?? NO_TROUBLE;
+    s.packetsLost = trouble.packetsLost;
+    s.spuriousLosses = trouble.spuriousLosses;
+    s.timeouts = trouble.timeouts;
+    s.duplicatePacketsDropped = trouble.duplicatePacketsDropped;
+    s.stalePacketsDropped = trouble.stalePacketsDropped;
+    s.invalidPacketsDropped = trouble.invalidPacketsDropped;
+    s.handlerErrors = trouble.handlerErrors;
     s.congestionWindow = this.cc ? this.cc.window : Number.POSITIVE_INFINITY;
     s.bytesInFlight = this.cc ? this.cc.bytesInFlight : 0;
     s.lastReceivedAt = this.lastReceivedAtMs;
@@ -696,7 +719,7 @@ export class Connection {
       if (this.lossWindow === undefined) this.ackedBeforeLoss++;
       else this.lossWindow.record(false);
     } else {
-      this.#spuriousLosses++;
+      this.trouble.spuriousLosses++;
     }
     // Taken out of the ring before any callback runs (a callback may flush, and the ring may grow).
     const refs = sent.takeRefs(p);
@@ -715,7 +738,7 @@ export class Connection {
     const sent = this.sent;
     sent.setState(p, SentState.Lost);
     this.inFlightPackets--;
-    this.#packetsLost++;
+    this.trouble.packetsLost++;
     this.cc?.onLost(sent.sizeOf(p), sent.sentAtOf(p), now);
     if (this.lossWindow === undefined) {
       this.lossWindow = new LossWindow(LOSS_WINDOW_PACKETS);
@@ -787,7 +810,7 @@ export class Connection {
       }
     }
     if (timedOut) {
-      this.#timeouts++;
+      this.trouble.timeouts++;
       noteRttTimeout(this.times, RTT_AT, this.layout.rtt);
       if (this.times[RTT_AT + Rtt.BACKOFF]! >= PERSISTENT_CONGESTION_TIMEOUTS) this.cc?.onPersistentCongestion(now);
     }
@@ -808,7 +831,7 @@ export class Connection {
   }
 
   private handlerFailed(error: unknown): void {
-    this.#handlerErrors++;
+    this.trouble.handlerErrors++;
     this.report(error instanceof Error ? error : new Error(String(error)));
   }
 
