@@ -14,6 +14,7 @@ import { InboxLink } from './link-inbox.js';
 export const WEBSOCKET_LINK_DEFAULTS = {
   maxDatagramSize: 65_536,
   openTimeout: 10_000,
+  binaryType: 'arraybuffer',
 } as const satisfies Required<Omit<ConnectBrowserWebSocketOptions, 'protocols' | 'WebSocket'>>;
 
 /** `WebSocket.OPEN`. */
@@ -65,6 +66,13 @@ export interface WebSocketLike {
 /** Options of {@link WebSocketLink}. */
 export interface WebSocketLinkOptions {
   /**
+   * What the socket hands over for a binary message: `'arraybuffer'` (the standard, browsers) or,
+   * with `ws` in Node, `'nodebuffer'`: a `Buffer` of the received bytes as they are, where
+   * `'arraybuffer'` makes `ws` copy every message into a new `ArrayBuffer`. Defaults to
+   * `'arraybuffer'` (`connectWebSocket` passes `'nodebuffer'`).
+   */
+  binaryType?: 'arraybuffer' | 'nodebuffer';
+  /**
    * Largest datagram in bytes. Larger incoming messages are dropped and counted in
    * {@link WebSocketLinkStats.droppedOversize}; sending a larger one throws {@link MessageTooLargeError}.
    * Defaults to `65536`.
@@ -93,7 +101,7 @@ export interface WebSocketLinkStats {
 /**
  * A reliable, ordered {@link Link} over a WebSocket. The socket must be open.
  *
- * The link owns the socket from construction on: it sets `binaryType = 'arraybuffer'` and closes
+ * The link owns the socket from construction on: it sets `binaryType` (see the options) and closes
  * the socket when the link is closed. A close without a closing handshake (code 1006) or a socket
  * error is reported with a {@link LinkError}. If the `onDatagram` handler throws, the link closes
  * with a {@link LinkError} whose `cause` is the thrown value (the receive path never throws).
@@ -121,7 +129,7 @@ export class WebSocketLink extends InboxLink implements Link {
     this.maxDatagramSize = validateMaxDatagramSize(options.maxDatagramSize);
     if (ws.readyState !== OPEN) throw new LinkError(`websocket is not open (readyState ${ws.readyState})`);
     this.#ws = ws;
-    ws.binaryType = 'arraybuffer';
+    ws.binaryType = options.binaryType ?? WEBSOCKET_LINK_DEFAULTS.binaryType;
     ws.addEventListener('message', (event) => this.#onMessage(event.data));
     ws.addEventListener('close', (event) => this.#onSocketClose(event));
     ws.addEventListener('error', (event) => this.#onSocketError(event));

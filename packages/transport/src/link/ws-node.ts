@@ -62,7 +62,11 @@ export function connectWebSocket(url: string, options: ConnectWebSocketOptions =
   let maxPayload: number;
   let handshakeTimeout: number;
   try {
-    linkOptions = { maxDatagramSize: validateMaxDatagramSize(options.maxDatagramSize) };
+    // `ws` hands over Buffers as they are received; asked for ArrayBuffers it copies each one.
+    linkOptions = {
+      maxDatagramSize: validateMaxDatagramSize(options.maxDatagramSize),
+      binaryType: options.binaryType ?? 'nodebuffer',
+    };
     maxPayload = positiveInteger('maxPayload', options.maxPayload ?? WS_NODE_DEFAULTS.maxPayload);
     handshakeTimeout = positiveInteger(
       'handshakeTimeout',
