@@ -675,6 +675,7 @@ export class Connection {
       const next = (ack + 1) & 0xffff;
       if (seqDiff(next, this.oldestInFlight) > 0) this.oldestInFlight = next;
     }
+    let probeAcked = false;
     if (reliableLink && this.probeSequence >= 0) {
       // The first packet acking the probe (as `ack` or in the bits) left the peer within its short
       // ackDelay of receiving it: an RTT sample as honest as on an unreliable link.
@@ -682,6 +683,7 @@ export class Connection {
       if (d === 0 || (d > 0 && d <= 32 && (ackBits & (1 << (d - 1))) !== 0)) {
         sampleRtt(this.times, RTT_AT, now - this.lastProbeAt); // the probe's send time
         this.probeSequence = -1;
+        probeAcked = true;
       } else if (d > 32) {
         this.probeSequence = -1; // acked (or not) too long ago to tell
       }
@@ -703,8 +705,9 @@ export class Connection {
       this.largestAcked = ack;
     }
     // A reliable link with nothing in flight and no packet lost with a replaced link: no slot can
-    // be acked any more, and an idle connection keeps no ring.
-    if (reliableLink && this.inFlightPackets === 0 && this.lostBefore < 0) this.sent.clear();
+    // be acked any more. Freed when the ack is a probe's (an idle connection sends nothing else, and
+    // keeps no ring between its probes; a busy one would allocate a ring again on every packet).
+    if (probeAcked && this.inFlightPackets === 0 && this.lostBefore < 0) this.sent.clear();
     this.detectLosses(now);
   }
 
