@@ -22,6 +22,7 @@ import {
 export const UDP_LINK_SERVER_DEFAULTS = {
   maxPeers: 1024,
   maxDatagramSize: UDP_LINK_DEFAULTS.maxDatagramSize,
+  socketBufferSize: 4 * 1024 * 1024,
 } as const;
 
 /** Options of {@link UdpLinkServer.listen}. */
@@ -47,6 +48,14 @@ export interface UdpLinkServerOptions extends UdpLinkOptions {
    * link reports the {@link LinkError} in `onClose`. Defaults to none.
    */
   onError?(error: LinkError): void;
+  /**
+   * Receive and send buffer of the socket, in bytes (`SO_RCVBUF` / `SO_SNDBUF`; the operating system
+   * caps it, Linux at `net.core.rmem_max` / `wmem_max`). All peers share the one socket: with the
+   * OS default of ~200 KiB, a few hundred datagrams arriving while the event loop is busy overflow
+   * it and are dropped before the server sees them (counted as `UdpRcvbufErrors` by the kernel),
+   * which the reliable channel then resends late. Defaults to 4 MiB.
+   */
+  socketBufferSize?: number;
 }
 
 /** Counters of a {@link UdpLinkServer}. Per-peer counters are on each link's `stats`. */
@@ -115,8 +124,15 @@ export class UdpLinkServer {
     const maxPeers = options.maxPeers ?? UDP_LINK_SERVER_DEFAULTS.maxPeers;
     if (!Number.isInteger(maxPeers) || maxPeers < 1)
       throw new InvalidOptionError('maxPeers', 'must be a positive integer');
+    const bufferSize = options.socketBufferSize ?? UDP_LINK_SERVER_DEFAULTS.socketBufferSize;
+    if (!Number.isInteger(bufferSize) || bufferSize < 1)
+      throw new InvalidOptionError('socketBufferSize', 'must be a positive integer');
     const family = options.host === undefined ? 4 : (await resolveHost(options.host)).family;
-    const socket = createSocket(family === 6 ? 'udp6' : 'udp4');
+    const socket = createSocket({
+      type: family === 6 ? 'udp6' : 'udp4',
+      recvBufferSize: bufferSize,
+      sendBufferSize: bufferSize,
+    });
     await bindSocket(socket, options.port, options.host);
     return new UdpLinkServer(socket, options, maxPeers, maxDatagramSize);
   }

@@ -241,6 +241,9 @@ describe('UdpLink and UdpLinkServer', () => {
     await expect(connectUdp({ host: '127.0.0.1', port: 1, maxDatagramSize: 70_000 })).rejects.toBeInstanceOf(
       InvalidOptionError,
     );
+    await expect(
+      UdpLinkServer.listen({ port: 0, host: '127.0.0.1', onLink: () => {}, socketBufferSize: 0 }),
+    ).rejects.toBeInstanceOf(InvalidOptionError);
     const { port } = await startServer();
     await expect(UdpLinkServer.listen({ port, host: '127.0.0.1', onLink: () => {} })).rejects.toBeInstanceOf(LinkError);
   });
