@@ -6,7 +6,6 @@
  * It implements the session layer's {@link SessionEvents}; it never touches links or sockets.
  * @module
  */
-import { randomBytes } from 'node:crypto';
 import {
   type ClientMessage,
   type Clock,
@@ -25,6 +24,7 @@ import { LocalPresence, type Presence } from '../presence/presence.js';
 import { RateVerdict, type ResolvedRateLimit, SessionRateLimiter } from '../relay/rate-limiter.js';
 import { RoomClient } from '../room/room-client.js';
 import { type RoomDefinition, type RoomHost, RoomRuntime, type Seat } from '../room/room-runtime.js';
+import { randomId } from '../session/random-id.js';
 import type { SessionEvents, SessionPort } from '../session/session-port.js';
 
 /** Settings of a {@link Matchmaker} (resolved server options). */
@@ -138,23 +138,33 @@ export class Matchmaker implements SessionEvents, RoomHost {
    * so concurrent joins never overfill a room nor create duplicates.
    */
   reserve(method: JoinMethod, room: string, options: Record<string, unknown>): Seat {
+    return this.pickRoom(method, room, options).reserveSeat();
+  }
+
+  /**
+   * The room a new member joins by `method` (`room` is a type name, or a room id for `joinById`),
+   * created if the method says so; it has a free seat now. Throws {@link SessionError} with the
+   * refusal. Take the seat in the same turn (reserve it, or admit at once) so that concurrent joins
+   * never overfill a room nor create duplicates.
+   */
+  private pickRoom(method: JoinMethod, room: string, options: Record<string, unknown>): RoomRuntime {
     if (!this.accepting) throw new SessionError(SessionErrorCode.SHUTTING_DOWN, 'server is shutting down');
     if (method === 'joinById') {
       const runtime = this.rooms.get(room);
       if (runtime === undefined) throw new SessionError(SessionErrorCode.ROOM_NOT_FOUND, `no room with id ${room}`);
       const refusal = runtime.seatRefusal(true);
       if (refusal !== undefined) throw new SessionError(refusal, refusalMessage(refusal, room));
-      return runtime.reserveSeat();
+      return runtime;
     }
     const definition = this.definitions.get(room);
     if (definition === undefined) throw new SessionError(SessionErrorCode.ROOM_NOT_FOUND, `no room type named ${room}`);
     if (method === 'join' || method === 'joinOrCreate') {
       for (const runtime of this.byName.get(room) ?? []) {
-        if (runtime.seatRefusal(false) === undefined) return runtime.reserveSeat();
+        if (runtime.seatRefusal(false) === undefined) return runtime;
       }
       if (method === 'join') throw new SessionError(SessionErrorCode.ROOM_NOT_FOUND, `no available ${room} room`);
     }
-    return this.createRoom(definition, options).reserveSeat();
+    return this.createRoom(definition, options);
   }
 
   /** Create a room of `definition` (its `onCreate` runs in the background; joins wait for it). */
@@ -350,18 +360,42 @@ export class Matchmaker implements SessionEvents, RoomHost {
     return m;
   }
 
-  private async join(
+  /**
+   * Join `m`'s session to a room. A room that is ready and has no `onAuth` takes the member at once,
+   * in this turn (no seat timer, no promise); otherwise a seat is held while `onCreate` finishes and
+   * `onAuth` decides.
+   */
+  private join(
     m: Membership,
     requestId: number,
     method: JoinMethod,
     room: string,
     options: Record<string, unknown>,
     reserved?: Seat,
+  ): Promise<void> | undefined {
+    if (reserved !== undefined) return this.joinWhenReady(m, requestId, options, reserved);
+    let runtime: RoomRuntime;
+    try {
+      runtime = this.pickRoom(method, room, options);
+    } catch (error) {
+      this.joinRefused(m, requestId, error);
+      return undefined;
+    }
+    if (runtime.readyNow && runtime.room.onAuth === undefined) {
+      this.admit(m, runtime, new RoomClient(m.session, runtime), undefined, options, requestId);
+      return undefined;
+    }
+    return this.joinWhenReady(m, requestId, options, runtime.reserveSeat());
+  }
+
+  private async joinWhenReady(
+    m: Membership,
+    requestId: number,
+    options: Record<string, unknown>,
+    seat: Seat,
   ): Promise<void> {
     m.joining = true;
-    let seat: Seat | undefined = reserved;
     try {
-      seat ??= this.reserve(method, room, options);
       const runtime = seat.runtime;
       const client = new RoomClient(m.session, runtime);
       const ready = await Promise.race([runtime.ready, seat.expired]);
@@ -371,21 +405,37 @@ export class Matchmaker implements SessionEvents, RoomHost {
       if (verdict === undefined) throw new SessionError(SessionErrorCode.AUTH_FAILED, 'the room refused this client');
       if (runtime.disposed) throw new SessionError(SessionErrorCode.ROOM_NOT_FOUND, 'the room was disposed');
       if (m.session.roomSlot !== m) return; // the session went away meanwhile
-      client.auth = verdict.auth;
-      m.runtime = runtime;
-      m.client = client;
-      this.stats.joins++;
-      runtime.admit(client, options, requestId, m.session.resumeToken, this.s.reconnectGrace);
+      this.admit(m, runtime, client, verdict.auth, options, requestId);
     } catch (error) {
-      this.stats.joinsRefused++;
-      const code = error instanceof SessionError ? error.code : SessionErrorCode.ROOM_ERROR;
-      const message = error instanceof Error ? error.message : String(error);
-      if (!(error instanceof SessionError)) this.logger.error('join failed', error);
-      this.refuse(m.session, requestId, code, message);
+      this.joinRefused(m, requestId, error);
     } finally {
       m.joining = false;
-      seat?.release();
+      seat.release();
     }
+  }
+
+  /** Make `client` a member of `runtime` (the seat is taken: reserved, or checked in this turn). */
+  private admit(
+    m: Membership,
+    runtime: RoomRuntime,
+    client: RoomClient,
+    auth: unknown,
+    options: Record<string, unknown>,
+    requestId: number,
+  ): void {
+    client.auth = auth;
+    m.runtime = runtime;
+    m.client = client;
+    this.stats.joins++;
+    runtime.admit(client, options, requestId, m.session.resumeToken, this.s.reconnectGrace);
+  }
+
+  private joinRefused(m: Membership, requestId: number, error: unknown): void {
+    this.stats.joinsRefused++;
+    const code = error instanceof SessionError ? error.code : SessionErrorCode.ROOM_ERROR;
+    const message = error instanceof Error ? error.message : String(error);
+    if (!(error instanceof SessionError)) this.logger.error('join failed', error);
+    this.refuse(m.session, requestId, code, message);
   }
 
   private refuse(session: SessionPort, requestId: number, code: string, message: string): void {
@@ -408,7 +458,7 @@ function refusalMessage(code: string, roomId: string): string {
 
 /** A random url-safe room id (9 bytes → 12 characters). */
 function newRoomId(): string {
-  return randomBytes(9).toString('base64url');
+  return randomId(9);
 }
 
 /** The matchmaker's membership of `session`, if it has one. */

@@ -156,6 +156,11 @@ export class RoomRuntime implements RoomControl, RoomClientOwner {
     return this.members.length + this.seats.size;
   }
 
+  /** `true` once `onCreate` finished and until the room disposes: a join needs no wait for it. */
+  get readyNow(): boolean {
+    return this.isReady && this.disposing === undefined;
+  }
+
   /** `true` once disposing or disposed. */
   get disposed(): boolean {
     return this.disposing !== undefined;

@@ -9,7 +9,6 @@
  * than its request.
  * @module
  */
-import { randomBytes } from 'node:crypto';
 import {
   CloseCode,
   type ConnectBody,
@@ -23,6 +22,7 @@ import {
 } from '@netplay/transport';
 import { EncryptedLink } from '@netplay/transport/node';
 import { DEFAULT_SERVER_OPTIONS } from '../options.js';
+import { randomId } from './random-id.js';
 import { resumeTokenFor, sessionOfResumeToken } from './resume-token.js';
 import { ServerSession, type SessionHost, type SessionSettings } from './server-session.js';
 import { makeCookie, verifyCookie } from './udp-cookie.js';
@@ -343,7 +343,7 @@ export class SessionLayer implements SessionHost {
     }
     link.send(encodeHandshake({ type: HandshakeType.Accept, resumed: false }));
     const prefix = this.settings.idPrefix ?? '';
-    const session = new ServerSession(this, sessionLink(link), prefix + newId(9), remoteAddress);
+    const session = new ServerSession(this, sessionLink(link), prefix + randomId(9), remoteAddress);
     this.sessions.set(session.id, session);
     this.perAddress.set(remoteAddress, fromAddress + 1);
     if (tokenId !== undefined) {
@@ -386,9 +386,4 @@ function sessionLink(link: Link): Link {
 function tokenOf(link: Link): string | undefined {
   const id = (link as { readonly tokenId?: unknown }).tokenId;
   return typeof id === 'string' ? id : undefined;
-}
-
-/** A random url-safe id of `bytes` random bytes. */
-function newId(bytes: number): string {
-  return randomBytes(bytes).toString('base64url');
 }
