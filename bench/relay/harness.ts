@@ -261,7 +261,10 @@ async function launchBots(rooms: number, o: RelayOptions): Promise<BotChild[]> {
   const n = Math.max(1, Math.min(o.botProcesses, rooms));
   const bot = await bundled('./bot.ts');
   const bots: BotChild[] = [];
-  for (let i = 0; i < n; i++) bots.push(new Child(bot, [], []));
+  // NETPLAY_BENCH_BOT_PROF=dir: V8 CPU profiles of the bot processes too.
+  const prof = process.env.NETPLAY_BENCH_BOT_PROF;
+  const execArgv = prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [];
+  for (let i = 0; i < n; i++) bots.push(new Child(bot, [], execArgv));
   await Promise.all(bots.map((b) => b.next('ready', 20_000)));
   return bots;
 }

@@ -1,7 +1,8 @@
 /**
  * Where the time of a burst of joins goes: the bundled Netplay (or bare) server child and bot
  * children of the relay bench, the bots' `connect` (every room's `create`, then its `joinById`s,
- * all at once), and the CPU each process spent meanwhile. `npx tsx bench/relay/join-profile.ts
+ * all at once) after a warm-up batch as in the relay bench (`WARM=0`: none), and the CPU each
+ * process spent meanwhile. `npx tsx bench/relay/join-profile.ts
  * [netplay-ws|netplay-udp|bare-ws] [clients]`.
  * @module
  */
@@ -45,23 +46,30 @@ const bots = [0, 1].map(() =>
   }),
 );
 await Promise.all(bots.map((b) => next(b, 'ready')));
-server.send({ cmd: 'cpu-start' });
 const rooms = Math.ceil(clients / perRoom);
+const connectAll = (firstRoom: number) =>
+  Promise.all(
+    bots.map((b, i) => {
+      const reply = next<Extract<BotReply, { type: 'connected' }>>(b, 'connected');
+      b.send({
+        cmd: 'connect',
+        target,
+        url,
+        rooms: Array.from({ length: rooms }, (_, r) => firstRoom + r).filter((r) => r % 2 === i),
+        clientsPerRoom: perRoom,
+        reliable: true,
+      });
+      return reply;
+    }),
+  );
+// As the relay bench's idle phase: a warm-up batch joins first (and stays), then the timed one.
+if (process.env.WARM !== '0') {
+  await connectAll(2 * rooms);
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+}
+server.send({ cmd: 'cpu-start' });
 const t0 = performance.now();
-const replies = await Promise.all(
-  bots.map((b, i) => {
-    const reply = next<Extract<BotReply, { type: 'connected' }>>(b, 'connected');
-    b.send({
-      cmd: 'connect',
-      target,
-      url,
-      rooms: Array.from({ length: rooms }, (_, r) => r).filter((r) => r % 2 === i),
-      clientsPerRoom: perRoom,
-      reliable: true,
-    });
-    return reply;
-  }),
-);
+const replies = await connectAll(0);
 const wall = performance.now() - t0;
 const cpu = await new Promise<Extract<ServerReply, { type: 'cpu' }>>((resolve) => {
   void next<Extract<ServerReply, { type: 'cpu' }>>(server, 'cpu').then(resolve);
