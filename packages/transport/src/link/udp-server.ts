@@ -80,7 +80,9 @@ export class UdpLinkServer {
   readonly stats: UdpLinkServerStats;
 
   readonly #socket: Socket;
-  readonly #peers = new Map<string, UdpLink>();
+  /** Open links by remote address, then port (no key string built per datagram). */
+  readonly #peers = new Map<string, Map<number, UdpLink>>();
+  #peerCount = 0;
   readonly #options: UdpLinkServerOptions;
   readonly #maxPeers: number;
   readonly #maxDatagramSize: number;
@@ -95,7 +97,6 @@ export class UdpLinkServer {
     this.#maxPeers = maxPeers;
     this.#maxDatagramSize = maxDatagramSize;
     this.stats = this.#stats;
-    const peers = this.#peers;
     const stats = this.#stats;
     this.#owner = {
       socket,
@@ -104,10 +105,7 @@ export class UdpLinkServer {
       onSent: (error) => {
         if (error) stats.sendErrors++;
       },
-      released: (link) => {
-        const key = peerKey(link.remote.address, link.remote.port);
-        if (peers.get(key) === link) peers.delete(key);
-      },
+      released: (link) => this.#release(link),
     };
     socket.on('message', (buffer, info) => this.#onMessage(buffer, info));
     socket.on('error', (error) => this.#onSocketError(error));
@@ -139,7 +137,7 @@ export class UdpLinkServer {
 
   /** Number of peers with an open link. */
   get peerCount(): number {
-    return this.#peers.size;
+    return this.#peerCount;
   }
 
   /** `true` once closed. */
@@ -166,39 +164,52 @@ export class UdpLinkServer {
   }
 
   #shutdown(error: LinkError | undefined): Promise<void> {
-    for (const link of [...this.#peers.values()]) {
+    const links: UdpLink[] = [];
+    for (const byPort of this.#peers.values()) links.push(...byPort.values());
+    for (const link of links) {
       if (error === undefined) link.close('server closed');
       else link._fail(error);
     }
     this.#peers.clear();
+    this.#peerCount = 0;
     return new Promise<void>((resolve) => closeSocket(this.#socket, resolve));
   }
 
   #onMessage(buffer: Buffer, info: RemoteInfo): void {
     if (this.#closing !== undefined) return;
-    const key = peerKey(info.address, info.port);
-    let link = this.#peers.get(key);
+    let byPort = this.#peers.get(info.address);
+    let link = byPort?.get(info.port);
     if (link === undefined) {
       if (buffer.byteLength > this.#maxDatagramSize) {
         this.#stats.droppedOversize++;
         return;
       }
-      if (this.#peers.size >= this.#maxPeers) {
+      if (this.#peerCount >= this.#maxPeers) {
         this.#stats.droppedMaxPeers++;
         return;
       }
-      link = this.#createLink(key, { address: info.address, port: info.port });
+      if (byPort === undefined) {
+        byPort = new Map();
+        this.#peers.set(info.address, byPort);
+      }
+      link = new UdpLink(this.#owner, { address: info.address, port: info.port });
+      byPort.set(info.port, link);
+      this.#peerCount++;
+      this.#stats.linksAccepted++;
       this.#options.onLink(link, link.remote);
       if (link.closed) return;
     }
     link._receive(buffer);
   }
 
-  #createLink(key: string, remote: UdpRemote): UdpLink {
-    const link = new UdpLink(this.#owner, remote);
-    this.#peers.set(key, link);
-    this.#stats.linksAccepted++;
-    return link;
+  /** Remove a closed link from the table (if it is still the one there). */
+  #release(link: UdpLink): void {
+    const { address, port } = link.remote;
+    const byPort = this.#peers.get(address);
+    if (byPort?.get(port) !== link) return;
+    byPort.delete(port);
+    this.#peerCount--;
+    if (byPort.size === 0) this.#peers.delete(address);
   }
 
   #onSocketError(cause: Error): void {
@@ -207,9 +218,4 @@ export class UdpLinkServer {
     this.#closing = this.#shutdown(error);
     this.#options.onError?.(error);
   }
-}
-
-/** Key of a peer in the table. */
-function peerKey(address: string, port: number): string {
-  return `${address}:${port}`;
 }
