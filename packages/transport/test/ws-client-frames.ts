@@ -1,7 +1,7 @@
 /**
- * Hand-built WebSocket frames as a client sends them (masked), and a sink that records what a
- * `FrameParser` reports: shared by the framing unit tests, the raw-socket tests of the server link
- * and the hostile-input properties.
+ * Hand-built WebSocket frames as a client sends them (masked) or a server does (unmasked), and a
+ * sink that records what a `FrameParser` reports: shared by the framing unit tests, the raw-socket
+ * tests of the links and the hostile-input properties.
  */
 
 import type { FrameViolation } from '../src/link/ws-frame.js';
@@ -49,6 +49,15 @@ export function clientFrame(
   frame.set(header);
   for (let i = 0; i < body.length; i++) frame[header.length + i] = body[i]! ^ (mask === null ? 0 : mask[i & 3]!);
   return frame;
+}
+
+/** One frame as a server would send it: as {@link clientFrame}, unmasked unless `options.mask` says otherwise. */
+export function serverFrame(
+  opcode: number,
+  payload: Uint8Array | readonly number[],
+  options: ClientFrameOptions = {},
+): Uint8Array {
+  return clientFrame(opcode, payload, { mask: null, ...options });
 }
 
 /** A client close frame: code (2 bytes, big-endian) and UTF-8 reason, or an empty payload. */

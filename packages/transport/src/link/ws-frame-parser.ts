@@ -1,7 +1,9 @@
 /**
- * {@link FrameParser}: the receive side of the server's own RFC 6455 framing (see `ws-frame.ts` for
- * why the server frames itself). An explicit state machine fed arbitrary chunks: a frame may be
- * split at any byte, and one chunk may hold many frames. Sans-IO: no Node import.
+ * {@link FrameParser}: the receive side of our own RFC 6455 framing (see `ws-frame.ts` for why we
+ * frame ourselves), in either role: on a server it parses a client's frames (which must be
+ * masked), on a client a server's (which must not be). An explicit state machine fed arbitrary
+ * chunks: a frame may be split at any byte, and one chunk may hold many frames. Sans-IO: no Node
+ * import.
  *
  * It unmasks in place (the caller hands over each chunk), delivers a view into the chunk when a
  * whole unfragmented message lies inside it, and copies only when a message spans chunks or is
@@ -17,7 +19,9 @@ import {
   LENGTH_16,
   LENGTH_64,
   MASK_BIT,
+  MASK_KEY_BYTES,
   MAX_CONTROL_PAYLOAD,
+  maskBytes,
   RSV_BITS,
   WsCloseCode,
   WsOpcode,
@@ -40,8 +44,17 @@ export interface FrameSink {
   onViolation(violation: FrameViolation): void;
 }
 
-/** Limits of a {@link FrameParser}. @internal */
+/**
+ * The end of the link a {@link FrameParser} runs on: a `'server'` parses a client's frames, which
+ * must be masked; a `'client'` parses a server's frames, which must not be (RFC 6455 §5.1: either
+ * mistake is a 1002 violation). @internal
+ */
+export type FrameParserRole = 'server' | 'client';
+
+/** Limits (and role) of a {@link FrameParser}. @internal */
 export interface FrameParserLimits {
+  /** The end of the link the parser runs on. Defaults to `'server'`. */
+  readonly role?: FrameParserRole;
   /** Largest message (sum of its fragments) accepted; a larger one is a 1009 violation before it is buffered. */
   readonly maxPayload: number;
   /** Largest binary message delivered; larger ones up to `maxPayload` are skipped and reported dropped. */
@@ -56,7 +69,6 @@ const MASK_KEY = 3;
 const PAYLOAD = 4;
 const STOPPED = 5;
 
-const MASK_KEY_BYTES = 4;
 const BYTE = 256;
 const OPCODE_BITS = 0x0f;
 const LENGTH_BITS = 0x7f;
@@ -64,13 +76,17 @@ const EMPTY = new Uint8Array(0);
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
- * Parses the frames a client sends to a server. Create one per connection; feed every chunk read
- * from the socket to {@link FrameParser.push}, in order.
+ * Parses the frames the peer sends: a client's on a server, a server's on a client (see
+ * {@link FrameParserLimits.role}). Create one per connection (or lend an idle one, see
+ * {@link FrameParser.reset}); feed every chunk read from the socket to {@link FrameParser.push}, in
+ * order.
  * @internal
  */
 export class FrameParser {
   #sink: FrameSink;
   #limits: FrameParserLimits;
+  /** `true` on a server (frames must be masked), `false` on a client (they must not be). */
+  #masked: boolean;
   #state = FIRST_BYTE;
   #fin = false;
   #opcode = 0;
@@ -97,6 +113,7 @@ export class FrameParser {
   constructor(sink: FrameSink, limits: FrameParserLimits) {
     this.#sink = sink;
     this.#limits = limits;
+    this.#masked = limits.role !== 'client';
   }
 
   /**
@@ -116,6 +133,7 @@ export class FrameParser {
   reset(sink: FrameSink, limits: FrameParserLimits): void {
     this.#sink = sink;
     this.#limits = limits;
+    this.#masked = limits.role !== 'client';
     this.#state = FIRST_BYTE;
     this.#fin = false;
     this.#opcode = 0;
@@ -207,8 +225,8 @@ export class FrameParser {
   }
 
   #secondByte(byte: number): void {
-    if ((byte & MASK_BIT) === 0) {
-      this.#fail(FRAME_VIOLATIONS.UNMASKED_FRAME);
+    if (((byte & MASK_BIT) !== 0) !== this.#masked) {
+      this.#fail(this.#masked ? FRAME_VIOLATIONS.UNMASKED_FRAME : FRAME_VIOLATIONS.MASKED_FRAME);
       return;
     }
     const length = byte & LENGTH_BITS;
@@ -257,13 +275,20 @@ export class FrameParser {
       }
     }
     this.#mask = 0;
+    if (!this.#masked) {
+      this.#startPayload();
+      return;
+    }
     this.#headerBytes = MASK_KEY_BYTES;
     this.#state = MASK_KEY;
   }
 
   #maskByte(byte: number): void {
     this.#mask = (this.#mask << 8) | byte;
-    if (--this.#headerBytes > 0) return;
+    if (--this.#headerBytes === 0) this.#startPayload();
+  }
+
+  #startPayload(): void {
     this.#remaining = this.#length;
     this.#state = PAYLOAD;
     if (this.#length === 0) this.#frameDone(EMPTY);
@@ -277,7 +302,7 @@ export class FrameParser {
     const done = this.#remaining === 0;
     let payload: Uint8Array | undefined;
     if (this.#opcode >= WsOpcode.CLOSE) {
-      unmask(chunk, pos, count, this.#mask, offset);
+      maskBytes(chunk, pos, count, this.#mask, offset);
       if (offset === 0 && done) {
         payload = view(chunk, pos, count);
       } else {
@@ -286,7 +311,7 @@ export class FrameParser {
         if (done) payload = this.#control;
       }
     } else if (!this.#discard) {
-      unmask(chunk, pos, count, this.#mask, offset);
+      maskBytes(chunk, pos, count, this.#mask, offset);
       if (offset === 0 && done && this.#fin && this.#messageLength === this.#length) {
         payload = view(chunk, pos, count); // the whole message in this chunk: no copy
       } else {
@@ -383,30 +408,4 @@ export class FrameParser {
 
 function view(chunk: Uint8Array, start: number, length: number): Uint8Array {
   return new Uint8Array(chunk.buffer, chunk.byteOffset + start, length);
-}
-
-/**
- * XOR `count` bytes of `bytes` from `start` with the 4-byte mask key, the first of them being byte
- * `phase` of the frame's payload (so that a payload split across chunks unmasks piece by piece).
- */
-function unmask(bytes: Uint8Array, start: number, count: number, mask: number, phase: number): void {
-  if (mask === 0 || count === 0) return;
-  const shift = (phase & 3) * 8;
-  const key = shift === 0 ? mask : (mask << shift) | (mask >>> (32 - shift));
-  const k0 = key >>> 24;
-  const k1 = (key >>> 16) & 0xff;
-  const k2 = (key >>> 8) & 0xff;
-  const k3 = key & 0xff;
-  const end = start + count;
-  const end4 = end - (count & 3);
-  let i = start;
-  for (; i < end4; i += 4) {
-    bytes[i]! ^= k0;
-    bytes[i + 1]! ^= k1;
-    bytes[i + 2]! ^= k2;
-    bytes[i + 3]! ^= k3;
-  }
-  if (i < end) bytes[i++]! ^= k0;
-  if (i < end) bytes[i++]! ^= k1;
-  if (i < end) bytes[i]! ^= k2;
 }
