@@ -58,4 +58,5 @@ export {
   type WebSocketLinkServerStats,
   WS_NODE_DEFAULTS,
 } from './link/ws-node.js';
+export { FramedWebSocketLink, type FramedWebSocketLinkStats } from './link/ws-framed-link.js';
 export { ServerWebSocketLink, type ServerWebSocketLinkStats } from './link/ws-server-link.js';

@@ -58,8 +58,11 @@ export interface Link {
    * @param headroom - the caller's promise that this many bytes before `datagram.byteOffset` in
    *   its buffer belong to the datagram too, as scratch the link may overwrite (a `Peer` leaves
    *   {@link Link.sendHeadroom} bytes there). A link may write its framing there and send
-   *   everything with one write, instead of copying the datagram. Defaults to 0; a link that
-   *   wraps another passes it on only with the datagram unchanged.
+   *   everything with one write, instead of copying the datagram. With headroom the caller gives
+   *   up the datagram's own bytes as well: the link may transform them in place on their way out
+   *   (a WebSocket client masks them), so the caller must not read or send them again; without
+   *   it, the link leaves them as they are. Defaults to 0; a link that wraps another passes it on
+   *   only with the datagram unchanged.
    */
   send(datagram: Uint8Array, headroom?: number): void;
   /** Install the receiver. Datagrams arriving before handlers are set are queued (bounded) or dropped. */
