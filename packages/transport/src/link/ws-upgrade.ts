@@ -33,8 +33,8 @@ const STATUS_TEXT: Readonly<Record<number, string>> = {
 
 /** Base64 of 16 bytes: 22 characters and `==`. */
 const KEY_PATTERN = /^[+/0-9A-Za-z]{22}==$/;
-/** An HTTP token (RFC 9110 §5.6.2), the syntax of a subprotocol name. */
-const TOKEN_PATTERN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** An HTTP token (RFC 9110 §5.6.2): the syntax of a header name and of a subprotocol name. @internal */
+export const TOKEN_PATTERN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /** The outcome of {@link checkUpgradeRequest}. @internal */
 export type UpgradeCheck =
@@ -125,8 +125,8 @@ function bad(reason: string): UpgradeCheck {
   return { ok: false, status: UpgradeStatus.BAD_REQUEST, reason };
 }
 
-/** Whether a comma-separated header value holds `token` (case-insensitive). */
-function hasToken(value: string | string[] | undefined, token: string): boolean {
+/** Whether a comma-separated header value holds `token` (case-insensitive). @internal */
+export function hasToken(value: string | string[] | undefined, token: string): boolean {
   if (value === undefined) return false;
   const joined = typeof value === 'string' ? value : value.join(',');
   return joined.split(',').some((part) => part.trim().toLowerCase() === token);
