@@ -1,7 +1,7 @@
 /**
- * `@netplay/transport/node`: links that need Node (UDP via `node:dgram`; WebSocket: the client via
- * `ws`, the server with its own RFC 6455 framing). The universal `WebSocketLink` that
- * `connectWebSocket` produces is exported from `@netplay/transport`.
+ * `@netplay/transport/node`: links that need Node (UDP via `node:dgram`; WebSocket over `node:net`
+ * and `node:tls`, client and server with their own RFC 6455 framing). The universal
+ * `WebSocketLink` over a standard `WebSocket` (browsers) is exported from `@netplay/transport`.
  * @packageDocumentation
  */
 
@@ -48,6 +48,8 @@ export {
   type UdpLinkServerOptions,
   type UdpLinkServerStats,
 } from './link/udp-server.js';
+export { ClientWebSocketLink, type ClientWebSocketLinkStats } from './link/ws-client-link.js';
+export { FramedWebSocketLink, type FramedWebSocketLinkStats } from './link/ws-framed-link.js';
 export {
   type ConnectWebSocketOptions,
   connectWebSocket,
@@ -58,5 +60,4 @@ export {
   type WebSocketLinkServerStats,
   WS_NODE_DEFAULTS,
 } from './link/ws-node.js';
-export { FramedWebSocketLink, type FramedWebSocketLinkStats } from './link/ws-framed-link.js';
 export { ServerWebSocketLink, type ServerWebSocketLinkStats } from './link/ws-server-link.js';

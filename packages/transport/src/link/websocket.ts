@@ -2,8 +2,9 @@
  * A {@link Link} over one WebSocket: one binary WebSocket message is one datagram.
  *
  * Universal: no Node import, so it goes into the browser build. It wraps anything shaped like the
- * standard `WebSocket` (the browser's built-in one, or a `ws` WebSocket in Node; see
- * `connectWebSocket` and `WebSocketLinkServer` in `@netplay/transport/node`).
+ * standard `WebSocket` (the browser's built-in one, or a `ws` WebSocket in Node). In Node,
+ * `connectWebSocket` in `@netplay/transport/node` frames RFC 6455 itself instead (a
+ * `ClientWebSocketLink`).
  * @module
  */
 import { InvalidOptionError, LinkError, MessageTooLargeError } from '../errors.js';
@@ -69,7 +70,7 @@ export interface WebSocketLinkOptions {
    * What the socket hands over for a binary message: `'arraybuffer'` (the standard, browsers) or,
    * with `ws` in Node, `'nodebuffer'`: a `Buffer` of the received bytes as they are, where
    * `'arraybuffer'` makes `ws` copy every message into a new `ArrayBuffer`. Defaults to
-   * `'arraybuffer'` (`connectWebSocket` passes `'nodebuffer'`).
+   * `'arraybuffer'` (`connectWebSocket`'s own default is `'nodebuffer'`).
    */
   binaryType?: 'arraybuffer' | 'nodebuffer';
   /**

@@ -112,7 +112,7 @@ describe('upgradeRequest', () => {
       expect(() => checkProtocols(bad)).toThrow(InvalidOptionError);
     }
     expect(checkHeaders({ 'X-Token': 'abc é\t' })).toEqual({ 'X-Token': 'abc é\t' });
-    for (const bad of [
+    const invalid: Record<string, string>[] = [
       { 'X-Token': 'a\r\nX-Evil: 1' },
       { 'X-Token': 'a\nb' },
       { 'X-Token': 'a\u0000' },
@@ -122,7 +122,8 @@ describe('upgradeRequest', () => {
       { upgrade: 'h2c' },
       { 'Sec-WebSocket-Extensions': 'permessage-deflate' },
       { 'X-Wide': 'snow☃' },
-    ]) {
+    ];
+    for (const bad of invalid) {
       expect(() => checkHeaders(bad), JSON.stringify(bad)).toThrow(InvalidOptionError);
     }
   });

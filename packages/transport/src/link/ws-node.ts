@@ -1,27 +1,26 @@
 /**
- * WebSocket links in Node: a client ({@link connectWebSocket}, on top of `ws`) and a server
- * ({@link WebSocketLinkServer}) that hands out one {@link ServerWebSocketLink} per peer.
+ * WebSocket links in Node: a client ({@link connectWebSocket}, resolving to a
+ * {@link ClientWebSocketLink}) and a server ({@link WebSocketLinkServer}) that hands out one
+ * {@link ServerWebSocketLink} per peer.
  *
- * The server does not use `ws`: it answers the upgrade itself (`ws-upgrade.ts`) and frames RFC 6455
- * itself (`ws-frame.ts`, `ws-frame-parser.ts`, `ws-server-link.ts`), which costs a fraction of
- * `ws`'s memory and CPU per connection (`ws-frame.ts` has the figures). Neither side negotiates
- * per-message deflate (it costs latency and CPU for small game datagrams), and both run with
- * Nagle's algorithm off (`ws` calls `socket.setNoDelay()` on the sockets it opens; the server link
- * on the sockets it takes over).
+ * Neither uses `ws`: the client writes the upgrade request and reads the answer itself
+ * (`ws-client-upgrade.ts`, `ws-client-connect.ts`), the server answers the upgrade itself
+ * (`ws-upgrade.ts`), and both frame RFC 6455 themselves (`ws-frame.ts`, `ws-frame-parser.ts`,
+ * `ws-framed-link.ts`), which costs a fraction of `ws`'s memory and CPU per connection (`ws-frame.ts`
+ * has the figures). Neither side negotiates per-message deflate (it costs latency and CPU for small
+ * game datagrams), and both run with Nagle's algorithm off.
  * @module
  */
 import { createServer, type Server as HttpServer, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { WebSocket } from 'ws';
+import type { ConnectionOptions } from 'node:tls';
 import { InvalidOptionError, LinkError } from '../errors.js';
-import {
-  validateMaxDatagramSize,
-  WEBSOCKET_LINK_DEFAULTS,
-  WebSocketLink,
-  type WebSocketLinkOptions,
-} from './websocket.js';
+import { validateMaxDatagramSize, WEBSOCKET_LINK_DEFAULTS, type WebSocketLinkOptions } from './websocket.js';
+import { openClientWebSocket } from './ws-client-connect.js';
+import type { ClientWebSocketLink } from './ws-client-link.js';
+import { checkHeaders, checkProtocols } from './ws-client-upgrade.js';
 import { ServerWebSocketLink, type ServerWebSocketLinkSettings } from './ws-server-link.js';
 import { acceptUpgrade, checkUpgradeRequest, refuseUpgrade, UpgradeStatus } from './ws-upgrade.js';
 
@@ -32,85 +31,110 @@ export const WS_NODE_DEFAULTS = {
   handshakeTimeout: 10_000,
   maxLinks: 10_000,
   closeTimeout: 5_000,
+  maxResponseHeadSize: 16_384,
+  binaryType: 'nodebuffer',
 } as const;
 
 /** Options of {@link connectWebSocket}. */
 export interface ConnectWebSocketOptions extends WebSocketLinkOptions {
   /**
-   * Largest WebSocket message `ws` accepts, in bytes; a larger one closes the connection with code
+   * What a received message is handed over in: `'nodebuffer'`, a view of the bytes as they were
+   * read from the socket (no copy); `'arraybuffer'`, a copy in an `ArrayBuffer` of its own.
+   * Defaults to `'nodebuffer'`.
+   */
+  binaryType?: 'arraybuffer' | 'nodebuffer';
+  /**
+   * Largest WebSocket message accepted, in bytes; a larger one closes the connection with code
    * 1009 before it is buffered. Messages between `maxDatagramSize` and this are dropped and counted.
    * Defaults to `1048576` (1 MiB).
    */
   maxPayload?: number;
-  /** Milliseconds allowed for the opening handshake. Defaults to `10000`. */
+  /**
+   * Milliseconds allowed for the opening handshake, from the call to the server's `101` answer
+   * (connecting and TLS included). Defaults to `10000`.
+   */
   handshakeTimeout?: number;
   /** Extra HTTP headers of the upgrade request (e.g. an auth token). Defaults to none. */
   headers?: Record<string, string>;
   /** WebSocket subprotocols to offer. Defaults to none. */
   protocols?: string | string[];
+  /**
+   * Milliseconds a closing link waits for the server to finish the closing handshake before the
+   * socket is destroyed. Defaults to `5000`.
+   */
+  closeTimeout?: number;
+  /**
+   * Largest head (status line and headers) of the server's answer to the upgrade request, in
+   * bytes; a longer one fails the handshake. Defaults to `16384`.
+   */
+  maxResponseHeadSize?: number;
+  /**
+   * Certificate authorities that `wss://` trusts, in place of Node's bundled ones (e.g. a test's
+   * self-signed certificate). The server's certificate is always verified, against its host name.
+   * Defaults to Node's.
+   */
+  ca?: ConnectionOptions['ca'];
 }
 
 /**
- * Connect to a WebSocket server with `ws` and resolve to a {@link WebSocketLink} once open.
+ * Connect to a WebSocket server and resolve to a {@link ClientWebSocketLink} once open.
  *
  * @param url - `ws://` or `wss://` URL.
- * @returns A promise that rejects with a {@link LinkError} (code `LINK_ERROR`) if the connection is
- * refused, the handshake fails or times out, or the server answers without upgrading.
+ * @returns A promise that rejects with a {@link LinkError} (code `LINK_ERROR`) if the URL is not a
+ * `ws://` or `wss://` URL, the connection is refused, the handshake fails or times out, the server
+ * answers without upgrading, or the socket closes before the link opens; with an
+ * {@link InvalidOptionError} for an invalid option.
  */
-export function connectWebSocket(url: string, options: ConnectWebSocketOptions = {}): Promise<WebSocketLink> {
-  let linkOptions: WebSocketLinkOptions;
-  let maxPayload: number;
-  let handshakeTimeout: number;
+export function connectWebSocket(url: string, options: ConnectWebSocketOptions = {}): Promise<ClientWebSocketLink> {
+  let target: Parameters<typeof openClientWebSocket>[0];
   try {
-    // `ws` hands over Buffers as they are received; asked for ArrayBuffers it copies each one.
-    linkOptions = {
-      maxDatagramSize: validateMaxDatagramSize(options.maxDatagramSize),
-      binaryType: options.binaryType ?? 'nodebuffer',
-    };
-    maxPayload = positiveInteger('maxPayload', options.maxPayload ?? WS_NODE_DEFAULTS.maxPayload);
-    handshakeTimeout = positiveInteger(
-      'handshakeTimeout',
-      options.handshakeTimeout ?? WS_NODE_DEFAULTS.handshakeTimeout,
+    const d = WS_NODE_DEFAULTS;
+    const binaryType = options.binaryType ?? d.binaryType;
+    if (binaryType !== 'arraybuffer' && binaryType !== 'nodebuffer') {
+      throw new InvalidOptionError('binaryType', "must be 'arraybuffer' or 'nodebuffer'");
+    }
+    const protocols = checkProtocols(options.protocols);
+    const headers = checkHeaders(options.headers);
+    const link = Object.freeze({
+      role: 'client' as const,
+      maxMessageSize: validateMaxDatagramSize(options.maxDatagramSize),
+      maxPayload: positiveInteger('maxPayload', options.maxPayload ?? d.maxPayload),
+      closeTimeout: positiveInteger('closeTimeout', options.closeTimeout ?? d.closeTimeout),
+      copyMessages: binaryType === 'arraybuffer',
+    });
+    const handshakeTimeout = positiveInteger('handshakeTimeout', options.handshakeTimeout ?? d.handshakeTimeout);
+    const maxResponseHeadSize = positiveInteger(
+      'maxResponseHeadSize',
+      options.maxResponseHeadSize ?? d.maxResponseHeadSize,
     );
+    target = {
+      url: webSocketUrl(url),
+      handshakeTimeout,
+      maxResponseHeadSize,
+      protocols,
+      headers,
+      ca: options.ca,
+      link,
+    };
   } catch (error) {
     return Promise.reject(error);
   }
-  return new Promise<WebSocketLink>((resolve, reject) => {
-    let ws: WebSocket;
-    try {
-      ws = new WebSocket(url, options.protocols, {
-        perMessageDeflate: false,
-        maxPayload,
-        handshakeTimeout,
-        ...(options.headers === undefined ? {} : { headers: options.headers }),
-      });
-    } catch (error) {
-      reject(new LinkError(`cannot connect to ${url}`, { cause: error }));
-      return;
-    }
-    const settle = (): void => {
-      ws.off('open', onOpen);
-      ws.off('error', onError);
-      ws.off('close', onClose);
-    };
-    const onOpen = (): void => {
-      settle();
-      resolve(new WebSocketLink(ws, linkOptions));
-    };
-    const onError = (error: Error): void => {
-      settle();
-      // Keep a listener so a late error cannot crash the process while the socket winds down.
-      ws.on('error', ignore);
-      reject(new LinkError(`cannot connect to ${url}: ${error.message}`, { cause: error }));
-    };
-    const onClose = (code: number): void => {
-      settle();
-      reject(new LinkError(`cannot connect to ${url}: closed before open (code ${code})`));
-    };
-    ws.on('open', onOpen);
-    ws.on('error', onError);
-    ws.on('close', onClose);
-  });
+  return openClientWebSocket(target);
+}
+
+/** `url` parsed, if it is a `ws:` or `wss:` URL without a fragment. */
+function webSocketUrl(url: string): URL {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch (error) {
+    throw new LinkError(`cannot connect to ${url}: not a URL`, { cause: error });
+  }
+  if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') {
+    throw new LinkError(`cannot connect to ${url}: not a ws:// or wss:// URL`);
+  }
+  if (parsed.hash !== '') throw new LinkError(`cannot connect to ${url}: a WebSocket URL has no fragment`);
+  return parsed;
 }
 
 /** What {@link WebSocketLinkServerOptions.onLink} learns about a new peer, for authentication. */
