@@ -11,8 +11,9 @@
  * @module
  */
 import { Buffer } from 'node:buffer';
-import { randomBytes } from 'node:crypto';
 import { InvalidOptionError } from '../errors.js';
+import { MASK_KEY_BYTES } from './ws-frame.js';
+import { nextMaskKey } from './ws-mask-key.js';
 import { hasToken, TOKEN_PATTERN, WEBSOCKET_VERSION, webSocketAccept } from './ws-upgrade.js';
 
 /** Random bytes of a `Sec-WebSocket-Key` (RFC 6455 §4.1: a 16-byte nonce, base64). @internal */
@@ -49,9 +50,17 @@ const STATUS_LINE = /^HTTP\/1\.\d (\d{3})(?: .*)?$/;
 const CRLF = '\r\n';
 const HEAD_END = '\r\n\r\n';
 
-/** A fresh `Sec-WebSocket-Key`: base64 of 16 random bytes. @internal */
+/** Scratch for the nonce of {@link newWebSocketKey} (copied out by `toString`). */
+const nonce = Buffer.alloc(WEBSOCKET_KEY_BYTES);
+
+/**
+ * A fresh `Sec-WebSocket-Key`: base64 of 16 random bytes, taken from the pooled CSPRNG output of
+ * the masking keys (`randomBytes` per connection was a CSPRNG call per connection).
+ * @internal
+ */
 export function newWebSocketKey(): string {
-  return randomBytes(WEBSOCKET_KEY_BYTES).toString('base64');
+  for (let at = 0; at < WEBSOCKET_KEY_BYTES; at += MASK_KEY_BYTES) nonce.writeInt32BE(nextMaskKey(), at);
+  return nonce.toString('base64');
 }
 
 /**
