@@ -9,5 +9,5 @@ export default defineConfig({
   clean: true,
   target: 'es2022',
   platform: 'neutral',
-  external: ['ws', '@msgpack/msgpack', /^node:/],
+  external: ['@msgpack/msgpack', /^node:/],
 });
