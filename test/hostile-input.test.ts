@@ -2,7 +2,8 @@
  * Hostile input at every entry point of the server (a few hundred fuzz cases each; `npm run fuzz`
  * runs the same properties for much longer): handshakes on WebSocket and UDP links, the room
  * protocol decoder, the msgpack payload decoder, join storms, encrypted UDP links, the server's
- * WebSocket framing, and the HTTP endpoints on a real socket.
+ * WebSocket framing (and the Node client's, against a hostile server), and the HTTP endpoints on a
+ * real socket.
  */
 import { request } from 'node:http';
 import { Server } from '@netplay/server';
@@ -15,6 +16,7 @@ import {
   matchmakingProperty,
   payloadDecoderProperty,
   roomProtocolProperty,
+  webSocketClientFramesProperty,
   webSocketFramesProperty,
 } from './fuzz/hostile-properties.js';
 
@@ -50,6 +52,10 @@ describe('hostile input', () => {
 
   it('WebSocket frames: garbage, unmasked, reserved bits, huge lengths, bad closes, in random chunks', () => {
     fc.assert(webSocketFramesProperty(), { numRuns: runs * 4, seed: 6 });
+  });
+
+  it('WebSocket frames from a server to the Node client: garbage, masked, reserved bits, huge lengths, bad closes', () => {
+    fc.assert(webSocketClientFramesProperty(), { numRuns: runs * 4, seed: 7 });
   });
 });
 

@@ -12,6 +12,7 @@ import {
   matchmakingProperty,
   payloadDecoderProperty,
   roomProtocolProperty,
+  webSocketClientFramesProperty,
   webSocketFramesProperty,
 } from './hostile-properties.js';
 
@@ -28,6 +29,7 @@ const properties: [string, Make, number][] = [
   ['join storms', async () => matchmakingProperty(await new Arena().setup()) as never, 200],
   ['encrypted UDP link garbage', async () => encryptedLinkProperty() as never, 1],
   ['WebSocket frames on a server link', async () => webSocketFramesProperty() as never, 1],
+  ['WebSocket frames on a client link', async () => webSocketClientFramesProperty() as never, 1],
 ];
 
 console.log(`fuzz (hostile input): ${runs} runs per property (÷ cost), seed ${seed}`);

@@ -1,7 +1,8 @@
 /**
- * Hostile input at the server's entry points, as fast-check properties shared by
- * `test/hostile-input.test.ts` (a few hundred cases in the normal run) and `test/fuzz/hostile-long.ts`
- * (`npm run fuzz`, `FUZZ_RUNS` cases each). Plain `node:assert`, no test runner.
+ * Hostile input at the server's entry points (and at the Node client's WebSocket framing), as
+ * fast-check properties shared by `test/hostile-input.test.ts` (a few hundred cases in the normal
+ * run) and `test/fuzz/hostile-long.ts` (`npm run fuzz`, `FUZZ_RUNS` cases each). Plain
+ * `node:assert`, no test runner.
  *
  * Every property runs against a {@link Arena}: a server on a virtual clock with a victim session
  * that joined a room before the attack. After each case: nothing threw, memory-holding tables stay
@@ -24,10 +25,15 @@ import {
   type ServerMessage,
   VirtualClock,
 } from '@netplay/transport';
-import { EncryptedLink, SecureChannel, ServerWebSocketLink } from '@netplay/transport/node';
+import { ClientWebSocketLink, EncryptedLink, SecureChannel, ServerWebSocketLink } from '@netplay/transport/node';
 import fc from 'fast-check';
 import { WireClient } from '../../packages/server/test/wire-client.js';
-import { clientClose, clientFrame, concatBytes } from '../../packages/transport/test/ws-client-frames.js';
+import {
+  type ClientFrameOptions,
+  clientFrame,
+  concatBytes,
+  serverFrame,
+} from '../../packages/transport/test/ws-client-frames.js';
 
 const quiet = { info() {}, warn() {}, error() {} };
 
@@ -349,57 +355,70 @@ export function encryptedLinkProperty() {
 /** Limits of the WebSocket links under attack in {@link webSocketFramesProperty}. */
 const WS_LIMITS = { maxMessageSize: 1024, maxPayload: 4096, closeTimeout: 5000 };
 
-/** Frames a client might send: valid, fragmented, control, oversize, unmasked, reserved bits, huge declared lengths. */
-const hostileFrame = fc.oneof(
-  { weight: 8, arbitrary: fc.uint8Array({ maxLength: 64 }).map((payload) => clientFrame(0x2, payload)) },
-  {
-    weight: 3,
-    arbitrary: fc
-      .array(fc.uint8Array({ maxLength: 300 }), { minLength: 2, maxLength: 4 })
-      .map((parts) =>
-        concatBytes(parts.map((part, i) => clientFrame(i === 0 ? 0x2 : 0x0, part, { fin: i === parts.length - 1 }))),
-      ),
-  },
-  {
-    weight: 2,
-    arbitrary: fc
-      .tuple(
-        fc.integer({ min: 0, max: 15 }),
-        fc.boolean(),
-        fc.integer({ min: 0, max: 7 }),
-        fc.uint8Array({ maxLength: 200 }),
-      )
-      .map(([opcode, fin, rsv, payload]) => clientFrame(opcode, payload, { fin, rsv: rsv << 4 })),
-  },
-  {
-    weight: 1,
-    arbitrary: fc.uint8Array({ maxLength: 64 }).map((payload) => clientFrame(0x2, payload, { mask: null })),
-  },
-  {
-    weight: 1,
-    arbitrary: fc
-      .integer({ min: 0, max: 2 ** 53 - 1 })
-      .map((declaredLength) => clientFrame(0x2, [1, 2, 3], { declaredLength })),
-  },
-  {
-    weight: 1,
-    arbitrary: fc.integer({ min: 1000, max: 5000 }).map((length) => clientFrame(0x2, new Uint8Array(length))),
-  },
-  {
-    weight: 1,
-    arbitrary: fc
-      .tuple(fc.nat(0xffff), fc.uint8Array({ maxLength: 130 }))
-      .map(([code, reason]) => clientClose(code, reason)),
-  },
-  {
-    weight: 1,
-    arbitrary: fc
-      .tuple(fc.constantFrom(1000, 1001, 3000, 4999), fc.string({ maxLength: 40 }))
-      .map(([code, reason]) => clientClose(code, reason)),
-  },
-  { weight: 2, arbitrary: fc.uint8Array({ maxLength: 125 }).map((payload) => clientFrame(0x9, payload)) },
-  { weight: 1, arbitrary: fc.uint8Array({ maxLength: 40 }) },
-);
+/** Builds one frame: `clientFrame` (masked by default) or `serverFrame` (unmasked by default). */
+type FrameBuilder = typeof clientFrame;
+
+/**
+ * Frames a peer might send, built by `frame`: valid, fragmented, control, oversize, masked the
+ * wrong way for the role (`wrongMask`), reserved bits, huge declared lengths.
+ */
+function hostileFrames(frame: FrameBuilder, wrongMask: ClientFrameOptions['mask']) {
+  return fc.oneof(
+    { weight: 8, arbitrary: fc.uint8Array({ maxLength: 64 }).map((payload) => frame(0x2, payload)) },
+    {
+      weight: 3,
+      arbitrary: fc
+        .array(fc.uint8Array({ maxLength: 300 }), { minLength: 2, maxLength: 4 })
+        .map((parts) =>
+          concatBytes(parts.map((part, i) => frame(i === 0 ? 0x2 : 0x0, part, { fin: i === parts.length - 1 }))),
+        ),
+    },
+    {
+      weight: 2,
+      arbitrary: fc
+        .tuple(
+          fc.integer({ min: 0, max: 15 }),
+          fc.boolean(),
+          fc.integer({ min: 0, max: 7 }),
+          fc.uint8Array({ maxLength: 200 }),
+        )
+        .map(([opcode, fin, rsv, payload]) => frame(opcode, payload, { fin, rsv: rsv << 4 })),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.uint8Array({ maxLength: 64 }).map((payload) => frame(0x2, payload, { mask: wrongMask })),
+    },
+    {
+      weight: 1,
+      arbitrary: fc
+        .integer({ min: 0, max: 2 ** 53 - 1 })
+        .map((declaredLength) => frame(0x2, [1, 2, 3], { declaredLength })),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.integer({ min: 1000, max: 5000 }).map((length) => frame(0x2, new Uint8Array(length))),
+    },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(fc.nat(0xffff), fc.uint8Array({ maxLength: 130 }))
+        .map(([code, reason]) => frame(0x8, [code >>> 8, code & 0xff, ...reason])),
+    },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(fc.constantFrom(1000, 1001, 3000, 4999), fc.string({ maxLength: 40 }))
+        .map(([code, reason]) => frame(0x8, [code >>> 8, code & 0xff, ...new TextEncoder().encode(reason)])),
+    },
+    { weight: 2, arbitrary: fc.uint8Array({ maxLength: 125 }).map((payload) => frame(0x9, payload)) },
+    { weight: 1, arbitrary: fc.uint8Array({ maxLength: 40 }) },
+  );
+}
+
+/** Frames a client might send to the server (an unmasked one is the violation). */
+const hostileFrame = hostileFrames(clientFrame, null);
+/** Frames a server might send to a client (a masked one is the violation). */
+const hostileServerFrame = hostileFrames(serverFrame, [0x12, 0x34, 0x56, 0x78]);
 
 /** An in-process stand-in for an upgraded socket: what the link writes is kept, bytes arrive by `emit('data')`. */
 function fakeSocket(): { socket: Duplex; written: Uint8Array[] } {
@@ -414,17 +433,24 @@ function fakeSocket(): { socket: Duplex; written: Uint8Array[] } {
   return { socket, written };
 }
 
-/** Parse what the server wrote: unmasked, final frames only; at most one close frame, and nothing after it. */
-function assertServerFrames(bytes: Uint8Array): void {
+/**
+ * Parse what a link wrote: final frames without RSV bits, masked by a client and never by a
+ * server; at most one close frame, and nothing after it.
+ */
+function assertFrames(bytes: Uint8Array, masked: boolean): void {
   let at = 0;
   let closes = 0;
   while (at < bytes.length) {
     assert.equal(closes, 0, 'nothing after a close frame');
-    assert.ok(bytes.length - at >= 2, 'truncated server frame');
+    assert.ok(bytes.length - at >= 2, 'truncated frame');
     const first = bytes[at]!;
     const second = bytes[at + 1]!;
-    assert.equal(first & 0xf0, 0x80, 'server frames are final, without RSV bits');
-    assert.equal(second & 0x80, 0, 'server frames are not masked');
+    assert.equal(first & 0xf0, 0x80, 'frames are final, without RSV bits');
+    assert.equal(
+      second & 0x80,
+      masked ? 0x80 : 0,
+      masked ? 'client frames are masked' : 'server frames are not masked',
+    );
     let length = second & 0x7f;
     let header = 2;
     if (length === 126) {
@@ -434,10 +460,44 @@ function assertServerFrames(bytes: Uint8Array): void {
       length = Number(new DataView(bytes.buffer, bytes.byteOffset + at + 2, 8).getBigUint64(0));
       header = 10;
     }
+    if (masked) header += 4;
     if ((first & 0x0f) === 0x8) closes++;
     at += header + length;
   }
-  assert.equal(at, bytes.length, 'server frames end where the bytes end');
+  assert.equal(at, bytes.length, 'frames end where the bytes end');
+}
+
+/** Feed `wire` to a link's socket cut at `cuts`, and check what it delivers, reports and writes back. */
+function attack(
+  link: ServerWebSocketLink | ClientWebSocketLink,
+  socket: Duplex,
+  written: Uint8Array[],
+  wire: Uint8Array,
+  cuts: number[],
+): void {
+  const points = [...new Set(cuts.map((c) => c % (wire.length + 1)))].sort((a, b) => a - b);
+  let delivered = 0;
+  let closes = 0;
+  link.setHandlers({
+    onDatagram(datagram) {
+      assert.equal(closes, 0, 'no datagram after the close');
+      assert.ok(datagram.byteLength <= WS_LIMITS.maxMessageSize);
+      delivered++;
+    },
+    onClose() {
+      closes++;
+    },
+  });
+  let from = 0;
+  for (const point of [...points, wire.length]) {
+    socket.emit('data', Buffer.from(wire.subarray(from, point)));
+    from = point;
+  }
+  assert.ok(closes <= 1);
+  assert.ok(link.stats.protocolViolations <= 1);
+  assert.equal(link.stats.datagramsReceived, delivered);
+  assertFrames(concatBytes(written), link instanceof ClientWebSocketLink);
+  socket.destroy(); // its close event (next tick) clears a pending close timer
 }
 
 /**
@@ -451,32 +511,26 @@ export function webSocketFramesProperty() {
     fc.array(hostileFrame, { minLength: 1, maxLength: 12 }),
     fc.array(fc.nat(), { maxLength: 12 }),
     (frames, cuts) => {
-      const wire = concatBytes(frames);
-      const points = [...new Set(cuts.map((c) => c % (wire.length + 1)))].sort((a, b) => a - b);
       const { socket, written } = fakeSocket();
-      const link = new ServerWebSocketLink(socket, new Uint8Array(0), WS_LIMITS);
-      let delivered = 0;
-      let closes = 0;
-      link.setHandlers({
-        onDatagram(datagram) {
-          assert.equal(closes, 0, 'no datagram after the close');
-          assert.ok(datagram.byteLength <= WS_LIMITS.maxMessageSize);
-          delivered++;
-        },
-        onClose() {
-          closes++;
-        },
-      });
-      let from = 0;
-      for (const point of [...points, wire.length]) {
-        socket.emit('data', Buffer.from(wire.subarray(from, point)));
-        from = point;
-      }
-      assert.ok(closes <= 1);
-      assert.ok(link.stats.protocolViolations <= 1);
-      assert.equal(link.stats.datagramsReceived, delivered);
-      assertServerFrames(concatBytes(written));
-      socket.destroy(); // its close event (next tick) clears a pending close timer
+      attack(new ServerWebSocketLink(socket, new Uint8Array(0), WS_LIMITS), socket, written, concatBytes(frames), cuts);
+    },
+  );
+}
+
+/**
+ * Hostile bytes from a server on a client WebSocket link (`ClientWebSocketLink`, the Node client's
+ * own framing, in the client role: a masked frame is the violation) over an in-process socket, cut
+ * into random chunks: the same checks as {@link webSocketFramesProperty}, and what the client
+ * writes back (pongs, its close frame) are well-formed masked frames.
+ */
+export function webSocketClientFramesProperty() {
+  return fc.property(
+    fc.array(hostileServerFrame, { minLength: 1, maxLength: 12 }),
+    fc.array(fc.nat(), { maxLength: 12 }),
+    (frames, cuts) => {
+      const { socket, written } = fakeSocket();
+      const link = new ClientWebSocketLink(socket, new Uint8Array(0), { ...WS_LIMITS, role: 'client' });
+      attack(link, socket, written, concatBytes(frames), cuts);
     },
   );
 }
