@@ -2,7 +2,8 @@
  * Heap breakdown per idle session: a Netplay `Server` in this process, N clients from a child
  * process, then a heap snapshot aggregated by constructor name (self size), before vs after.
  * `npx tsx bench/relay/heap-breakdown.ts ws|udp [N]` (it runs itself bundled, see bundle.ts; WARM=n
- * sessions join and leave first, default 64: with WARM=N, code compiled on the joins is not counted) (N defaults to 500; run with N of
+ * sessions join and leave first, default 64: with WARM=N, code compiled on the joins is not counted;
+ * STAY=1: they stay joined) (N defaults to 500; run with N of
  * 1,000 or more so that code compiled during the joins does not weigh on the figures).
  */
 import { fork } from 'node:child_process';
@@ -128,10 +129,13 @@ if (!import.meta.url.endsWith('.mjs')) {
   };
   // Warm-up: sessions that join and leave first, so that code compiled and modules loaded on the
   // first joins are not counted as memory per session.
+  // STAY=1: the warm-up sessions stay joined, as in the relay bench's idle phase.
   const warm = await joinFrom(Number(process.env.WARM ?? 64));
-  warm.send('exit');
-  await new Promise((resolve) => warm.once('exit', resolve));
-  while (server.stats.sessions > 0) await new Promise((r) => setTimeout(r, 20));
+  if (process.env.STAY !== '1') {
+    warm.send('exit');
+    await new Promise((resolve) => warm.once('exit', resolve));
+    while (server.stats.sessions > 0) await new Promise((r) => setTimeout(r, 20));
+  }
   await settle();
   const m0 = process.memoryUsage();
   const beforeFile = writeSnapshot();
@@ -157,6 +161,7 @@ if (!import.meta.url.endsWith('.mjs')) {
   for (const [k, c, s] of rows.slice(0, Number(process.env.TOP ?? 60)))
     console.log(s.toFixed(0).padStart(6), c.toFixed(2).padStart(6), k);
   child.send('exit');
+  if (process.env.STAY === '1') warm.send('exit');
   await server.shutdown();
   process.exit(0);
 }

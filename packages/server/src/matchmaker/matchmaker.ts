@@ -22,10 +22,11 @@ import {
 import type { Logger } from '../options.js';
 import { LocalPresence, type Presence } from '../presence/presence.js';
 import { RateVerdict, type ResolvedRateLimit, SessionRateLimiter } from '../relay/rate-limiter.js';
-import { RoomClient } from '../room/room-client.js';
+import type { RoomClient } from '../room/room-client.js';
 import { type RoomDefinition, type RoomHost, RoomRuntime, type Seat } from '../room/room-runtime.js';
 import { randomId } from '../session/random-id.js';
 import type { SessionEvents, SessionPort } from '../session/session-port.js';
+import { Member } from './member.js';
 
 /** Settings of a {@link Matchmaker} (resolved server options). */
 export interface MatchmakerSettings {
@@ -57,16 +58,6 @@ export interface MatchmakerStats {
   messagesRateLimited: number;
   sessionsFlooding: number;
   badRequests: number;
-}
-
-/** What the matchmaker knows of one session (kept in its {@link SessionPort.roomSlot}). */
-interface Membership {
-  readonly session: SessionPort;
-  /** Created with the first rate-limited message (a full bucket either way): an idle member holds none. */
-  limiter: SessionRateLimiter | undefined;
-  runtime: RoomRuntime | undefined;
-  client: RoomClient | undefined;
-  joining: boolean;
 }
 
 /** Owns room types and rooms; routes sessions to rooms. */
@@ -205,20 +196,16 @@ export class Matchmaker implements SessionEvents, RoomHost {
   }
 
   memberRemoved(_runtime: RoomRuntime, client: RoomClient): void {
-    const m = membershipOf(client.session);
-    if (m?.client === client) {
-      m.client = undefined;
-      m.runtime = undefined;
-    }
+    if (client.session.roomSlot === client) client.session.roomSlot = undefined;
   }
 
   // ---- SessionEvents -------------------------------------------------------------------------
 
   onClientMessage(session: SessionPort, message: ClientMessage, channel: number, size = 0): void {
-    const m = this.membership(session);
+    const m = memberOf(session);
     switch (message.op) {
       case Op.Join:
-        if (m.joining || m.client !== undefined) {
+        if (m !== undefined) {
           this.refuse(
             session,
             message.requestId,
@@ -227,7 +214,7 @@ export class Matchmaker implements SessionEvents, RoomHost {
           );
           return;
         }
-        void this.join(m, message.requestId, message.method, message.room, message.options);
+        void this.join(session, message.requestId, message.method, message.room, message.options);
         return;
       case Op.List:
         session.send(
@@ -240,8 +227,8 @@ export class Matchmaker implements SessionEvents, RoomHost {
         );
         return;
       case Op.Leave:
-        if (m.runtime !== undefined && m.client !== undefined) {
-          m.runtime.removeClient(m.client, true, { code: CloseCode.NORMAL, reason: 'left' });
+        if (m?.admitted === true) {
+          m.runtime.removeClient(m, true, { code: CloseCode.NORMAL, reason: 'left' });
         } else {
           session.end(CloseCode.NORMAL, 'left');
         }
@@ -249,9 +236,7 @@ export class Matchmaker implements SessionEvents, RoomHost {
       case Op.Message:
       case Op.Relay:
       case Op.SendTo: {
-        const runtime = m.runtime;
-        const client = m.client;
-        if (runtime === undefined || client === undefined) {
+        if (m?.admitted !== true) {
           this.stats.badRequests++;
           this.sendError(session, SessionErrorCode.INVALID_REQUEST, 'join a room first');
           return;
@@ -264,14 +249,14 @@ export class Matchmaker implements SessionEvents, RoomHost {
           if (verdict === RateVerdict.Flood) {
             this.stats.sessionsFlooding++;
             this.logger.warn(`session ${session.id}: flooding past its rate limit, disconnected`);
-            runtime.removeClient(client, false, { code: CloseCode.FLOODING, reason: 'rate limit exceeded' });
+            m.runtime.removeClient(m, false, { code: CloseCode.FLOODING, reason: 'rate limit exceeded' });
           } else if (verdict === RateVerdict.Limited) {
             this.sendError(session, SessionErrorCode.RATE_LIMITED, 'message dropped: rate limit exceeded');
           }
           return;
         }
-        if (message.op === Op.Message) runtime.handleMessage(client, message.type, message.payload);
-        else if (message.op === Op.Relay) runtime.handleRelay(client, message, channel);
+        if (message.op === Op.Message) m.runtime.handleMessage(m, message.type, message.payload);
+        else if (message.op === Op.Relay) m.runtime.handleRelay(m, message, channel);
         else this.sendDirect(session, message.to, message.payload, channel === DefaultChannel.Reliable);
         return;
       }
@@ -283,21 +268,21 @@ export class Matchmaker implements SessionEvents, RoomHost {
   }
 
   onDisconnected(session: SessionPort): void {
-    const m = membershipOf(session);
-    if (m?.runtime !== undefined && m.client !== undefined) m.runtime.clientDisconnected(m.client);
+    const m = memberOf(session);
+    if (m?.admitted === true) m.runtime.clientDisconnected(m);
   }
 
   onReconnected(session: SessionPort): void {
-    const m = membershipOf(session);
-    if (m?.runtime !== undefined && m.client !== undefined) m.runtime.clientReconnected(m.client);
+    const m = memberOf(session);
+    if (m?.admitted === true) m.runtime.clientReconnected(m);
   }
 
   onClosed(session: SessionPort, code: number, _reason: string): void {
-    const m = membershipOf(session);
+    const m = memberOf(session);
     if (m === undefined) return;
     session.roomSlot = undefined;
     // A client that said goodbye (Disconnect with NORMAL) consented; a timeout or a kick did not.
-    if (m.runtime !== undefined && m.client !== undefined) m.runtime.removeClient(m.client, code === CloseCode.NORMAL);
+    if (m.admitted) m.runtime.removeClient(m, code === CloseCode.NORMAL);
   }
 
   // ---- direct messages -----------------------------------------------------------------------
@@ -308,8 +293,8 @@ export class Matchmaker implements SessionEvents, RoomHost {
    */
   deliverDirect(from: string, to: string, payload: unknown, reliable: boolean): boolean {
     const session = this.s.findSession?.(to);
-    const m = session === undefined ? undefined : membershipOf(session);
-    if (m?.client === undefined) return false;
+    const m = session === undefined ? undefined : memberOf(session);
+    if (m?.admitted !== true) return false;
     const bytes = encodeServerMessage(this.codec, { op: Op.Direct, from, payload });
     m.session.send(reliable ? DefaultChannel.Reliable : DefaultChannel.Unreliable, bytes);
     return true;
@@ -342,100 +327,85 @@ export class Matchmaker implements SessionEvents, RoomHost {
    * seat token of a redirect). It gets `Joined` with request id 0, or `RequestError` 0.
    */
   seatSession(session: SessionPort, seat: Seat, options: Record<string, unknown>): void {
-    void this.join(this.membership(session), 0, 'joinById', seat.runtime.roomId, options, seat);
-  }
-
-  private membership(session: SessionPort): Membership {
-    let m = membershipOf(session);
-    if (m === undefined) {
-      m = {
-        session,
-        limiter: undefined,
-        runtime: undefined,
-        client: undefined,
-        joining: false,
-      };
-      session.roomSlot = m;
-    }
-    return m;
+    void this.join(session, 0, 'joinById', seat.runtime.roomId, options, seat);
   }
 
   /**
-   * Join `m`'s session to a room. A room that is ready and has no `onAuth` takes the member at once,
+   * Join `session` to a room. A room that is ready and has no `onAuth` takes the member at once,
    * in this turn (no seat timer, no promise); otherwise a seat is held while `onCreate` finishes and
-   * `onAuth` decides.
+   * `onAuth` decides. The session's {@link Member} is in its `roomSlot` from here on (a second join
+   * request is refused), until the join is refused or the member leaves.
    */
   private join(
-    m: Membership,
+    session: SessionPort,
     requestId: number,
     method: JoinMethod,
     room: string,
     options: Record<string, unknown>,
     reserved?: Seat,
   ): Promise<void> | undefined {
-    if (reserved !== undefined) return this.joinWhenReady(m, requestId, options, reserved);
+    if (reserved !== undefined)
+      return this.joinWhenReady(this.seatMember(session, reserved.runtime), requestId, options, reserved);
     let runtime: RoomRuntime;
     try {
       runtime = this.pickRoom(method, room, options);
     } catch (error) {
-      this.joinRefused(m, requestId, error);
+      this.joinRefused(session, requestId, error);
       return undefined;
     }
+    const m = this.seatMember(session, runtime);
     if (runtime.readyNow && runtime.room.onAuth === undefined) {
-      this.admit(m, runtime, new RoomClient(m.session, runtime), undefined, options, requestId);
+      this.admit(m, undefined, options, requestId);
       return undefined;
     }
     return this.joinWhenReady(m, requestId, options, runtime.reserveSeat());
   }
 
+  /** The session's {@link Member} of `runtime`, joining. */
+  private seatMember(session: SessionPort, runtime: RoomRuntime): Member {
+    const m = new Member(session, runtime);
+    session.roomSlot = m;
+    return m;
+  }
+
   private async joinWhenReady(
-    m: Membership,
+    m: Member,
     requestId: number,
     options: Record<string, unknown>,
     seat: Seat,
   ): Promise<void> {
-    m.joining = true;
     try {
       const runtime = seat.runtime;
-      const client = new RoomClient(m.session, runtime);
       const ready = await Promise.race([runtime.ready, seat.expired]);
       if (!ready) throw new SessionError(SessionErrorCode.ROOM_ERROR, 'the room failed to start');
-      const verdict = await Promise.race([runtime.authorize(client, options), seat.expired]);
+      const verdict = await Promise.race([runtime.authorize(m, options), seat.expired]);
       if (verdict === false) throw new SessionError(SessionErrorCode.TIMEOUT, 'seat reservation expired');
       if (verdict === undefined) throw new SessionError(SessionErrorCode.AUTH_FAILED, 'the room refused this client');
       if (runtime.disposed) throw new SessionError(SessionErrorCode.ROOM_NOT_FOUND, 'the room was disposed');
       if (m.session.roomSlot !== m) return; // the session went away meanwhile
-      this.admit(m, runtime, client, verdict.auth, options, requestId);
+      this.admit(m, verdict.auth, options, requestId);
     } catch (error) {
-      this.joinRefused(m, requestId, error);
+      if (!m.admitted && m.session.roomSlot === m) m.session.roomSlot = undefined;
+      this.joinRefused(m.session, requestId, error);
     } finally {
-      m.joining = false;
       seat.release();
     }
   }
 
-  /** Make `client` a member of `runtime` (the seat is taken: reserved, or checked in this turn). */
-  private admit(
-    m: Membership,
-    runtime: RoomRuntime,
-    client: RoomClient,
-    auth: unknown,
-    options: Record<string, unknown>,
-    requestId: number,
-  ): void {
-    client.auth = auth;
-    m.runtime = runtime;
-    m.client = client;
+  /** Make `m` a member of its room (the seat is taken: reserved, or checked in this turn). */
+  private admit(m: Member, auth: unknown, options: Record<string, unknown>, requestId: number): void {
+    m.auth = auth;
+    m.admitted = true;
     this.stats.joins++;
-    runtime.admit(client, options, requestId, m.session.resumeToken, this.s.reconnectGrace);
+    m.runtime.admit(m, options, requestId, m.session.resumeToken, this.s.reconnectGrace);
   }
 
-  private joinRefused(m: Membership, requestId: number, error: unknown): void {
+  private joinRefused(session: SessionPort, requestId: number, error: unknown): void {
     this.stats.joinsRefused++;
     const code = error instanceof SessionError ? error.code : SessionErrorCode.ROOM_ERROR;
     const message = error instanceof Error ? error.message : String(error);
     if (!(error instanceof SessionError)) this.logger.error('join failed', error);
-    this.refuse(m.session, requestId, code, message);
+    this.refuse(session, requestId, code, message);
   }
 
   private refuse(session: SessionPort, requestId: number, code: string, message: string): void {
@@ -461,7 +431,7 @@ function newRoomId(): string {
   return randomId(9);
 }
 
-/** The matchmaker's membership of `session`, if it has one. */
-function membershipOf(session: SessionPort): Membership | undefined {
-  return session.roomSlot as Membership | undefined;
+/** The session's {@link Member}, if it joins or is in a room. */
+function memberOf(session: SessionPort): Member | undefined {
+  return session.roomSlot as Member | undefined;
 }

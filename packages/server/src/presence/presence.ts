@@ -95,7 +95,8 @@ export class LocalPresence implements Presence {
 export class ScopedPresence implements Presence {
   readonly #inner: Presence;
   readonly #report: (error: unknown) => void;
-  readonly #subscriptions = new Set<() => void>();
+  /** Created with the first subscription (most rooms make none). */
+  #subscriptions: Set<() => void> | undefined;
   #closed = false;
 
   /** @param inner - the process's presence. @param report - where a listener's exception goes. */
@@ -118,17 +119,19 @@ export class ScopedPresence implements Presence {
         this.#report(error);
       }
     });
+    this.#subscriptions ??= new Set();
+    const subscriptions = this.#subscriptions;
     const unsubscribe = (): void => {
-      if (this.#subscriptions.delete(unsubscribe)) off();
+      if (subscriptions.delete(unsubscribe)) off();
     };
-    this.#subscriptions.add(unsubscribe);
+    subscriptions.add(unsubscribe);
     return unsubscribe;
   }
 
   /** Remove every subscription (the room is gone); later calls do nothing. */
   close(): void {
     this.#closed = true;
-    for (const unsubscribe of [...this.#subscriptions]) unsubscribe();
+    for (const unsubscribe of [...(this.#subscriptions ?? [])]) unsubscribe();
   }
 }
 

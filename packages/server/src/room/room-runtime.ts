@@ -27,6 +27,15 @@ import type { RoomClient, RoomClientOwner } from './room-client.js';
 import { type BroadcastOptions, ROOM_CONTROL, type RoomControl } from './room-control.js';
 import { TickLoop, type TickStats } from './tick-loop.js';
 
+/**
+ * Up to this many members a room finds one by session id by scanning its member list (as fast as a
+ * map lookup at that size); past it the room keeps a map from session id to member.
+ */
+const MEMBER_SCAN_LIMIT = 16;
+
+/** The metadata of a room that never set any (shared, frozen). */
+const NO_METADATA: Readonly<Record<string, unknown>> = Object.freeze({});
+
 /** A room class as given to `server.define`. */
 export type RoomClass = new () => Room<RoomClient>;
 
@@ -84,15 +93,20 @@ export class RoomRuntime implements RoomControl, RoomClientOwner {
   autoDispose: boolean;
   private readonly host: RoomHost;
   private readonly members: RoomClient[] = [];
-  private readonly bySession = new Map<string, RoomClient>();
-  /** Encoded `[Relayed, sessionId, ` per member, for relays spliced from payload bytes. */
-  private readonly relayPrefixes = new WeakMap<RoomClient, Uint8Array>();
-  private readonly seats = new Set<Seat>();
+  /**
+   * Members by session id, kept once the room has had more than {@link MEMBER_SCAN_LIMIT} members
+   * (a smaller room finds a member by scanning `members`, and holds no map).
+   */
+  private bySession: Map<string, RoomClient> | undefined;
+  /** Encoded `[Relayed, sessionId, ` per member, for relays spliced from payload bytes (from the first relay). */
+  private relayPrefixes: WeakMap<RoomClient, Uint8Array> | undefined;
+  /** Seats reserved for joining clients; none while nobody is joining. */
+  private seats: Set<Seat> | undefined;
   private readonly seatReservationMs: number;
   private _locked = false;
   private _private = false;
   private _maxClients: number;
-  private _metadata: Record<string, unknown> = {};
+  private _metadata: Record<string, unknown> = NO_METADATA;
   private tick: TickLoop | undefined;
   private isReady = false;
   private disposing: Promise<void> | undefined;
@@ -153,7 +167,7 @@ export class RoomRuntime implements RoomControl, RoomClientOwner {
 
   /** Members plus seats reserved for joining clients. */
   get occupancy(): number {
-    return this.members.length + this.seats.size;
+    return this.members.length + (this.seats?.size ?? 0);
   }
 
   /** `true` once `onCreate` finished and until the room disposes: a join needs no wait for it. */
@@ -172,7 +186,9 @@ export class RoomRuntime implements RoomControl, RoomClientOwner {
   }
 
   getClient(sessionId: string): RoomClient | undefined {
-    return this.bySession.get(sessionId);
+    if (this.bySession !== undefined) return this.bySession.get(sessionId);
+    for (const member of this.members) if (member.sessionId === sessionId) return member;
+    return undefined;
   }
 
   broadcast(type: MessageType, payload: unknown, options: BroadcastOptions | undefined): void {
@@ -238,13 +254,17 @@ export class RoomRuntime implements RoomControl, RoomClientOwner {
       expired,
       release: () => {
         timer?.cancel();
-        if (this.seats.delete(seat)) this.maybeAutoDispose();
+        const seats = this.seats;
+        if (seats === undefined || !seats.delete(seat)) return;
+        if (seats.size === 0) this.seats = undefined;
+        this.maybeAutoDispose();
       },
     };
     timer = this.clock.setTimeout(() => {
       resolveExpired(false);
       seat.release();
     }, this.seatReservationMs);
+    this.seats ??= new Set();
     this.seats.add(seat);
     return seat;
   }
@@ -271,7 +291,9 @@ export class RoomRuntime implements RoomControl, RoomClientOwner {
   ): void {
     const peers = this.members.map((m) => m.sessionId);
     this.members.push(client);
-    this.bySession.set(client.sessionId, client);
+    if (this.bySession !== undefined) this.bySession.set(client.sessionId, client);
+    else if (this.members.length > MEMBER_SCAN_LIMIT)
+      this.bySession = new Map(this.members.map((member) => [member.sessionId, member]));
     client.sendEncoded(
       DefaultChannel.Reliable,
       encodeServerMessage(this.codec, {
@@ -302,9 +324,10 @@ export class RoomRuntime implements RoomControl, RoomClientOwner {
    * member's session ends with `end` (omit it when the session is already gone).
    */
   removeClient(client: RoomClient, consented: boolean, end?: { code: number; reason: string }): void {
-    if (!this.bySession.delete(client.sessionId)) return;
     const index = this.members.indexOf(client);
-    if (index >= 0) this.members.splice(index, 1);
+    if (index < 0) return;
+    this.members.splice(index, 1);
+    this.bySession?.delete(client.sessionId);
     client.markLeft();
     this.host.memberRemoved(this, client);
     const left = encodeServerMessage(this.codec, { op: Op.PeerLeave, sessionId: client.sessionId });
@@ -352,7 +375,7 @@ export class RoomRuntime implements RoomControl, RoomClientOwner {
   /** An app message from a member: dispatch it to its handler. */
   handleMessage(client: RoomClient, type: MessageType, payload: unknown): void {
     this.stats.messagesIn++;
-    const entry = this.room.handlers.get(type);
+    const entry = this.room.handlers?.get(type);
     if (entry !== undefined) {
       if (
         entry.validate !== undefined &&
@@ -439,7 +462,7 @@ export class RoomRuntime implements RoomControl, RoomClientOwner {
       return;
     }
     for (const id of to) {
-      const member = this.bySession.get(id);
+      const member = this.getClient(id);
       if (member === undefined) continue;
       member.sendEncoded(out, bytes);
       this.stats.deliveriesOut++;
@@ -447,10 +470,12 @@ export class RoomRuntime implements RoomControl, RoomClientOwner {
   }
 
   private relayedPrefix(client: RoomClient): Uint8Array {
-    let prefix = this.relayPrefixes.get(client);
+    this.relayPrefixes ??= new WeakMap();
+    const prefixes = this.relayPrefixes;
+    let prefix = prefixes.get(client);
     if (prefix === undefined) {
       prefix = encodeRelayedPrefix(client.sessionId);
-      this.relayPrefixes.set(client, prefix);
+      prefixes.set(client, prefix);
     }
     return prefix;
   }
@@ -484,7 +509,7 @@ export class RoomRuntime implements RoomControl, RoomClientOwner {
     this.clearTick();
     this.presence.close();
     for (const client of [...this.members]) this.removeClient(client, false, { code, reason });
-    for (const seat of [...this.seats]) seat.release();
+    for (const seat of [...(this.seats ?? [])]) seat.release();
     const onDispose = this.room.onDispose;
     if (onDispose !== undefined) {
       const outcome = await settle(() => onDispose.call(this.room));
@@ -494,7 +519,7 @@ export class RoomRuntime implements RoomControl, RoomClientOwner {
   }
 
   private maybeAutoDispose(): void {
-    if (this.autoDispose && this.isReady && !this.disposing && this.members.length === 0 && this.seats.size === 0) {
+    if (this.autoDispose && this.isReady && !this.disposing && this.members.length === 0 && this.seats === undefined) {
       void this.dispose(1000, 'room empty');
     }
   }

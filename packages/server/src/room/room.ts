@@ -66,8 +66,8 @@ export interface HandlerEntry {
 export abstract class Room<TClient extends RoomClient = RoomClient> {
   /** @internal Set by the runtime before `onCreate`. */
   [ROOM_CONTROL]!: RoomControl;
-  /** @internal Message handlers by type. */
-  readonly handlers = new Map<MessageType, HandlerEntry>();
+  /** @internal Message handlers by type (created with the first). */
+  handlers: Map<MessageType, HandlerEntry> | undefined;
   /** @internal The `'*'` handler. */
   wildcardHandler: WildcardMessageHandler | undefined;
 
@@ -216,9 +216,11 @@ export abstract class Room<TClient extends RoomClient = RoomClient> {
       handler: handler as (client: RoomClient, payload: unknown) => void,
       validate,
     };
-    this.handlers.set(type, entry);
+    this.handlers ??= new Map();
+    const handlers = this.handlers;
+    handlers.set(type, entry);
     return () => {
-      if (this.handlers.get(type) === entry) this.handlers.delete(type);
+      if (handlers.get(type) === entry) handlers.delete(type);
     };
   }
 
