@@ -120,8 +120,6 @@ const budget: SendBudget = { bytes: 0 };
  * ```
  */
 export class Connection {
-  /** The resolved options (defaults filled in; frozen, and shared by connections built from the same options). */
-  readonly options: ResolvedConnectionOptions;
   private handlers: ConnectionHandlers;
   private _state: ConnectionState = 'open';
   /** The object {@link stats} returns, created on its first read (counters live in the fields below). */
@@ -164,7 +162,6 @@ export class Connection {
 
   constructor(options: ConnectionOptions = {}, handlers: ConnectionHandlers = { onMessage: () => {} }) {
     const o = resolveConnectionOptions(options);
-    this.options = o;
     this.handlers = handlers;
     this.layout = channelLayout(o);
     this.channels = new Array<Channel | undefined>(o.channels.length).fill(undefined);
@@ -178,6 +175,11 @@ export class Connection {
     initRtt(this.times, RTT_AT, this.layout.rtt);
     const congestion = this.layout.congestion;
     this.cc = congestion === undefined ? undefined : new CongestionController(congestion);
+  }
+
+  /** The resolved options (defaults filled in; frozen, and shared by connections built from the same options). */
+  get options(): ResolvedConnectionOptions {
+    return this.layout.options;
   }
 
   /** When an ack-only packet is due if no other packet carries the ack first (Infinity: none pending). */

@@ -26,6 +26,8 @@ export type ChannelSettings =
 
 /** Derived, immutable channel data of a set of resolved connection options. */
 export interface ChannelLayout {
+  /** The options it is derived from (so that a connection needs to hold only its layout). */
+  readonly options: ResolvedConnectionOptions;
   /** Channel index (position in `options.channels`) by wire id, {@link NO_CHANNEL} when unconfigured. */
   readonly indexById: Int8Array;
   /** Settings of each channel, by index. */
@@ -84,6 +86,7 @@ function buildLayout(o: ResolvedConnectionOptions): ChannelLayout {
     };
   });
   return Object.freeze({
+    options: o,
     indexById,
     channels: Object.freeze(channels),
     maxUnreliablePayload,

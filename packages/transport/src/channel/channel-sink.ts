@@ -47,25 +47,74 @@ export interface ChannelStats {
   inFlight: number;
 }
 
+/** The counters of a channel that stay 0 on a healthy link (see {@link ChannelCounters}). */
+class RareChannelCounters {
+  messagesResent = 0;
+  redundantSends = 0;
+  messagesLost = 0;
+  duplicatesDropped = 0;
+  staleDropped = 0;
+  queueOverflows = 0;
+}
+
 /**
- * The counters of a channel, as fields of the channel itself (its base class): one object per
- * channel instead of two; the queue lengths are read off the channel's queues when asked.
+ * The counters of a channel, as fields of the channel itself (its base class): the common ones in
+ * the channel, the rarer ones in an object created with the first of them; the queue lengths are
+ * read off the channel's queues when asked.
  * {@link ChannelCounters.stats} is the channel read as its {@link ChannelStats}.
  */
 export abstract class ChannelCounters implements ChannelStats {
   readonly id: number;
   messagesSent = 0;
   messagesDelivered = 0;
-  messagesResent = 0;
-  redundantSends = 0;
   messagesAcked = 0;
-  messagesLost = 0;
-  duplicatesDropped = 0;
-  staleDropped = 0;
-  queueOverflows = 0;
+  /** Counters of the rarer outcomes, created with the first (a channel that never resends, drops or loses keeps none). */
+  #rare: RareChannelCounters | undefined;
 
   constructor(id: number) {
     this.id = id;
+  }
+
+  get messagesResent(): number {
+    return this.#rare?.messagesResent ?? 0;
+  }
+  set messagesResent(n: number) {
+    this.#rareCounters().messagesResent = n;
+  }
+  get redundantSends(): number {
+    return this.#rare?.redundantSends ?? 0;
+  }
+  set redundantSends(n: number) {
+    this.#rareCounters().redundantSends = n;
+  }
+  get messagesLost(): number {
+    return this.#rare?.messagesLost ?? 0;
+  }
+  set messagesLost(n: number) {
+    this.#rareCounters().messagesLost = n;
+  }
+  get duplicatesDropped(): number {
+    return this.#rare?.duplicatesDropped ?? 0;
+  }
+  set duplicatesDropped(n: number) {
+    this.#rareCounters().duplicatesDropped = n;
+  }
+  get staleDropped(): number {
+    return this.#rare?.staleDropped ?? 0;
+  }
+  set staleDropped(n: number) {
+    this.#rareCounters().staleDropped = n;
+  }
+  get queueOverflows(): number {
+    return this.#rare?.queueOverflows ?? 0;
+  }
+  set queueOverflows(n: number) {
+    this.#rareCounters().queueOverflows = n;
+  }
+
+  #rareCounters(): RareChannelCounters {
+    this.#rare ??= new RareChannelCounters();
+    return this.#rare;
   }
 
   /** Messages waiting to be sent for the first time (read off the queue, not counted). */

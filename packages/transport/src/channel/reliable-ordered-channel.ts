@@ -51,11 +51,16 @@ const REDUNDANCY_SCAN_LIMIT = 64;
 const UNIT_POOL_LIMIT = 256;
 const unitPool: ReliableUnit[] = [];
 
+/**
+ * Most units a channel with this window may hold queued or in flight: 16-bit unit sequences
+ * compare correctly while the send buffer and the peer's receive window span half the space.
+ */
+const maxQueuedUnits = (window: number): number => 0x8000 - 2 * window;
+
 /** One reliable-ordered channel. */
 export class ReliableOrderedChannel extends ChannelCounters {
   private readonly s: ReliableChannelSettings;
   private readonly sink: ChannelSink;
-  private readonly maxUnits: number;
 
   // ---- send side: units[head ..] in sequence order, units[head] has sequence headSequence.
   private units: ReliableUnit[] = [];
@@ -83,7 +88,6 @@ export class ReliableOrderedChannel extends ChannelCounters {
     super(settings.id);
     this.s = settings;
     this.sink = sink;
-    this.maxUnits = 0x8000 - 2 * settings.window;
   }
 
   // ======================================================================= send side
@@ -98,7 +102,10 @@ export class ReliableOrderedChannel extends ChannelCounters {
     const count = payload.length <= s.maxUnitPayload ? 1 : Math.ceil(payload.length / s.fragmentPayload);
     const framing = count === 1 ? 4 : 6 * count;
     const queuedUnits = this.units.length - this.head;
-    if (this.bufferedBytes + payload.length + framing > s.maxQueueBytes || queuedUnits + count > this.maxUnits) {
+    if (
+      this.bufferedBytes + payload.length + framing > s.maxQueueBytes ||
+      queuedUnits + count > maxQueuedUnits(s.window)
+    ) {
       throw new SendQueueFullError(s.id, this.bufferedBytes);
     }
     const first = this.nextSequence;
