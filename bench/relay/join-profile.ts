@@ -80,7 +80,9 @@ console.log(
   `${target}: ${replies.reduce((s, r) => s + r.clients, 0)} clients joined in ${join.toFixed(0)} ms (harness wall ${wall.toFixed(0)} ms); server CPU ${((cpu.userUs + cpu.systemUs) / 1000).toFixed(0)} ms (user ${(cpu.userUs / 1000).toFixed(0)}, system ${(cpu.systemUs / 1000).toFixed(0)}); bots CPU ${replies
     .map((r) => r.cpuUs / 1000)
     .map((n) => n.toFixed(0))
-    .join(' + ')} ms`,
+    .join(
+      ' + ',
+    )} ms${Number.isNaN(cpu.framesOut) ? '' : `; server datagrams out ${cpu.framesOut}, in ${cpu.framesIn}`}`,
 );
 // Ask the children to exit (a profiled child writes its profile then); SIGKILL after a grace period.
 server.send({ cmd: 'exit' });
