@@ -6,7 +6,7 @@
  * on failure, and every wait is bounded.
  *
  * Per target, two phases, each on a fresh server process:
- * 1. **Idle sessions**: after a warm-up (as many clients join and leave, from the same bot
+ * 1. **Idle sessions**: after a warm-up (as many clients join and stay, from the same bot
  *    processes), `idleClients` clients connect and join rooms of `clientsPerRoom` (all at once, per
  *    room one `create` then `joinById` for the rest; bare ws: one connection with the room in its
  *    URL): the wall time until all are in. They stay, and as many more join: the server's heap and
