@@ -1,15 +1,48 @@
 /**
  * {@link InboxLink}: the receive and close bookkeeping that socket links (`UdpLink`,
  * `WebSocketLink`, `ServerWebSocketLink`) share, as their base class: the handlers, the bounded
- * queue of datagrams that arrive before handlers are set, the receive counters, and the close,
- * reported once. A base class rather than an object each link holds: a server keeps thousands of
- * links, and this saves an object and a closure per link.
+ * queue of datagrams that arrive before handlers are set, the receive counters, the counters of
+ * rare events ({@link LinkTrouble}), the link's flag bits, and the close, reported once. A base
+ * class rather than an object each link holds: a server keeps thousands of links, and this saves
+ * an object and a closure per link.
  * @module
  */
 import type { LinkCloseInfo, LinkHandlers } from './link.js';
 
 /** Datagrams received before handlers are set are kept up to this count, then dropped. */
 export const MAX_QUEUED_BEFORE_HANDLERS = 256;
+
+/**
+ * Counters of things that rarely happen to a link, in one object the first of them creates (a
+ * link that never drops anything holds none). Each link class counts those it can see and
+ * exposes them in its `stats`. @internal
+ */
+export interface LinkTrouble {
+  /** Datagrams dropped because more than 256 arrived before handlers were set. */
+  droppedQueueFull: number;
+  /** Datagrams (messages) over the link's `maxDatagramSize` dropped. */
+  droppedOversize: number;
+  /** WebSocket text messages (or any non-binary data) dropped. */
+  droppedNonBinary: number;
+  /** WebSocket protocol violations by the peer (at most one: the link then closes). */
+  protocolViolations: number;
+}
+
+/** What a link without trouble reads. */
+const NO_TROUBLE: Readonly<LinkTrouble> = Object.freeze({
+  droppedQueueFull: 0,
+  droppedOversize: 0,
+  droppedNonBinary: 0,
+  protocolViolations: 0,
+});
+
+/** Bit of {@link InboxLink.flags}: the close was reported to the handlers. */
+const CLOSE_REPORTED = 1;
+/**
+ * The lowest bit of {@link InboxLink.flags} that subclasses may use for their own booleans
+ * (`FIRST_SUBCLASS_FLAG`, `FIRST_SUBCLASS_FLAG << 1`, …). @internal
+ */
+export const FIRST_SUBCLASS_FLAG = CLOSE_REPORTED << 1;
 
 /**
  * Base of socket links: install handlers with {@link InboxLink.setHandlers}; the subclass feeds
@@ -22,13 +55,38 @@ export abstract class InboxLink {
   protected datagramsReceived = 0;
   /** Bytes accepted for delivery. */
   protected bytesReceived = 0;
-  /** Datagrams dropped because more than 256 arrived before handlers were set. */
-  protected droppedQueueFull = 0;
+  /**
+   * The link's booleans as bits of one small integer (one field per link instead of one each): bit
+   * 0 is InboxLink's, the subclass's start at {@link FIRST_SUBCLASS_FLAG}. All clear on a new link.
+   */
+  protected flags = 0;
   #handlers: LinkHandlers | undefined;
   /** Datagrams received before handlers were set; created by the first of them. */
   #queue: Uint8Array[] | undefined;
   #closeInfo: LinkCloseInfo | undefined;
-  #closeReported = false;
+  /** Counters of rare events, created by the first of them. */
+  #trouble: LinkTrouble | undefined;
+
+  /** Datagrams dropped because more than 256 arrived before handlers were set (read through `stats`). */
+  protected get droppedQueueFull(): number {
+    return this.troubleSeen.droppedQueueFull;
+  }
+
+  /** Datagrams over `maxDatagramSize` dropped (read through `stats`). */
+  protected get droppedOversize(): number {
+    return this.troubleSeen.droppedOversize;
+  }
+
+  /** The rare-event counters, to count one: created on first use. */
+  protected get trouble(): LinkTrouble {
+    this.#trouble ??= { ...NO_TROUBLE };
+    return this.#trouble;
+  }
+
+  /** The rare-event counters, to read them: zeros while none happened (creates nothing). */
+  protected get troubleSeen(): Readonly<LinkTrouble> {
+    return this.#trouble ?? NO_TROUBLE;
+  }
 
   /** `true` once closed (locally or by the peer). */
   get closed(): boolean {
@@ -39,7 +97,12 @@ export abstract class InboxLink {
   setHandlers(handlers: LinkHandlers): void {
     this.#handlers = handlers;
     const queue = this.#queue;
-    while (queue !== undefined && queue.length > 0 && this.#handlers === handlers && !this.#closeReported) {
+    while (
+      queue !== undefined &&
+      queue.length > 0 &&
+      this.#handlers === handlers &&
+      (this.flags & CLOSE_REPORTED) === 0
+    ) {
       this.#dispatch(handlers, queue.shift()!);
     }
     if (this.#queue === queue && queue?.length === 0) this.#queue = undefined;
@@ -56,7 +119,7 @@ export abstract class InboxLink {
   protected receiveDatagram(datagram: Uint8Array): void {
     const handlers = this.#handlers;
     if (handlers === undefined && (this.#queue?.length ?? 0) >= MAX_QUEUED_BEFORE_HANDLERS) {
-      this.droppedQueueFull++;
+      this.trouble.droppedQueueFull++;
       return;
     }
     this.datagramsReceived++;
@@ -84,8 +147,8 @@ export abstract class InboxLink {
 
   /** Report the close to the handlers, once, if both are there. */
   protected reportClose(): void {
-    if (this.#closeReported || this.#closeInfo === undefined || this.#handlers === undefined) return;
-    this.#closeReported = true;
+    if ((this.flags & CLOSE_REPORTED) !== 0 || this.#closeInfo === undefined || this.#handlers === undefined) return;
+    this.flags |= CLOSE_REPORTED;
     this.#queue = undefined;
     this.#handlers.onClose?.(this.#closeInfo);
   }

@@ -108,11 +108,10 @@ export class UdpLink extends InboxLink implements Link {
   /** The peer's address. */
   readonly remote: UdpRemote;
   // Counters, read through `stats` (fields of the link: no object per link for them; the receive
-  // counters are InboxLink's).
+  // counters and `droppedOversize`, a rare event, are InboxLink's).
   protected datagramsSent = 0;
   protected bytesSent = 0;
   protected sendErrors = 0;
-  protected droppedOversize = 0;
   protected droppedForeign = 0;
 
   readonly #owner: UdpLinkOwner;
@@ -182,7 +181,7 @@ export class UdpLink extends InboxLink implements Link {
   _receive(buffer: Buffer): void {
     if (this.closed) return;
     if (buffer.byteLength > this.maxDatagramSize) {
-      this.droppedOversize++;
+      this.trouble.droppedOversize++;
       return;
     }
     this.receiveDatagram(new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength));

@@ -112,11 +112,9 @@ export class WebSocketLink extends InboxLink implements Link {
   readonly reliable = true;
   readonly maxDatagramSize: number;
   // Counters, read through `stats` (fields of the link: no object per link for them; the receive
-  // counters are InboxLink's).
+  // counters and those of rare events are InboxLink's).
   protected datagramsSent = 0;
   protected bytesSent = 0;
-  protected droppedNonBinary = 0;
-  protected droppedOversize = 0;
 
   readonly #ws: WebSocketLike;
 
@@ -134,6 +132,11 @@ export class WebSocketLink extends InboxLink implements Link {
     ws.addEventListener('message', (event) => this.#onMessage(event.data));
     ws.addEventListener('close', (event) => this.#onSocketClose(event));
     ws.addEventListener('error', (event) => this.#onSocketError(event));
+  }
+
+  /** Text messages dropped (read through `stats`). */
+  protected get droppedNonBinary(): number {
+    return this.troubleSeen.droppedNonBinary;
   }
 
   /** Live counters. */
@@ -190,11 +193,11 @@ export class WebSocketLink extends InboxLink implements Link {
     if (this.closed) return;
     const datagram = toBytes(data);
     if (datagram === undefined) {
-      this.droppedNonBinary++;
+      this.trouble.droppedNonBinary++;
       return;
     }
     if (datagram.byteLength > this.maxDatagramSize) {
-      this.droppedOversize++;
+      this.trouble.droppedOversize++;
       return;
     }
     this.receiveDatagram(datagram);

@@ -8,17 +8,19 @@
  * the closing handshake, losses, violations) is this one class.
  *
  * Memory is a design goal (a game server keeps thousands of idle links, a load-test process opens
- * thousands of clients): counters are fields of the link, the socket's listeners are shared
- * functions that find their link under a symbol, the settings object is shared by many links, the
- * parser and its reassembly buffer exist only while a frame is partly read, and the only timer is
- * the close timeout, armed while closing.
+ * thousands of clients): the counters of what happens all the time are fields of the link and those
+ * of what rarely happens (drops, violations) share one object created by the first of them, the
+ * booleans are bits of one integer, the socket's listeners are shared functions that find their
+ * link under a symbol, the settings object is shared by many links, the parser and its reassembly
+ * buffer exist only while a frame is partly read, and the only timer is the close timeout, armed
+ * while closing.
  * @module
  */
 import { Buffer } from 'node:buffer';
 import type { Duplex } from 'node:stream';
 import { LinkError, MessageTooLargeError, ProtocolViolationError } from '../errors.js';
 import type { Link, LinkCloseInfo } from './link.js';
-import { InboxLink } from './link-inbox.js';
+import { FIRST_SUBCLASS_FLAG, InboxLink } from './link-inbox.js';
 import type { WebSocketLinkStats } from './websocket.js';
 import {
   encodeCloseFrame,
@@ -58,6 +60,11 @@ type LinkedSocket = Duplex & { [LINK]: FramedWebSocketLink; setNoDelay?(noDelay?
 
 const LOST_REASON = `websocket closed (code ${WsCloseCode.ABNORMAL})`;
 
+/** Bit of the link's `flags`: a close frame or a violation stopped reading (every later byte is ignored). */
+const READING_STOPPED = FIRST_SUBCLASS_FLAG;
+/** Bit of the link's `flags`: the close frame was sent (or the socket destroyed): nothing more is written. */
+const CLOSE_SENT = FIRST_SUBCLASS_FLAG << 1;
+
 /**
  * A reliable, ordered {@link Link} over one WebSocket: one binary message is one datagram. Text
  * messages are dropped and counted; pings are answered.
@@ -69,12 +76,9 @@ const LOST_REASON = `websocket closed (code ${WsCloseCode.ABNORMAL})`;
  */
 export abstract class FramedWebSocketLink extends InboxLink implements Link {
   // Counters, read through `stats` (fields of the link: no object per link for them; the receive
-  // counters are InboxLink's).
+  // counters and those of rare events are InboxLink's).
   protected datagramsSent = 0;
   protected bytesSent = 0;
-  protected droppedNonBinary = 0;
-  protected droppedOversize = 0;
-  protected protocolViolations = 0;
 
   readonly #socket: LinkedSocket;
   readonly #settings: FramedWebSocketLinkSettings;
@@ -83,9 +87,6 @@ export abstract class FramedWebSocketLink extends InboxLink implements Link {
    * the process's idle one for the next chunk (an idle link keeps no parser state).
    */
   #parser: FrameParser | undefined;
-  /** `false` once a close frame or a violation stopped reading. */
-  #reading = true;
-  #closeSent = false;
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
 
   /**
@@ -107,6 +108,16 @@ export abstract class FramedWebSocketLink extends InboxLink implements Link {
     linked.on('error', FramedWebSocketLink.#onSocketError);
     linked.on('close', FramedWebSocketLink.#onSocketClose);
     if (head.length > 0) this.#parse(head);
+  }
+
+  /** Text messages dropped (read through `stats`). */
+  protected get droppedNonBinary(): number {
+    return this.troubleSeen.droppedNonBinary;
+  }
+
+  /** `1` if the peer broke the protocol, else `0` (read through `stats`). */
+  protected get protocolViolations(): number {
+    return this.troubleSeen.protocolViolations;
   }
 
   /** Always `true`: TCP delivers every message once and in order. */
@@ -211,13 +222,13 @@ export abstract class FramedWebSocketLink extends InboxLink implements Link {
 
   /** @internal */
   onDropped(reason: DroppedMessage): void {
-    if (reason === 'text') this.droppedNonBinary++;
-    else this.droppedOversize++;
+    if (reason === 'text') this.trouble.droppedNonBinary++;
+    else this.trouble.droppedOversize++;
   }
 
   /** @internal */
   onPing(payload: Uint8Array): void {
-    if (this.#closeSent || !this.#socket.writable) return;
+    if ((this.flags & CLOSE_SENT) !== 0 || !this.#socket.writable) return;
     const key = this.#maskKey();
     const header = frameHeaderSize(payload.length, key !== undefined);
     const frame = Buffer.allocUnsafe(header + payload.length);
@@ -236,7 +247,7 @@ export abstract class FramedWebSocketLink extends InboxLink implements Link {
 
   /** @internal */
   onViolation(violation: FrameViolation): void {
-    this.protocolViolations++;
+    this.trouble.protocolViolations++;
     const what = `websocket protocol violation (${violation.closeCode}): ${violation.message}`;
     const cause = new ProtocolViolationError(`websocket ${violation.kind}: ${violation.message}`);
     this.#finish({ local: false, reason: what, error: new LinkError(what, { cause }) });
@@ -261,8 +272,8 @@ export abstract class FramedWebSocketLink extends InboxLink implements Link {
   /** Send a close frame (once), end the socket, and destroy it if the peer has not finished in time. */
   #sendClose(code?: number, reason?: string): void {
     this.#stopReading();
-    if (this.#closeSent) return;
-    this.#closeSent = true;
+    if ((this.flags & CLOSE_SENT) !== 0) return;
+    this.flags |= CLOSE_SENT;
     const socket = this.#socket;
     if (!socket.writable) {
       this.#destroy();
@@ -275,7 +286,7 @@ export abstract class FramedWebSocketLink extends InboxLink implements Link {
 
   #destroy(): void {
     this.#stopReading();
-    this.#closeSent = true;
+    this.flags |= CLOSE_SENT;
     this.#socket.destroy();
   }
 
@@ -296,7 +307,7 @@ export abstract class FramedWebSocketLink extends InboxLink implements Link {
 
   /** Parse a chunk with the link's parser, or the process's idle one when between frames. */
   #parse(chunk: Uint8Array): void {
-    if (!this.#reading) return;
+    if ((this.flags & READING_STOPPED) !== 0) return;
     let parser = this.#parser;
     if (parser === undefined) {
       parser = idleParser ?? new FrameParser(this, this.#settings);
@@ -313,7 +324,7 @@ export abstract class FramedWebSocketLink extends InboxLink implements Link {
 
   /** Ignore every later byte (the link is closing) and let go of the parser's buffers. */
   #stopReading(): void {
-    this.#reading = false;
+    this.flags |= READING_STOPPED;
     const parser = this.#parser;
     if (parser !== undefined) {
       this.#parser = undefined;

@@ -160,6 +160,29 @@ describe('WebSocketLink over ws', () => {
     expect(server.linkCount).toBe(0);
   });
 
+  it('keeps count of its links as they leave from anywhere in its list, then closes the rest', async () => {
+    const { server, accepted, url } = await startServer();
+    const clients: Awaited<ReturnType<typeof connect>>[] = [];
+    for (let i = 0; i < 6; i++) {
+      clients.push(await connect(url));
+      await accepted.next();
+    }
+    expect(server.linkCount).toBe(6);
+    // The newest link is first in the server's list, the oldest last: leave from the middle, both ends.
+    for (const [index, left] of [
+      [2, 5],
+      [5, 4],
+      [0, 3],
+    ] as const) {
+      clients[index]!.close('bye');
+      await expect.poll(() => server.linkCount).toBe(left);
+    }
+    const atRest = [1, 3, 4].map((i) => collect(clients[i]!));
+    await server.close();
+    for (const at of atRest) expect(await at.closed).toMatchObject({ local: false, reason: 'server closed' });
+    expect(server.linkCount).toBe(0);
+  });
+
   it('drops and counts oversize datagrams, and refuses to send them', async () => {
     const { accepted, url } = await startServer({ maxDatagramSize: 100 });
     const client = await connect(url);

@@ -44,6 +44,15 @@ export interface ServerWebSocketLinkOwner {
  */
 export class ServerWebSocketLink extends FramedWebSocketLink implements Link {
   /**
+   * The neighbours of this link in its server's list of open links (`WebSocketLinkServer` keeps
+   * them in a doubly-linked list through the links: two fields per link instead of a `Set` entry).
+   * Both `undefined` when the link is not in the list (or is its only link). @internal
+   */
+  _prev: ServerWebSocketLink | undefined = undefined;
+  /** See {@link ServerWebSocketLink._prev}. @internal */
+  _next: ServerWebSocketLink | undefined = undefined;
+
+  /**
    * Take over an upgraded socket (after the `101` answer) and parse `head` first.
    * @internal
    */
