@@ -133,7 +133,7 @@ export class UdpLink extends InboxLink implements Link {
       ((error) => {
         if (error) this.sendErrors++;
         this.#sending--;
-        if (this.#sending === 0 && this.closed) this.#release();
+        if (this.#sending === 0 && this.closed) this.release();
       });
   }
 
@@ -174,7 +174,7 @@ export class UdpLink extends InboxLink implements Link {
   }
 
   close(reason = 'closed'): void {
-    this.#finish({ local: true, reason });
+    this.finish({ local: true, reason });
   }
 
   /** A datagram from the peer arrived (a Node `Buffer`, passed on as a plain `Uint8Array` view). @internal */
@@ -199,20 +199,20 @@ export class UdpLink extends InboxLink implements Link {
 
   /** The socket failed: close with `error`. @internal */
   _fail(error: LinkError): void {
-    this.#finish({ local: false, reason: error.message, error });
+    this.finish({ local: false, reason: error.message, error });
   }
 
   /** Give the socket (client) or the peer-table slot (server) back, once. */
-  #release(): void {
+  private release(): void {
     if (this.#released) return;
     this.#released = true;
     this.#owner.released(this);
   }
 
-  #finish(info: LinkCloseInfo): void {
+  private finish(info: LinkCloseInfo): void {
     if (!this.markClosed(info)) return;
     // A local close waits for datagrams already handed to the socket (e.g. a goodbye) to leave.
-    if (!info.local || this.#sending === 0) this.#release();
+    if (!info.local || this.#sending === 0) this.release();
     this.reportClose();
   }
 }

@@ -129,9 +129,9 @@ export class WebSocketLink extends InboxLink implements Link {
     if (ws.readyState !== OPEN) throw new LinkError(`websocket is not open (readyState ${ws.readyState})`);
     this.#ws = ws;
     ws.binaryType = options.binaryType ?? WEBSOCKET_LINK_DEFAULTS.binaryType;
-    ws.addEventListener('message', (event) => this.#onMessage(event.data));
-    ws.addEventListener('close', (event) => this.#onSocketClose(event));
-    ws.addEventListener('error', (event) => this.#onSocketError(event));
+    ws.addEventListener('message', (event) => this.onMessage(event.data));
+    ws.addEventListener('close', (event) => this.onSocketClose(event));
+    ws.addEventListener('error', (event) => this.onSocketError(event));
   }
 
   /** Text messages dropped (read through `stats`). */
@@ -161,7 +161,7 @@ export class WebSocketLink extends InboxLink implements Link {
     try {
       this.#ws.send(datagram);
     } catch (error) {
-      this.#finish({
+      this.finish({
         local: false,
         reason: 'websocket send failed',
         error: new LinkError('send failed', { cause: error }),
@@ -174,7 +174,7 @@ export class WebSocketLink extends InboxLink implements Link {
 
   close(reason = 'closed'): void {
     if (this.closed) return;
-    this.#finish({ local: true, reason });
+    this.finish({ local: true, reason });
     try {
       this.#ws.close(1000, truncateReason(reason));
     } catch {
@@ -185,11 +185,11 @@ export class WebSocketLink extends InboxLink implements Link {
   /** @internal {@link InboxLink.onHandlerError}: close with a LinkError, and the socket with 1011. */
   onHandlerError(error: unknown): void {
     const linkError = new LinkError('datagram handler threw', { cause: error });
-    this.#finish({ local: false, reason: 'datagram handler threw', error: linkError });
-    this.#closeSocket();
+    this.finish({ local: false, reason: 'datagram handler threw', error: linkError });
+    this.closeSocket();
   }
 
-  #onMessage(data: unknown): void {
+  private onMessage(data: unknown): void {
     if (this.closed) return;
     const datagram = toBytes(data);
     if (datagram === undefined) {
@@ -203,26 +203,26 @@ export class WebSocketLink extends InboxLink implements Link {
     this.receiveDatagram(datagram);
   }
 
-  #onSocketClose(event: WebSocketEventLike): void {
+  private onSocketClose(event: WebSocketEventLike): void {
     if (this.closed) return;
     const code = event.code ?? 1005;
     const reason = event.reason ? event.reason : `websocket closed (code ${code})`;
     if (event.wasClean === false || code === 1006) {
-      this.#finish({ local: false, reason, error: new LinkError(`connection lost (code ${code})`) });
+      this.finish({ local: false, reason, error: new LinkError(`connection lost (code ${code})`) });
     } else {
-      this.#finish({ local: false, reason });
+      this.finish({ local: false, reason });
     }
   }
 
-  #onSocketError(event: WebSocketEventLike): void {
+  private onSocketError(event: WebSocketEventLike): void {
     if (this.closed) return;
     const cause = event.error ?? event;
-    this.#finish({ local: false, reason: 'websocket error', error: new LinkError('websocket error', { cause }) });
-    this.#closeSocket();
+    this.finish({ local: false, reason: 'websocket error', error: new LinkError('websocket error', { cause }) });
+    this.closeSocket();
   }
 
   /** Close the socket after a failure: 1011 where allowed (`ws`), a plain close where not (browsers). */
-  #closeSocket(): void {
+  private closeSocket(): void {
     try {
       this.#ws.close(1011);
     } catch {
@@ -234,7 +234,7 @@ export class WebSocketLink extends InboxLink implements Link {
     }
   }
 
-  #finish(info: LinkCloseInfo): void {
+  private finish(info: LinkCloseInfo): void {
     if (this.markClosed(info)) this.reportClose();
   }
 }

@@ -12,8 +12,8 @@
  * of what rarely happens (drops, violations) share one object created by the first of them, the
  * booleans are bits of one integer, the socket's listeners are shared functions that find their
  * link under a symbol, the settings object is shared by many links, the parser and its reassembly
- * buffer exist only while a frame is partly read, and the only timer is the close timeout, armed
- * while closing.
+ * buffer exist only while a frame is partly read, the only timer is the close timeout, armed
+ * while closing, and the private methods are not `#` methods (`link-inbox.ts` says why).
  * @module
  */
 import { Buffer } from 'node:buffer';
@@ -107,7 +107,7 @@ export abstract class FramedWebSocketLink extends InboxLink implements Link {
     linked.on('data', FramedWebSocketLink.#onSocketData);
     linked.on('error', FramedWebSocketLink.#onSocketError);
     linked.on('close', FramedWebSocketLink.#onSocketClose);
-    if (head.length > 0) this.#parse(head);
+    if (head.length > 0) this.parse(head);
   }
 
   /** Text messages dropped (read through `stats`). */
@@ -173,10 +173,10 @@ export abstract class FramedWebSocketLink extends InboxLink implements Link {
     if (length > settings.maxMessageSize) throw new MessageTooLargeError(length, settings.maxMessageSize, 'datagram');
     if (!this.#socket.writable) {
       // The peer ended the connection without a close frame; its close event is still to come.
-      this.#lost();
+      this.lost();
       return;
     }
-    const key = this.#maskKey();
+    const key = this.maskKey();
     const header = frameHeaderSize(length, key !== undefined);
     let frame: Uint8Array;
     if (headroom >= header && datagram.byteOffset >= header) {
@@ -190,12 +190,12 @@ export abstract class FramedWebSocketLink extends InboxLink implements Link {
     try {
       this.#socket.write(frame);
     } catch (error) {
-      this.#finish({
+      this.finish({
         local: false,
         reason: 'websocket send failed',
         error: new LinkError('send failed', { cause: error }),
       });
-      this.#destroy();
+      this.destroySocketNow();
       return;
     }
     this.datagramsSent++;
@@ -206,7 +206,7 @@ export abstract class FramedWebSocketLink extends InboxLink implements Link {
   close(reason = 'closed'): void {
     if (this.closed) return;
     this.markClosed({ local: true, reason });
-    this.#sendClose(WsCloseCode.NORMAL, reason);
+    this.sendClose(WsCloseCode.NORMAL, reason);
     this.reportClose();
   }
 
@@ -229,7 +229,7 @@ export abstract class FramedWebSocketLink extends InboxLink implements Link {
   /** @internal */
   onPing(payload: Uint8Array): void {
     if ((this.flags & CLOSE_SENT) !== 0 || !this.#socket.writable) return;
-    const key = this.#maskKey();
+    const key = this.maskKey();
     const header = frameHeaderSize(payload.length, key !== undefined);
     const frame = Buffer.allocUnsafe(header + payload.length);
     writeFrameHeader(frame, 0, WsOpcode.PONG, payload.length, key);
@@ -240,9 +240,9 @@ export abstract class FramedWebSocketLink extends InboxLink implements Link {
 
   /** @internal */
   onClose(code: number, reason: string): void {
-    this.#finish({ local: false, reason: reason === '' ? `websocket closed (code ${code})` : reason });
+    this.finish({ local: false, reason: reason === '' ? `websocket closed (code ${code})` : reason });
     // Echo the code (RFC 6455 §5.5.1); a close without a code is answered without one.
-    this.#sendClose(code === WsCloseCode.NO_STATUS ? undefined : code);
+    this.sendClose(code === WsCloseCode.NO_STATUS ? undefined : code);
   }
 
   /** @internal */
@@ -250,63 +250,63 @@ export abstract class FramedWebSocketLink extends InboxLink implements Link {
     this.trouble.protocolViolations++;
     const what = `websocket protocol violation (${violation.closeCode}): ${violation.message}`;
     const cause = new ProtocolViolationError(`websocket ${violation.kind}: ${violation.message}`);
-    this.#finish({ local: false, reason: what, error: new LinkError(what, { cause }) });
-    this.#sendClose(violation.closeCode, violation.message);
+    this.finish({ local: false, reason: what, error: new LinkError(what, { cause }) });
+    this.sendClose(violation.closeCode, violation.message);
   }
 
   /** @internal {@link InboxLink.onHandlerError}. */
   onHandlerError(error: unknown): void {
-    this.#finish({
+    this.finish({
       local: false,
       reason: 'datagram handler threw',
       error: new LinkError('datagram handler threw', { cause: error }),
     });
-    this.#sendClose(WsCloseCode.INTERNAL_ERROR);
+    this.sendClose(WsCloseCode.INTERNAL_ERROR);
   }
 
   /** A fresh masking key for a client's frame; `undefined` on a server (its frames are not masked). */
-  #maskKey(): number | undefined {
+  private maskKey(): number | undefined {
     return this.#settings.role === 'client' ? nextMaskKey() : undefined;
   }
 
   /** Send a close frame (once), end the socket, and destroy it if the peer has not finished in time. */
-  #sendClose(code?: number, reason?: string): void {
-    this.#stopReading();
+  private sendClose(code?: number, reason?: string): void {
+    this.stopReading();
     if ((this.flags & CLOSE_SENT) !== 0) return;
     this.flags |= CLOSE_SENT;
     const socket = this.#socket;
     if (!socket.writable) {
-      this.#destroy();
+      this.destroySocketNow();
       return;
     }
-    socket.end(encodeCloseFrame(code, reason, this.#maskKey()));
+    socket.end(encodeCloseFrame(code, reason, this.maskKey()));
     this.#closeTimer = setTimeout(destroySocket, this.#settings.closeTimeout, socket);
     this.#closeTimer.unref?.();
   }
 
-  #destroy(): void {
-    this.#stopReading();
+  private destroySocketNow(): void {
+    this.stopReading();
     this.flags |= CLOSE_SENT;
     this.#socket.destroy();
   }
 
   /** The connection ended without a closing handshake (or failed). */
-  #lost(cause?: unknown): void {
-    this.#stopReading();
+  private lost(cause?: unknown): void {
+    this.stopReading();
     if (this.closed) return;
     const error = new LinkError(
       `connection lost (code ${WsCloseCode.ABNORMAL})`,
       cause === undefined ? undefined : { cause },
     );
-    this.#finish({ local: false, reason: LOST_REASON, error });
+    this.finish({ local: false, reason: LOST_REASON, error });
   }
 
-  #finish(info: LinkCloseInfo): void {
+  private finish(info: LinkCloseInfo): void {
     if (this.markClosed(info)) this.reportClose();
   }
 
   /** Parse a chunk with the link's parser, or the process's idle one when between frames. */
-  #parse(chunk: Uint8Array): void {
+  private parse(chunk: Uint8Array): void {
     if ((this.flags & READING_STOPPED) !== 0) return;
     let parser = this.#parser;
     if (parser === undefined) {
@@ -323,7 +323,7 @@ export abstract class FramedWebSocketLink extends InboxLink implements Link {
   }
 
   /** Ignore every later byte (the link is closing) and let go of the parser's buffers. */
-  #stopReading(): void {
+  private stopReading(): void {
     this.flags |= READING_STOPPED;
     const parser = this.#parser;
     if (parser !== undefined) {
@@ -336,20 +336,20 @@ export abstract class FramedWebSocketLink extends InboxLink implements Link {
   // biome-ignore-start lint/complexity/noThisInStatic: listeners, called with the socket as `this`
 
   static #onSocketData(this: LinkedSocket, chunk: Buffer): void {
-    this[LINK].#parse(chunk);
+    this[LINK].parse(chunk);
   }
 
   static #onSocketError(this: LinkedSocket, error: Error): void {
     const link = this[LINK];
-    link.#lost(error);
-    link.#destroy();
+    link.lost(error);
+    link.destroySocketNow();
   }
 
   static #onSocketClose(this: LinkedSocket): void {
     const link = this[LINK];
     clearTimeout(link.#closeTimer);
     link.#closeTimer = undefined;
-    link.#lost();
+    link.lost();
     link.socketClosed();
   }
   // biome-ignore-end lint/complexity/noThisInStatic: listeners
