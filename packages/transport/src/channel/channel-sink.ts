@@ -79,40 +79,40 @@ export abstract class ChannelCounters implements ChannelStats {
     return this.#rare?.messagesResent ?? 0;
   }
   set messagesResent(n: number) {
-    this.#rareCounters().messagesResent = n;
+    this.rareCounters().messagesResent = n;
   }
   get redundantSends(): number {
     return this.#rare?.redundantSends ?? 0;
   }
   set redundantSends(n: number) {
-    this.#rareCounters().redundantSends = n;
+    this.rareCounters().redundantSends = n;
   }
   get messagesLost(): number {
     return this.#rare?.messagesLost ?? 0;
   }
   set messagesLost(n: number) {
-    this.#rareCounters().messagesLost = n;
+    this.rareCounters().messagesLost = n;
   }
   get duplicatesDropped(): number {
     return this.#rare?.duplicatesDropped ?? 0;
   }
   set duplicatesDropped(n: number) {
-    this.#rareCounters().duplicatesDropped = n;
+    this.rareCounters().duplicatesDropped = n;
   }
   get staleDropped(): number {
     return this.#rare?.staleDropped ?? 0;
   }
   set staleDropped(n: number) {
-    this.#rareCounters().staleDropped = n;
+    this.rareCounters().staleDropped = n;
   }
   get queueOverflows(): number {
     return this.#rare?.queueOverflows ?? 0;
   }
   set queueOverflows(n: number) {
-    this.#rareCounters().queueOverflows = n;
+    this.rareCounters().queueOverflows = n;
   }
 
-  #rareCounters(): RareChannelCounters {
+  private rareCounters(): RareChannelCounters {
     this.#rare ??= new RareChannelCounters();
     return this.#rare;
   }
