@@ -56,7 +56,11 @@ export interface WorkerInfo {
   readonly pid: number | undefined;
   /** 1 for the first process on this port, +1 per replacement. */
   readonly incarnation: number;
+  /** Sessions on the worker (as of its last heartbeat). */
   readonly sessions: number;
+  /** Seats reserved on the worker and not used yet (as of its last heartbeat); placement counts them as connections. */
+  readonly reservedSeats: number;
+  /** Rooms on the worker (as of its last heartbeat). */
   readonly rooms: number;
   /** Mean event-loop delay over the last heartbeat, ms. */
   readonly eventLoopLag: number;
@@ -652,6 +656,7 @@ function info(slot: WorkerSlot): WorkerInfo {
     pid: slot.pid,
     incarnation: slot.incarnation,
     sessions: r?.sessions ?? 0,
+    reservedSeats: r?.reservedSeats ?? 0,
     rooms: r?.rooms ?? 0,
     eventLoopLag: r?.eventLoopLag.mean ?? 0,
     adopted: slot.adopted,
