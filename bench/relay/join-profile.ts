@@ -82,7 +82,7 @@ console.log(
     .map((n) => n.toFixed(0))
     .join(
       ' + ',
-    )} ms${Number.isNaN(cpu.framesOut) ? '' : `; server datagrams out ${cpu.framesOut}, in ${cpu.framesIn}`}`,
+    )} ms${target === 'bare-ws' || Number.isNaN(cpu.framesOut) ? '' : `; server datagrams out ${cpu.framesOut}, in ${cpu.framesIn}`}`,
 );
 // Ask the children to exit (a profiled child writes its profile then); SIGKILL after a grace period.
 server.send({ cmd: 'exit' });
