@@ -62,6 +62,7 @@ export abstract class InboxLink {
   /**
    * The link's booleans as bits of one small integer (one field per link instead of one each): bit
    * 0 is InboxLink's, the subclass's start at {@link FIRST_SUBCLASS_FLAG}. All clear on a new link.
+   * @internal
    */
   protected flags = 0;
   #handlers: LinkHandlers | undefined;
@@ -81,13 +82,13 @@ export abstract class InboxLink {
     return this.troubleSeen.droppedOversize;
   }
 
-  /** The rare-event counters, to count one: created on first use. */
+  /** The rare-event counters, to count one: created on first use. @internal */
   protected get trouble(): LinkTrouble {
     this.#trouble ??= { ...NO_TROUBLE };
     return this.#trouble;
   }
 
-  /** The rare-event counters, to read them: zeros while none happened (creates nothing). */
+  /** The rare-event counters, to read them: zeros while none happened (creates nothing). @internal */
   protected get troubleSeen(): Readonly<LinkTrouble> {
     return this.#trouble ?? NO_TROUBLE;
   }
@@ -114,8 +115,8 @@ export abstract class InboxLink {
   }
 
   /**
-   * `onDatagram` threw `error` (the receive path never throws): the subclass closes the link.
-   * @internal
+   * `onDatagram` threw `error` (the receive path never throws): the subclass closes the link
+   * (e.g. with a {@link LinkError} whose `cause` is `error`).
    */
   abstract onHandlerError(error: unknown): void;
 
