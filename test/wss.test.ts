@@ -3,43 +3,25 @@
  * certificate made by `openssl` for the test), `allowedOrigins` (403 for other browser origins),
  * `maxPayload`, and the token endpoint over HTTPS.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Room, Server } from '@netplay/server';
 import { connectWebSocket } from '@netplay/transport/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { type SelfSigned, selfSignedCertificate } from '../packages/transport/test/self-signed.js';
 
 const quiet = { info() {}, warn() {}, error() {} };
 
+let certificate: SelfSigned | undefined;
 let key = '';
 let cert = '';
-let dir = '';
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'netplay-tls-'));
-  execFileSync(
-    'openssl',
-    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1'].concat([
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-keyout',
-      join(dir, 'key.pem'),
-      '-out',
-      join(dir, 'cert.pem'),
-    ]),
-    { stdio: 'ignore' },
-  );
-  key = readFileSync(join(dir, 'key.pem'), 'utf8');
-  cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
+  certificate = selfSignedCertificate('127.0.0.1', 'IP:127.0.0.1');
+  ({ key, cert } = certificate);
 });
 
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => certificate?.remove());
 
 /** Open a raw `ws` socket; resolves with the upgrade's HTTP status (101 when it opened). */
 function upgradeStatus(url: string, options: WebSocket.ClientOptions): Promise<number> {

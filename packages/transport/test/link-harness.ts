@@ -1,8 +1,25 @@
 /**
- * Helpers shared by the link tests: collect what a link delivers, and hand out items (accepted
- * links) one by one as they arrive.
+ * Helpers shared by the link tests: collect what a link delivers, hand out items (accepted
+ * links) one by one as they arrive, and an in-process socket that records what is written to it.
  */
+import { Duplex } from 'node:stream';
 import type { Link, LinkCloseInfo } from '../src/link/link.js';
+
+/**
+ * An in-process socket for a link under test: what the link writes lands in `written`; push
+ * bytes with `socket.push(…)` to feed the link. Destroy it when the test ends.
+ */
+export function recordingSocket(): { socket: Duplex; written: Buffer[] } {
+  const written: Buffer[] = [];
+  const socket = new Duplex({
+    read() {},
+    write(chunk: Buffer, _encoding, callback) {
+      written.push(chunk);
+      callback();
+    },
+  });
+  return { socket, written };
+}
 
 /** Installs handlers on a link and lets a test await a number of datagrams or the close. */
 export function collect(link: Link) {

@@ -4,16 +4,13 @@
  * answer), bad options with an `InvalidOptionError`, and `wss://` verifies the server's
  * certificate (a self-signed one made by `openssl` for the test, trusted through `ca`) with SNI.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { arrivals, collect } from '../../test/link-harness.js';
+import { type SelfSigned, selfSignedCertificate } from '../../test/self-signed.js';
 import { InvalidOptionError, LinkError, TransportErrorCode } from '../errors.js';
 import {
   type ConnectWebSocketOptions,
@@ -176,29 +173,14 @@ describe('connectWebSocket options', () => {
 });
 
 describe('connectWebSocket over wss://', () => {
-  let dir = '';
+  let certificate: SelfSigned | undefined;
   let key = '';
   let cert = '';
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'netplay-wss-client-'));
-    execFileSync(
-      'openssl',
-      ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1'].concat([
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=DNS:localhost,IP:127.0.0.1',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-      ]),
-      { stdio: 'ignore' },
-    );
-    key = readFileSync(join(dir, 'key.pem'), 'utf8');
-    cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
+    certificate = selfSignedCertificate('localhost', 'DNS:localhost,IP:127.0.0.1');
+    ({ key, cert } = certificate);
   });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => certificate?.remove());
 
   /** A TLS server whose sockets a WebSocketLinkServer upgrades; records the SNI names it was asked for. */
   async function tlsServer() {

@@ -4,10 +4,9 @@
  * link and against `ws`'s `WebSocketServer`, the reference peer.
  */
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
-import { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { arrivals, collect } from '../../test/link-harness.js';
+import { arrivals, collect, recordingSocket } from '../../test/link-harness.js';
 import { clientFrame, serverFrame } from '../../test/ws-client-frames.js';
 import { LinkError, MessageTooLargeError, ProtocolViolationError } from '../errors.js';
 import { ClientWebSocketLink, type ClientWebSocketLinkSettings } from './ws-client-link.js';
@@ -66,14 +65,7 @@ describe('ClientWebSocketLink on an in-process socket', () => {
     closeTimeout: 5000,
   };
   function open(options: Partial<ClientWebSocketLinkSettings> = {}, head = new Uint8Array(0)) {
-    const written: Uint8Array[] = [];
-    const socket = new Duplex({
-      read() {},
-      write(chunk: Buffer, _encoding, callback) {
-        written.push(chunk);
-        callback();
-      },
-    });
+    const { socket, written } = recordingSocket();
     cleanups.push(() => {
       socket.destroy();
     });

@@ -4,7 +4,6 @@
  * client never does.
  */
 import { connect, type Socket } from 'node:net';
-import { Duplex } from 'node:stream';
 import {
   connectWebSocket,
   ServerWebSocketLink,
@@ -14,7 +13,7 @@ import {
 } from '@netplay/transport/node';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { arrivals, collect } from '../../test/link-harness.js';
+import { arrivals, collect, recordingSocket } from '../../test/link-harness.js';
 import { clientClose, clientFrame, concatBytes } from '../../test/ws-client-frames.js';
 import { LinkError, MessageTooLargeError, ProtocolViolationError, TransportErrorCode } from '../errors.js';
 import { WsOpcode } from './ws-frame.js';
@@ -428,14 +427,7 @@ describe('ServerWebSocketLink with a raw socket', () => {
 
 describe('ServerWebSocketLink on an in-process socket', () => {
   function fakeSocket() {
-    const written: Buffer[] = [];
-    const socket = new Duplex({
-      read() {},
-      write(chunk: Buffer, _encoding, callback) {
-        written.push(chunk);
-        callback();
-      },
-    });
+    const { socket, written } = recordingSocket();
     cleanups.push(() => {
       socket.destroy();
     });
