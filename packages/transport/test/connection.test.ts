@@ -257,6 +257,22 @@ describe('Connection: unreliable channels', () => {
     expect(got).toEqual(['1:u2', '2:s2', '1:u0', '1:u1']);
     expect(b.stats.duplicatePacketsDropped).toBe(1);
     expect(b.channelStats(S).staleDropped).toBe(2);
+    // The rarer counters are kept lazily (getters): JSON still writes every counter.
+    expect(JSON.parse(JSON.stringify(b.channelStats(S)))).toEqual({
+      id: S,
+      messagesSent: 0,
+      messagesDelivered: 1,
+      messagesResent: 0,
+      redundantSends: 0,
+      messagesAcked: 0,
+      messagesLost: 0,
+      duplicatesDropped: 0,
+      staleDropped: 2,
+      queueOverflows: 0,
+      queued: 0,
+      queuedBytes: 0,
+      inFlight: 0,
+    });
   });
 
   it('drops the oldest queued unreliable message past maxUnreliableQueue and reports it lost', () => {

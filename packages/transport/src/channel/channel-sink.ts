@@ -124,8 +124,27 @@ export abstract class ChannelCounters implements ChannelStats {
   /** Reliable units sent and not yet acked (counted on read). */
   abstract get inFlight(): number;
 
-  /** The channel's counters (live). */
+  /** The channel's counters (live: a view of the channel; `JSON.stringify` writes {@link ChannelCounters.toJSON}). */
   get stats(): ChannelStats {
     return this;
+  }
+
+  /** The counters as a plain object: what `JSON.stringify(stats)` writes (the rarer counters are getters). */
+  toJSON(): ChannelStats {
+    return {
+      id: this.id,
+      messagesSent: this.messagesSent,
+      messagesDelivered: this.messagesDelivered,
+      messagesResent: this.messagesResent,
+      redundantSends: this.redundantSends,
+      messagesAcked: this.messagesAcked,
+      messagesLost: this.messagesLost,
+      duplicatesDropped: this.duplicatesDropped,
+      staleDropped: this.staleDropped,
+      queueOverflows: this.queueOverflows,
+      queued: this.queued,
+      queuedBytes: this.queuedBytes,
+      inFlight: this.inFlight,
+    };
   }
 }

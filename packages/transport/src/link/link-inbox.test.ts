@@ -80,6 +80,15 @@ describe('socket links: handler errors and the pre-handler queue', () => {
     expect(MAX_QUEUED_BEFORE_HANDLERS).toBe(256);
     expect(link.stats.droppedQueueFull).toBe(3);
     expect(link.stats.datagramsReceived).toBe(256);
+    expect(JSON.parse(JSON.stringify(link.stats))).toEqual({
+      datagramsSent: 0,
+      bytesSent: 0,
+      datagramsReceived: 256,
+      bytesReceived: 256,
+      droppedNonBinary: 0,
+      droppedOversize: 0,
+      droppedQueueFull: 3,
+    });
     const got: number[] = [];
     link.setHandlers({ onDatagram: (d) => got.push(d[0]!) });
     expect(got).toHaveLength(256);

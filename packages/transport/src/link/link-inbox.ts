@@ -93,6 +93,23 @@ export abstract class InboxLink {
     return this.#trouble ?? NO_TROUBLE;
   }
 
+  /**
+   * Names of the counters the subclass's `stats` shows (the link is its own stats view), for
+   * {@link InboxLink.toJSON}. @internal
+   */
+  protected abstract get statNames(): readonly string[];
+
+  /**
+   * The counters as a plain object: what `JSON.stringify(link.stats)` writes. The stats view is the
+   * link itself, whose rare counters are getters and whose other fields are not statistics.
+   */
+  toJSON(): Record<string, number> {
+    const snapshot: Record<string, number> = {};
+    const view = this as unknown as Record<string, number>;
+    for (const name of this.statNames) snapshot[name] = view[name]!;
+    return snapshot;
+  }
+
   /** `true` once closed (locally or by the peer). */
   get closed(): boolean {
     return this.#closeInfo !== undefined;

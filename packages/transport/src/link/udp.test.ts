@@ -221,6 +221,16 @@ describe('UdpLink and UdpLinkServer', () => {
     client.send(new Uint8Array(500));
     await vi.waitFor(() => expect(serverLink.stats.droppedOversize).toBe(1));
     expect(atServer.received.map((d) => d.byteLength)).toEqual([100]);
+    expect(JSON.parse(JSON.stringify(serverLink.stats))).toEqual({
+      datagramsSent: 0,
+      bytesSent: 0,
+      sendErrors: 0,
+      datagramsReceived: 1,
+      bytesReceived: 100,
+      droppedOversize: 1,
+      droppedForeign: 0,
+      droppedQueueFull: 0,
+    });
     expect(() => serverLink.send(new Uint8Array(101))).toThrow(MessageTooLargeError);
   });
 

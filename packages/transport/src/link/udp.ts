@@ -94,6 +94,18 @@ export interface UdpLinkOwner {
   released(link: UdpLink): void;
 }
 
+/** The counters of {@link UdpLinkStats}, by name (for toJSON). */
+const UDP_LINK_STAT_NAMES: readonly (keyof UdpLinkStats)[] = [
+  'datagramsSent',
+  'bytesSent',
+  'sendErrors',
+  'datagramsReceived',
+  'bytesReceived',
+  'droppedOversize',
+  'droppedForeign',
+  'droppedQueueFull',
+];
+
 /**
  * An unreliable {@link Link} to one UDP peer. Datagrams may be lost, duplicated or reordered.
  * Closing it sends nothing: UDP has no connection, so only this side knows.
@@ -137,9 +149,14 @@ export class UdpLink extends InboxLink implements Link {
       });
   }
 
-  /** Live counters. */
+  /** Live counters (a view of the link; `JSON.stringify` writes a snapshot, see {@link InboxLink.toJSON}). */
   get stats(): UdpLinkStats {
     return this as unknown as UdpLinkStats;
+  }
+
+  /** @internal */
+  protected get statNames(): readonly string[] {
+    return UDP_LINK_STAT_NAMES;
   }
 
   /** The local address of the socket, or `undefined` once the socket is closed. */

@@ -99,6 +99,17 @@ export interface WebSocketLinkStats {
   readonly droppedQueueFull: number;
 }
 
+/** The counters of {@link WebSocketLinkStats}, by name (for toJSON). */
+const WEBSOCKET_LINK_STAT_NAMES: readonly (keyof WebSocketLinkStats)[] = [
+  'datagramsSent',
+  'bytesSent',
+  'datagramsReceived',
+  'bytesReceived',
+  'droppedNonBinary',
+  'droppedOversize',
+  'droppedQueueFull',
+];
+
 /**
  * A reliable, ordered {@link Link} over a WebSocket. The socket must be open.
  *
@@ -139,9 +150,14 @@ export class WebSocketLink extends InboxLink implements Link {
     return this.troubleSeen.droppedNonBinary;
   }
 
-  /** Live counters. */
+  /** Live counters (a view of the link; `JSON.stringify` writes a snapshot, see {@link InboxLink.toJSON}). */
   get stats(): WebSocketLinkStats {
     return this as unknown as WebSocketLinkStats;
+  }
+
+  /** @internal */
+  protected get statNames(): readonly string[] {
+    return WEBSOCKET_LINK_STAT_NAMES;
   }
 
   /**

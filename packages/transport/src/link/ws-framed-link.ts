@@ -65,6 +65,18 @@ const READING_STOPPED = FIRST_SUBCLASS_FLAG;
 /** Bit of the link's `flags`: the close frame was sent (or the socket destroyed): nothing more is written. */
 const CLOSE_SENT = FIRST_SUBCLASS_FLAG << 1;
 
+/** The counters of {@link FramedWebSocketLinkStats}, by name (for toJSON). */
+const FRAMED_LINK_STAT_NAMES: readonly (keyof FramedWebSocketLinkStats)[] = [
+  'datagramsSent',
+  'bytesSent',
+  'datagramsReceived',
+  'bytesReceived',
+  'droppedNonBinary',
+  'droppedOversize',
+  'droppedQueueFull',
+  'protocolViolations',
+];
+
 /**
  * A reliable, ordered {@link Link} over one WebSocket: one binary message is one datagram. Text
  * messages are dropped and counted; pings are answered.
@@ -130,9 +142,14 @@ export abstract class FramedWebSocketLink extends InboxLink implements Link {
     return this.#settings.maxMessageSize;
   }
 
-  /** Live counters. */
+  /** Live counters (a view of the link; `JSON.stringify` writes a snapshot, see {@link InboxLink.toJSON}). */
   get stats(): FramedWebSocketLinkStats {
     return this as unknown as FramedWebSocketLinkStats;
+  }
+
+  /** @internal */
+  protected get statNames(): readonly string[] {
+    return FRAMED_LINK_STAT_NAMES;
   }
 
   /**

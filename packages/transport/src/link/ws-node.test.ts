@@ -163,11 +163,14 @@ describe('WebSocketLink over ws', () => {
   it('keeps count of its links as they leave from anywhere in its list, then closes the rest', async () => {
     const { server, accepted, url } = await startServer();
     const clients: Awaited<ReturnType<typeof connect>>[] = [];
+    const links: ServerWebSocketLink[] = [];
     for (let i = 0; i < 6; i++) {
       clients.push(await connect(url));
-      await accepted.next();
+      links.push((await accepted.next()).link);
     }
     expect(server.linkCount).toBe(6);
+    // A link in the list points at its neighbours; its stats still serialize (no cycle).
+    expect(JSON.parse(JSON.stringify(links[2]!.stats))).toMatchObject({ datagramsSent: 0, protocolViolations: 0 });
     // The newest link is first in the server's list, the oldest last: leave from the middle, both ends.
     for (const [index, left] of [
       [2, 5],

@@ -338,6 +338,17 @@ describe('ServerWebSocketLink with a raw socket', () => {
     await atServer.until(1);
     expect(atServer.received).toEqual([new Uint8Array([42])]);
     expect(link.stats.droppedNonBinary).toBe(1);
+    // The stats view is the link; JSON gives exactly the counters, the lazily kept ones included.
+    expect(JSON.parse(JSON.stringify(link.stats))).toEqual({
+      datagramsSent: 0,
+      bytesSent: 0,
+      datagramsReceived: 1,
+      bytesReceived: 1,
+      droppedNonBinary: 1,
+      droppedOversize: 0,
+      droppedQueueFull: 0,
+      protocolViolations: 0,
+    });
   });
 
   it('closes an unmasked frame with 1002 and reports the violation', async () => {
