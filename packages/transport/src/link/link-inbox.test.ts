@@ -2,7 +2,7 @@ import type { Socket } from 'node:dgram';
 import { describe, expect, it, vi } from 'vitest';
 import { LinkError } from '../errors.js';
 import type { LinkCloseInfo } from './link.js';
-import { MAX_QUEUED_BEFORE_HANDLERS } from './link-inbox.js';
+import { InboxLink, MAX_QUEUED_BEFORE_HANDLERS } from './link-inbox.js';
 import { UdpLink } from './udp.js';
 import { type WebSocketEventLike, type WebSocketLike, WebSocketLink } from './websocket.js';
 
@@ -129,5 +129,22 @@ describe('socket links: handler errors and the pre-handler queue', () => {
     expect(got).toHaveLength(256);
     expect(closes).toHaveLength(1);
     expect(closes[0]!.reason).toBe('link error: socket failed');
+  });
+
+  it('a link written on InboxLink serializes its receive counters by default', () => {
+    class PipeLink extends InboxLink {
+      readonly errors: unknown[] = [];
+      onHandlerError(error: unknown): void {
+        this.errors.push(error);
+      }
+      arrive(datagram: Uint8Array): void {
+        this.receiveDatagram(datagram);
+      }
+    }
+    const link = new PipeLink();
+    link.arrive(new Uint8Array([1, 2, 3]));
+    link.setHandlers({ onDatagram: () => {} });
+    link.arrive(new Uint8Array([4]));
+    expect(JSON.parse(JSON.stringify(link))).toEqual({ datagramsReceived: 2, bytesReceived: 4, droppedQueueFull: 0 });
   });
 });

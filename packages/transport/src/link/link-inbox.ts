@@ -40,6 +40,17 @@ const NO_TROUBLE: Readonly<LinkTrouble> = Object.freeze({
   protocolViolations: 0,
 });
 
+/**
+ * The names of a stats interface's counters, checked by the compiler to be all of them: pass
+ * every key of `T` mapped to `true` (a missing or unknown key does not compile). @internal
+ */
+export function statNamesOf<T>(keys: { readonly [K in keyof T]-?: true }): readonly string[] {
+  return Object.freeze(Object.keys(keys));
+}
+
+/** The counters {@link InboxLink} keeps. */
+const INBOX_STAT_NAMES: readonly string[] = Object.freeze(['datagramsReceived', 'bytesReceived', 'droppedQueueFull']);
+
 /** Bit of {@link InboxLink.flags}: the close was reported to the handlers. */
 const CLOSE_REPORTED = 1;
 /**
@@ -94,10 +105,13 @@ export abstract class InboxLink {
   }
 
   /**
-   * Names of the counters the subclass's `stats` shows (the link is its own stats view), for
-   * {@link InboxLink.toJSON}. @internal
+   * Names of the counters the link's `stats` shows (the link is its own stats view), for
+   * {@link InboxLink.toJSON}: by default the receive counters kept here; a subclass with counters
+   * of its own overrides it. @internal
    */
-  protected abstract get statNames(): readonly string[];
+  protected get statNames(): readonly string[] {
+    return INBOX_STAT_NAMES;
+  }
 
   /**
    * The counters as a plain object: what `JSON.stringify(link.stats)` writes. The stats view is the

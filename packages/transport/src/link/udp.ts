@@ -11,7 +11,7 @@ import { lookup } from 'node:dns/promises';
 import type { AddressInfo } from 'node:net';
 import { InvalidOptionError, LinkError, MessageTooLargeError } from '../errors.js';
 import type { Link, LinkCloseInfo } from './link.js';
-import { InboxLink } from './link-inbox.js';
+import { InboxLink, statNamesOf } from './link-inbox.js';
 
 /** Defaults of {@link UdpLinkOptions} and {@link UdpConnectOptions}. */
 export const UDP_LINK_DEFAULTS = {
@@ -95,16 +95,16 @@ export interface UdpLinkOwner {
 }
 
 /** The counters of {@link UdpLinkStats}, by name (for toJSON). */
-const UDP_LINK_STAT_NAMES: readonly (keyof UdpLinkStats)[] = [
-  'datagramsSent',
-  'bytesSent',
-  'sendErrors',
-  'datagramsReceived',
-  'bytesReceived',
-  'droppedOversize',
-  'droppedForeign',
-  'droppedQueueFull',
-];
+const UDP_LINK_STAT_NAMES = statNamesOf<UdpLinkStats>({
+  datagramsSent: true,
+  bytesSent: true,
+  sendErrors: true,
+  datagramsReceived: true,
+  bytesReceived: true,
+  droppedOversize: true,
+  droppedForeign: true,
+  droppedQueueFull: true,
+});
 
 /**
  * An unreliable {@link Link} to one UDP peer. Datagrams may be lost, duplicated or reordered.
@@ -155,7 +155,7 @@ export class UdpLink extends InboxLink implements Link {
   }
 
   /** @internal */
-  protected get statNames(): readonly string[] {
+  protected override get statNames(): readonly string[] {
     return UDP_LINK_STAT_NAMES;
   }
 

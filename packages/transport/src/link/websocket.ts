@@ -9,7 +9,7 @@
  */
 import { InvalidOptionError, LinkError, MessageTooLargeError } from '../errors.js';
 import type { Link, LinkCloseInfo } from './link.js';
-import { InboxLink } from './link-inbox.js';
+import { InboxLink, statNamesOf } from './link-inbox.js';
 
 /** Defaults of {@link WebSocketLinkOptions} and {@link ConnectBrowserWebSocketOptions}. */
 export const WEBSOCKET_LINK_DEFAULTS = {
@@ -100,15 +100,15 @@ export interface WebSocketLinkStats {
 }
 
 /** The counters of {@link WebSocketLinkStats}, by name (for toJSON). */
-const WEBSOCKET_LINK_STAT_NAMES: readonly (keyof WebSocketLinkStats)[] = [
-  'datagramsSent',
-  'bytesSent',
-  'datagramsReceived',
-  'bytesReceived',
-  'droppedNonBinary',
-  'droppedOversize',
-  'droppedQueueFull',
-];
+const WEBSOCKET_LINK_STAT_NAMES = statNamesOf<WebSocketLinkStats>({
+  datagramsSent: true,
+  bytesSent: true,
+  datagramsReceived: true,
+  bytesReceived: true,
+  droppedNonBinary: true,
+  droppedOversize: true,
+  droppedQueueFull: true,
+});
 
 /**
  * A reliable, ordered {@link Link} over a WebSocket. The socket must be open.
@@ -156,7 +156,7 @@ export class WebSocketLink extends InboxLink implements Link {
   }
 
   /** @internal */
-  protected get statNames(): readonly string[] {
+  protected override get statNames(): readonly string[] {
     return WEBSOCKET_LINK_STAT_NAMES;
   }
 

@@ -20,7 +20,7 @@ import { Buffer } from 'node:buffer';
 import type { Duplex } from 'node:stream';
 import { LinkError, MessageTooLargeError, ProtocolViolationError } from '../errors.js';
 import type { Link, LinkCloseInfo } from './link.js';
-import { FIRST_SUBCLASS_FLAG, InboxLink } from './link-inbox.js';
+import { FIRST_SUBCLASS_FLAG, InboxLink, statNamesOf } from './link-inbox.js';
 import type { WebSocketLinkStats } from './websocket.js';
 import {
   encodeCloseFrame,
@@ -66,16 +66,16 @@ const READING_STOPPED = FIRST_SUBCLASS_FLAG;
 const CLOSE_SENT = FIRST_SUBCLASS_FLAG << 1;
 
 /** The counters of {@link FramedWebSocketLinkStats}, by name (for toJSON). */
-const FRAMED_LINK_STAT_NAMES: readonly (keyof FramedWebSocketLinkStats)[] = [
-  'datagramsSent',
-  'bytesSent',
-  'datagramsReceived',
-  'bytesReceived',
-  'droppedNonBinary',
-  'droppedOversize',
-  'droppedQueueFull',
-  'protocolViolations',
-];
+const FRAMED_LINK_STAT_NAMES = statNamesOf<FramedWebSocketLinkStats>({
+  datagramsSent: true,
+  bytesSent: true,
+  datagramsReceived: true,
+  bytesReceived: true,
+  droppedNonBinary: true,
+  droppedOversize: true,
+  droppedQueueFull: true,
+  protocolViolations: true,
+});
 
 /**
  * A reliable, ordered {@link Link} over one WebSocket: one binary message is one datagram. Text
@@ -148,7 +148,7 @@ export abstract class FramedWebSocketLink extends InboxLink implements Link {
   }
 
   /** @internal */
-  protected get statNames(): readonly string[] {
+  protected override get statNames(): readonly string[] {
     return FRAMED_LINK_STAT_NAMES;
   }
 
