@@ -17,7 +17,7 @@ import {
   SessionErrorCode,
 } from '@netplay/transport';
 import { LinkOpener } from './connect-link.js';
-import { createDialer, type Dialer } from './dial.js';
+import { createDialer, createEarlyDialer, type Dialer, type EarlyDialer } from './dial.js';
 import { type ClientOptions, type ResolvedClientOptions, resolveClientOptions } from './options.js';
 import { backoffDelay } from './reconnect.js';
 import { Room } from './room.js';
@@ -46,6 +46,7 @@ export class Client {
   readonly options: ResolvedClientOptions;
   private readonly codec: PayloadCodec;
   private readonly dial: Dialer;
+  private readonly dialEarly: EarlyDialer;
 
   /**
    * @param url Server URL: `ws://host:port`, `wss://…` or `udp://host:port`.
@@ -57,7 +58,9 @@ export class Client {
     this.url = url;
     this.options = resolveClientOptions(options);
     this.codec = new PayloadCodec(this.options.payloadLimits ?? {});
-    this.dial = createDialer(new LinkOpener(this.options), this.options);
+    const opener = new LinkOpener(this.options);
+    this.dial = createDialer(opener, this.options);
+    this.dialEarly = createEarlyDialer(opener, this.options);
   }
 
   /**
@@ -98,9 +101,12 @@ export class Client {
   }
 
   private async listOnce(name: string): Promise<RoomListing[]> {
-    const session = await this.openSession(this.url, {}).catch(unavailable(this.url));
+    const { session, accepted } = await this.openEarlySession(this.url).catch(unavailable(this.url));
     try {
-      const reply = await session.request({ op: Op.List, requestId: 0, room: name });
+      const reply = await answerOnceAccepted(
+        session.request({ op: Op.List, requestId: 0, room: name }),
+        accepted.catch(unavailable(this.url)),
+      );
       if (reply.op === Op.RequestError) throw new SessionError(reply.code, reply.message);
       if (reply.op !== Op.RoomList) throw new CodecError(`unexpected answer to a listing (op ${reply.op})`);
       return reply.rooms;
@@ -142,9 +148,13 @@ export class Client {
 
   private async joinOnce(method: JoinMethod, room: string, options: JoinOptions): Promise<Room> {
     let url = this.url;
-    let session = await this.openSession(url, {}).catch(unavailable(url));
+    const early = await this.openEarlySession(url).catch(unavailable(url));
+    let session = early.session;
     try {
-      let reply = await session.request({ op: Op.Join, requestId: 0, method, room, options });
+      let reply = await answerOnceAccepted(
+        session.request({ op: Op.Join, requestId: 0, method, room, options }),
+        early.accepted.catch(unavailable(url)),
+      );
       if (reply.op === Op.Redirect) {
         // Cluster mode: the manager placed the room on a worker; take our seat there.
         session.close({ code: CloseCode.NORMAL, reason: 'redirected' });
@@ -159,6 +169,22 @@ export class Client {
       session.close({ code: CloseCode.NORMAL, reason: 'join failed' });
       throw error;
     }
+  }
+
+  /**
+   * A new session whose first request may be sent at once: on a reliable link it goes right behind
+   * `Connect` (one round trip for handshake and request); `accepted` settles with the handshake.
+   */
+  private async openEarlySession(url: string): Promise<{ session: ClientSession; accepted: Promise<unknown> }> {
+    const { link, accepted } = await this.dialEarly(url, {});
+    const session = new ClientSession(link, {
+      clock: this.options.clock,
+      codec: this.codec,
+      connection: this.options.connection,
+      requestTimeout: this.options.requestTimeout,
+      accepted,
+    });
+    return { session, accepted };
   }
 
   private async openSession(url: string, body: ConnectBody): Promise<ClientSession> {
@@ -178,4 +204,14 @@ function unavailable(url: string): (error: unknown) => never {
     if (!(error instanceof LinkError)) throw error;
     throw new SessionError(SessionErrorCode.UNAVAILABLE, `cannot reach ${url}: ${error.message}`, { cause: error });
   };
+}
+
+/**
+ * The answer to a request sent before the handshake was accepted: if the handshake fails, its
+ * error (the server's `Deny`, `TIMEOUT`, the link lost), not the request's "link closed".
+ */
+async function answerOnceAccepted<T>(answer: Promise<T>, accepted: Promise<unknown>): Promise<T> {
+  answer.catch(() => {}); // reported through `accepted` when the handshake fails
+  await accepted;
+  return answer;
 }

@@ -5,7 +5,7 @@
  */
 import type { ConnectBody } from '@netplay/transport';
 import type { LinkOpener } from './connect-link.js';
-import { handshake } from './handshake.js';
+import { type HandshakeResult, handshake } from './handshake.js';
 import type { SecureSession } from './node-links.js';
 import type { ResolvedClientOptions } from './options.js';
 import { SessionLink } from './session-link.js';
@@ -22,6 +22,38 @@ export interface DialedLink {
  * session being resumed over encrypted UDP (the link's `secure`), reused instead of a new token.
  */
 export type Dialer = (url: string, body: ConnectBody, secure?: SecureSession) => Promise<DialedLink>;
+
+/** A link whose handshake is under way (reliable links) or done (datagram links). */
+export interface EarlyDialedLink {
+  readonly link: SessionLink;
+  /** Settles with the handshake: a session may send on `link` before (a reliable link keeps order). */
+  readonly accepted: Promise<HandshakeResult>;
+}
+
+/**
+ * Opens links for a new session whose first request may go right behind `Connect`: on a reliable
+ * link (WebSocket) the server creates the session as it reads `Connect`, so what follows on the
+ * same link reaches it, and a join takes one round trip instead of two. On a datagram link the
+ * handshake (challenge, resends) completes first.
+ */
+export type EarlyDialer = (url: string, body: ConnectBody) => Promise<EarlyDialedLink>;
+
+/** An {@link EarlyDialer} over `opener` with the client's handshake options. */
+export function createEarlyDialer(opener: LinkOpener, options: ResolvedClientOptions): EarlyDialer {
+  return async (url, body) => {
+    const opened = await opener.open(url);
+    const link = new SessionLink(opened.link, opened.secure);
+    const accepted = handshake(link, {
+      clock: options.clock,
+      body,
+      datagram: opened.datagram,
+      timeout: options.handshakeTimeout,
+      resendInterval: options.handshakeResendInterval,
+    });
+    if (opened.datagram) await accepted;
+    return { link, accepted };
+  };
+}
 
 /** A {@link Dialer} over `opener` with the client's handshake options. */
 export function createDialer(opener: LinkOpener, options: ResolvedClientOptions): Dialer {

@@ -46,6 +46,12 @@ export interface ClientSessionSettings {
   codec: PayloadCodec;
   connection: ConnectionOptions | undefined;
   requestTimeout: number;
+  /**
+   * The link's handshake, when the session starts before it is accepted (requests sent right
+   * behind `Connect` on a reliable link): the session takes over the link's handshake packets
+   * once it settles. Absent: the link is already accepted.
+   */
+  accepted?: Promise<unknown>;
 }
 
 /** Replies kept for a request id nobody waits for yet. */
@@ -73,7 +79,8 @@ export class ClientSession {
   constructor(link: SessionLink, settings: ClientSessionSettings) {
     this.s = settings;
     this.link = link;
-    this.watch(link);
+    if (settings.accepted === undefined) this.watch(link);
+    else settings.accepted.then(() => this.watch(link)).catch(() => {});
     this.peer = new Peer(
       { link, clock: settings.clock, connection: settings.connection },
       {
