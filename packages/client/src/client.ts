@@ -22,6 +22,7 @@ import { type ClientOptions, type ResolvedClientOptions, resolveClientOptions } 
 import { backoffDelay } from './reconnect.js';
 import { Room } from './room.js';
 import { ClientSession } from './session.js';
+import type { SessionLink } from './session-link.js';
 
 /** Options passed to the server room's `onAuth`/`onJoin` (msgpack-encodable values). */
 export type JoinOptions = Record<string, unknown>;
@@ -177,23 +178,22 @@ export class Client {
    */
   private async openEarlySession(url: string): Promise<{ session: ClientSession; accepted: Promise<unknown> }> {
     const { link, accepted } = await this.dialEarly(url, {});
-    const session = new ClientSession(link, {
-      clock: this.options.clock,
-      codec: this.codec,
-      connection: this.options.connection,
-      requestTimeout: this.options.requestTimeout,
-      accepted,
-    });
-    return { session, accepted };
+    return { session: this.newSession(link, accepted), accepted };
   }
 
   private async openSession(url: string, body: ConnectBody): Promise<ClientSession> {
     const { link } = await this.dial(url, body);
+    return this.newSession(link);
+  }
+
+  /** A session on `link`; `accepted`: the link's handshake is still under way. */
+  private newSession(link: SessionLink, accepted?: Promise<unknown>): ClientSession {
     return new ClientSession(link, {
       clock: this.options.clock,
       codec: this.codec,
       connection: this.options.connection,
       requestTimeout: this.options.requestTimeout,
+      ...(accepted === undefined ? {} : { accepted }),
     });
   }
 }
