@@ -47,15 +47,25 @@ export interface ChannelStats {
   inFlight: number;
 }
 
-/** The counters of a channel that stay 0 on a healthy link (see {@link ChannelCounters}). */
-class RareChannelCounters {
-  messagesResent = 0;
-  redundantSends = 0;
-  messagesLost = 0;
-  duplicatesDropped = 0;
-  staleDropped = 0;
-  queueOverflows = 0;
+/** The counters of a channel that stay 0 on a healthy link (see {@link ChannelCounters}). @internal */
+export interface RareChannelCounters {
+  messagesResent: number;
+  redundantSends: number;
+  messagesLost: number;
+  duplicatesDropped: number;
+  staleDropped: number;
+  queueOverflows: number;
 }
+
+/** What a channel without rare events reads. */
+const NO_RARE: Readonly<RareChannelCounters> = Object.freeze({
+  messagesResent: 0,
+  redundantSends: 0,
+  messagesLost: 0,
+  duplicatesDropped: 0,
+  staleDropped: 0,
+  queueOverflows: 0,
+});
 
 /**
  * The counters of a channel, as fields of the channel itself (its base class): the common ones in
@@ -76,45 +86,33 @@ export abstract class ChannelCounters implements ChannelStats {
   }
 
   get messagesResent(): number {
-    return this.#rare?.messagesResent ?? 0;
-  }
-  set messagesResent(n: number) {
-    this.rareCounters().messagesResent = n;
+    return this.rareSeen.messagesResent;
   }
   get redundantSends(): number {
-    return this.#rare?.redundantSends ?? 0;
-  }
-  set redundantSends(n: number) {
-    this.rareCounters().redundantSends = n;
+    return this.rareSeen.redundantSends;
   }
   get messagesLost(): number {
-    return this.#rare?.messagesLost ?? 0;
-  }
-  set messagesLost(n: number) {
-    this.rareCounters().messagesLost = n;
+    return this.rareSeen.messagesLost;
   }
   get duplicatesDropped(): number {
-    return this.#rare?.duplicatesDropped ?? 0;
-  }
-  set duplicatesDropped(n: number) {
-    this.rareCounters().duplicatesDropped = n;
+    return this.rareSeen.duplicatesDropped;
   }
   get staleDropped(): number {
-    return this.#rare?.staleDropped ?? 0;
-  }
-  set staleDropped(n: number) {
-    this.rareCounters().staleDropped = n;
+    return this.rareSeen.staleDropped;
   }
   get queueOverflows(): number {
-    return this.#rare?.queueOverflows ?? 0;
-  }
-  set queueOverflows(n: number) {
-    this.rareCounters().queueOverflows = n;
+    return this.rareSeen.queueOverflows;
   }
 
-  private rareCounters(): RareChannelCounters {
-    this.#rare ??= new RareChannelCounters();
+  /** The rarer counters, to count one: `this.rare.staleDropped++` (created on first use). */
+  protected get rare(): RareChannelCounters {
+    this.#rare ??= { ...NO_RARE };
     return this.#rare;
+  }
+
+  /** The rarer counters, to read them: zeros while none happened (creates nothing). */
+  private get rareSeen(): Readonly<RareChannelCounters> {
+    return this.#rare ?? NO_RARE;
   }
 
   /** Messages waiting to be sent for the first time (read off the queue, not counted). */

@@ -190,7 +190,7 @@ export class ReliableOrderedChannel extends ChannelCounters {
       }
       unit.needsResend = false;
       this.resendCount--;
-      this.messagesResent++;
+      this.rare.messagesResent++;
     }
   }
 
@@ -216,7 +216,7 @@ export class ReliableOrderedChannel extends ChannelCounters {
       if (!builder.fits(4)) return;
       const unit = this.units[i]!;
       if (unit.acked || unit.needsResend || unit.copies >= maxCopies || unit.lastPacket === packetSequence) continue;
-      if (this.writeUnit(builder, unit, packetSequence, budget)) this.redundantSends++;
+      if (this.writeUnit(builder, unit, packetSequence, budget)) this.rare.redundantSends++;
     }
   }
 
@@ -301,11 +301,11 @@ export class ReliableOrderedChannel extends ChannelCounters {
     if (this.failed) return;
     const offset = seqDiff(sequence, this.nextDeliver);
     if (offset < 0) {
-      this.duplicatesDropped++;
+      this.rare.duplicatesDropped++;
       return;
     }
     if (offset >= this.s.window) {
-      this.staleDropped++;
+      this.rare.staleDropped++;
       return;
     }
     if (offset === 0 && this.buffered === 0) {
@@ -317,7 +317,7 @@ export class ReliableOrderedChannel extends ChannelCounters {
     if (this.recv === undefined) this.recv = createReceiveWindow(this.s.window);
     const recv = this.recv;
     if (recv.sequences[slot] === sequence) {
-      this.duplicatesDropped++;
+      this.rare.duplicatesDropped++;
       return;
     }
     recv.sequences[slot] = sequence;

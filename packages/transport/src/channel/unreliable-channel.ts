@@ -96,7 +96,7 @@ export class UnreliableChannel extends ChannelCounters {
 
   /** The packet that carried message `sequence` was lost. */
   onLost(sequence: number): void {
-    this.messagesLost++;
+    this.rare.messagesLost++;
     this.sink.lost(this.s.id, sequence);
   }
 
@@ -104,17 +104,17 @@ export class UnreliableChannel extends ChannelCounters {
   receive(sequence: number, payload: Uint8Array): void {
     const verdict = this.received.check(sequence);
     if (verdict === ReceiveVerdict.Duplicate) {
-      this.duplicatesDropped++;
+      this.rare.duplicatesDropped++;
       return;
     }
     if (verdict === ReceiveVerdict.Stale) {
-      this.staleDropped++;
+      this.rare.staleDropped++;
       return;
     }
     this.received.record(sequence);
     if (this.s.sequenced) {
       if (this.newestDelivered >= 0 && !seqGreaterThan(sequence, this.newestDelivered)) {
-        this.staleDropped++;
+        this.rare.staleDropped++;
         return;
       }
       this.newestDelivered = sequence;
@@ -125,7 +125,7 @@ export class UnreliableChannel extends ChannelCounters {
 
   private dropOldest(): void {
     const sequence = this.queueSequences[this.head]!;
-    this.queueOverflows++;
+    this.rare.queueOverflows++;
     this.advanceHead();
     this.onLost(sequence);
   }
