@@ -40,16 +40,22 @@ const NO_TROUBLE: Readonly<LinkTrouble> = Object.freeze({
   protocolViolations: 0,
 });
 
-/**
- * The names of a stats interface's counters, checked by the compiler to be all of them: pass
- * every key of `T` mapped to `true` (a missing or unknown key does not compile). @internal
- */
-export function statNamesOf<T>(keys: { readonly [K in keyof T]-?: true }): readonly string[] {
+/** Every counter of a stats interface `T` mapped to `true`: a missing or unknown key does not compile. @internal */
+export type StatKeys<T> = { readonly [K in keyof T]-?: true };
+
+/** The names in `keys`, for a link's {@link InboxLink.toJSON}. @internal */
+export function statNamesOf<T>(keys: StatKeys<T>): readonly string[] {
   return Object.freeze(Object.keys(keys));
 }
 
-/** The counters {@link InboxLink} keeps. */
-const INBOX_STAT_NAMES: readonly string[] = Object.freeze(['datagramsReceived', 'bytesReceived', 'droppedQueueFull']);
+/** The receive counters every {@link InboxLink} keeps (a subclass's stat keys spread them). @internal */
+export const INBOX_STAT_KEYS = {
+  datagramsReceived: true,
+  bytesReceived: true,
+  droppedQueueFull: true,
+} as const;
+
+const INBOX_STAT_NAMES = Object.freeze(Object.keys(INBOX_STAT_KEYS));
 
 /** Bit of {@link InboxLink.flags}: the close was reported to the handlers. */
 const CLOSE_REPORTED = 1;

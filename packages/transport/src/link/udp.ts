@@ -11,7 +11,7 @@ import { lookup } from 'node:dns/promises';
 import type { AddressInfo } from 'node:net';
 import { InvalidOptionError, LinkError, MessageTooLargeError } from '../errors.js';
 import type { Link, LinkCloseInfo } from './link.js';
-import { InboxLink, statNamesOf } from './link-inbox.js';
+import { INBOX_STAT_KEYS, InboxLink, statNamesOf } from './link-inbox.js';
 
 /** Defaults of {@link UdpLinkOptions} and {@link UdpConnectOptions}. */
 export const UDP_LINK_DEFAULTS = {
@@ -96,14 +96,12 @@ export interface UdpLinkOwner {
 
 /** The counters of {@link UdpLinkStats}, by name (for toJSON). */
 const UDP_LINK_STAT_NAMES = statNamesOf<UdpLinkStats>({
+  ...INBOX_STAT_KEYS,
   datagramsSent: true,
   bytesSent: true,
   sendErrors: true,
-  datagramsReceived: true,
-  bytesReceived: true,
   droppedOversize: true,
   droppedForeign: true,
-  droppedQueueFull: true,
 });
 
 /**

@@ -9,7 +9,7 @@
  */
 import { InvalidOptionError, LinkError, MessageTooLargeError } from '../errors.js';
 import type { Link, LinkCloseInfo } from './link.js';
-import { InboxLink, statNamesOf } from './link-inbox.js';
+import { INBOX_STAT_KEYS, InboxLink, type StatKeys, statNamesOf } from './link-inbox.js';
 
 /** Defaults of {@link WebSocketLinkOptions} and {@link ConnectBrowserWebSocketOptions}. */
 export const WEBSOCKET_LINK_DEFAULTS = {
@@ -99,16 +99,17 @@ export interface WebSocketLinkStats {
   readonly droppedQueueFull: number;
 }
 
-/** The counters of {@link WebSocketLinkStats}, by name (for toJSON). */
-const WEBSOCKET_LINK_STAT_NAMES = statNamesOf<WebSocketLinkStats>({
+/** The counters of {@link WebSocketLinkStats} (a framed link's keys spread them). @internal */
+export const WEBSOCKET_LINK_STAT_KEYS: StatKeys<WebSocketLinkStats> = {
+  ...INBOX_STAT_KEYS,
   datagramsSent: true,
   bytesSent: true,
-  datagramsReceived: true,
-  bytesReceived: true,
   droppedNonBinary: true,
   droppedOversize: true,
-  droppedQueueFull: true,
-});
+};
+
+/** The counters of {@link WebSocketLinkStats}, by name (for toJSON). */
+const WEBSOCKET_LINK_STAT_NAMES = statNamesOf(WEBSOCKET_LINK_STAT_KEYS);
 
 /**
  * A reliable, ordered {@link Link} over a WebSocket. The socket must be open.

@@ -21,7 +21,7 @@ import type { Duplex } from 'node:stream';
 import { LinkError, MessageTooLargeError, ProtocolViolationError } from '../errors.js';
 import type { Link, LinkCloseInfo } from './link.js';
 import { FIRST_SUBCLASS_FLAG, InboxLink, statNamesOf } from './link-inbox.js';
-import type { WebSocketLinkStats } from './websocket.js';
+import { WEBSOCKET_LINK_STAT_KEYS, type WebSocketLinkStats } from './websocket.js';
 import {
   encodeCloseFrame,
   type FrameViolation,
@@ -67,13 +67,7 @@ const CLOSE_SENT = FIRST_SUBCLASS_FLAG << 1;
 
 /** The counters of {@link FramedWebSocketLinkStats}, by name (for toJSON). */
 const FRAMED_LINK_STAT_NAMES = statNamesOf<FramedWebSocketLinkStats>({
-  datagramsSent: true,
-  bytesSent: true,
-  datagramsReceived: true,
-  bytesReceived: true,
-  droppedNonBinary: true,
-  droppedOversize: true,
-  droppedQueueFull: true,
+  ...WEBSOCKET_LINK_STAT_KEYS,
   protocolViolations: true,
 });
 
