@@ -21,7 +21,7 @@ import { createDialer, createEarlyDialer, type Dialer, type EarlyDialer } from '
 import { type ClientOptions, type ResolvedClientOptions, resolveClientOptions } from './options.js';
 import { backoffDelay } from './reconnect.js';
 import { Room } from './room.js';
-import { ClientSession } from './session.js';
+import { ClientSession, type ServerReply } from './session.js';
 import type { SessionLink } from './session-link.js';
 
 /** Options passed to the server room's `onAuth`/`onJoin` (msgpack-encodable values). */
@@ -102,12 +102,9 @@ export class Client {
   }
 
   private async listOnce(name: string): Promise<RoomListing[]> {
-    const { session, accepted } = await this.openEarlySession(this.url).catch(unavailable(this.url));
+    const { session, firstRequest } = await this.openEarlySession(this.url);
     try {
-      const reply = await answerOnceAccepted(
-        session.request({ op: Op.List, requestId: 0, room: name }),
-        accepted.catch(unavailable(this.url)),
-      );
+      const reply = await firstRequest({ op: Op.List, requestId: 0, room: name });
       if (reply.op === Op.RequestError) throw new SessionError(reply.code, reply.message);
       if (reply.op !== Op.RoomList) throw new CodecError(`unexpected answer to a listing (op ${reply.op})`);
       return reply.rooms;
@@ -149,13 +146,10 @@ export class Client {
 
   private async joinOnce(method: JoinMethod, room: string, options: JoinOptions): Promise<Room> {
     let url = this.url;
-    const early = await this.openEarlySession(url).catch(unavailable(url));
+    const early = await this.openEarlySession(url);
     let session = early.session;
     try {
-      let reply = await answerOnceAccepted(
-        session.request({ op: Op.Join, requestId: 0, method, room, options }),
-        early.accepted.catch(unavailable(url)),
-      );
+      let reply = await early.firstRequest({ op: Op.Join, requestId: 0, method, room, options });
       if (reply.op === Op.Redirect) {
         // Cluster mode: the manager placed the room on a worker; take our seat there.
         session.close({ code: CloseCode.NORMAL, reason: 'redirected' });
@@ -174,11 +168,22 @@ export class Client {
 
   /**
    * A new session whose first request may be sent at once: on a reliable link it goes right behind
-   * `Connect` (one round trip for handshake and request); `accepted` settles with the handshake.
+   * `Connect` (one round trip for handshake and request). `firstRequest` sends it and resolves with
+   * the answer once the handshake is accepted; if the handshake fails, it rejects with the
+   * handshake's error (the server's `Deny`, `TIMEOUT`, `UNAVAILABLE`), not the request's.
    */
-  private async openEarlySession(url: string): Promise<{ session: ClientSession; accepted: Promise<unknown> }> {
-    const { link, accepted } = await this.dialEarly(url, {});
-    return { session: this.newSession(link, accepted), accepted };
+  private async openEarlySession(
+    url: string,
+  ): Promise<{ session: ClientSession; firstRequest(message: ClientRequest): Promise<ServerReply> }> {
+    const { link, accepted } = await this.dialEarly(url, {}).catch(unavailable(url));
+    const session = this.newSession(link, accepted);
+    const firstRequest = async (message: ClientRequest): Promise<ServerReply> => {
+      const answer = session.request(message);
+      answer.catch(() => {}); // reported through the handshake when it fails
+      await accepted.catch(unavailable(url));
+      return answer;
+    };
+    return { session, firstRequest };
   }
 
   private async openSession(url: string, body: ConnectBody): Promise<ClientSession> {
@@ -198,20 +203,13 @@ export class Client {
   }
 }
 
+/** A client message that expects an answer. */
+type ClientRequest = Parameters<ClientSession['request']>[0];
+
 /** A link that could not be opened or closed before the handshake: the server is unavailable. */
 function unavailable(url: string): (error: unknown) => never {
   return (error) => {
     if (!(error instanceof LinkError)) throw error;
     throw new SessionError(SessionErrorCode.UNAVAILABLE, `cannot reach ${url}: ${error.message}`, { cause: error });
   };
-}
-
-/**
- * The answer to a request sent before the handshake was accepted: if the handshake fails, its
- * error (the server's `Deny`, `TIMEOUT`, the link lost), not the request's "link closed".
- */
-async function answerOnceAccepted<T>(answer: Promise<T>, accepted: Promise<unknown>): Promise<T> {
-  answer.catch(() => {}); // reported through `accepted` when the handshake fails
-  await accepted;
-  return answer;
 }

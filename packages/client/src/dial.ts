@@ -38,19 +38,31 @@ export interface EarlyDialedLink {
  */
 export type EarlyDialer = (url: string, body: ConnectBody) => Promise<EarlyDialedLink>;
 
+/** Open a link to `url` and start its handshake (not awaited). */
+async function startDial(
+  opener: LinkOpener,
+  options: ResolvedClientOptions,
+  url: string,
+  body: ConnectBody,
+  secure?: SecureSession,
+): Promise<{ link: SessionLink; datagram: boolean; accepted: Promise<HandshakeResult> }> {
+  const opened = await opener.open(url, secure);
+  const link = new SessionLink(opened.link, opened.secure);
+  const accepted = handshake(link, {
+    clock: options.clock,
+    body,
+    datagram: opened.datagram,
+    timeout: options.handshakeTimeout,
+    resendInterval: options.handshakeResendInterval,
+  });
+  return { link, datagram: opened.datagram, accepted };
+}
+
 /** An {@link EarlyDialer} over `opener` with the client's handshake options. */
 export function createEarlyDialer(opener: LinkOpener, options: ResolvedClientOptions): EarlyDialer {
   return async (url, body) => {
-    const opened = await opener.open(url);
-    const link = new SessionLink(opened.link, opened.secure);
-    const accepted = handshake(link, {
-      clock: options.clock,
-      body,
-      datagram: opened.datagram,
-      timeout: options.handshakeTimeout,
-      resendInterval: options.handshakeResendInterval,
-    });
-    if (opened.datagram) await accepted;
+    const { link, datagram, accepted } = await startDial(opener, options, url, body);
+    if (datagram) await accepted;
     return { link, accepted };
   };
 }
@@ -58,15 +70,8 @@ export function createEarlyDialer(opener: LinkOpener, options: ResolvedClientOpt
 /** A {@link Dialer} over `opener` with the client's handshake options. */
 export function createDialer(opener: LinkOpener, options: ResolvedClientOptions): Dialer {
   return async (url, body, secure) => {
-    const opened = await opener.open(url, secure);
-    const link = new SessionLink(opened.link, opened.secure);
-    const { resumed } = await handshake(link, {
-      clock: options.clock,
-      body,
-      datagram: opened.datagram,
-      timeout: options.handshakeTimeout,
-      resendInterval: options.handshakeResendInterval,
-    });
+    const { link, accepted } = await startDial(opener, options, url, body, secure);
+    const { resumed } = await accepted;
     return { link, resumed };
   };
 }
