@@ -5,7 +5,8 @@
  * an expiry; see docs/cluster.md for the threat model.
  * @module
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { randomId } from '../session/random-id.js';
 
 /** What a seat token says. */
 export interface SeatClaims {
@@ -38,7 +39,7 @@ function mac(secret: Uint8Array, claimsPart: string): Buffer {
 
 /** A new random seat id. */
 export function newSeatId(): string {
-  return randomBytes(12).toString('base64url');
+  return randomId(12);
 }
 
 /** Sign `claims` with `secret`. */

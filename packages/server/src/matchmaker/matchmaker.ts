@@ -46,7 +46,7 @@ export interface MatchmakerSettings {
    */
   remoteDirect?(from: string, to: string, payload: unknown, reliable: boolean): Promise<boolean>;
   /** The session with this id on this server (for direct messages to it), if any. */
-  findSession?(id: string): SessionPort | undefined;
+  findSession(id: string): SessionPort | undefined;
 }
 
 /** Counters of the matchmaker. */
@@ -292,7 +292,7 @@ export class Matchmaker implements SessionEvents, RoomHost {
    * this server. `false` when it is not here.
    */
   deliverDirect(from: string, to: string, payload: unknown, reliable: boolean): boolean {
-    const session = this.s.findSession?.(to);
+    const session = this.s.findSession(to);
     const m = session === undefined ? undefined : memberOf(session);
     if (m?.admitted !== true) return false;
     const bytes = encodeServerMessage(this.codec, { op: Op.Direct, from, payload });
@@ -354,7 +354,7 @@ export class Matchmaker implements SessionEvents, RoomHost {
       return undefined;
     }
     const m = this.seatMember(session, runtime);
-    if (runtime.readyNow && runtime.room.onAuth === undefined) {
+    if (runtime.admitsAtOnce) {
       this.admit(m, undefined, options, requestId);
       return undefined;
     }

@@ -175,6 +175,11 @@ export class RoomRuntime implements RoomControl, RoomClientOwner {
     return this.isReady && this.disposing === undefined;
   }
 
+  /** `true` when a join can be admitted in the same turn: the room is ready and has no `onAuth` to await. */
+  get admitsAtOnce(): boolean {
+    return this.readyNow && this.room.onAuth === undefined;
+  }
+
   /** `true` once disposing or disposed. */
   get disposed(): boolean {
     return this.disposing !== undefined;
@@ -519,7 +524,7 @@ export class RoomRuntime implements RoomControl, RoomClientOwner {
   }
 
   private maybeAutoDispose(): void {
-    if (this.autoDispose && this.isReady && !this.disposing && this.members.length === 0 && this.seats === undefined) {
+    if (this.autoDispose && this.isReady && !this.disposing && this.occupancy === 0) {
       void this.dispose(1000, 'room empty');
     }
   }
