@@ -156,7 +156,12 @@ export interface ServerOptions {
   seatReservationTime?: number;
   /** Milliseconds `shutdown()` waits for reliable queues to drain before closing links. Defaults to 2000. */
   shutdownTimeout?: number;
-  /** Secret for seat tokens and UDP cookies (32+ random bytes). Defaults to a random secret per process. */
+  /**
+   * Secret for seat tokens, UDP cookies and resume tokens (32+ random bytes). Whoever holds it can
+   * resume any session: share it only with the processes of one deployment (a cluster's workers),
+   * and give a backend that issues connect tokens `connectTokens.key` instead. Defaults to a random
+   * secret per process.
+   */
   secret?: Uint8Array;
   /** Where errors in room hooks and bad input are reported. Defaults to `console`. */
   logger?: Logger;
