@@ -24,6 +24,7 @@ function makeArena(log: Log) {
       );
       this.onMessage('lock', () => this.lock());
       this.onMessage('private', () => this.setPrivate(true));
+      this.onMessage('has', (client, id: string) => client.send('has', this.getClient(id) !== undefined));
     }
     override onAuth(_client: RoomClient, options: Record<string, unknown>) {
       if (options.password === 'wrong') return false;
@@ -262,6 +263,38 @@ describe('rooms and matchmaking', () => {
       message: 'no rudeness here',
     });
     expect(relays(b)).not.toContain('rude');
+  });
+
+  it('finds members past the scan limit by id: relays to a list, getClient, a leave', async () => {
+    // Rooms scan up to 16 members and keep a map from session id past that (room-runtime.ts).
+    const { clock, connect } = setup({}, 20);
+    const clients: WireClient[] = [];
+    const ids: string[] = [];
+    for (let i = 0; i < 18; i++) {
+      const c = await connect();
+      clients.push(c);
+      ids.push((await joined(c, 'joinOrCreate', 'arena')).sessionId);
+    }
+    const [first] = clients;
+    const last = clients[17]!;
+    const relays = (w: WireClient) => w.of(Op.Relayed).map((m) => m.payload);
+    first!.send({ op: Op.Relay, payload: 'listed', target: [ids[17]!, ids[3]!, 'ghost'] });
+    await clock.runUntilAsync(() => relays(last).length === 1 && relays(clients[3]!).length === 1);
+    expect(clients.filter((c) => relays(c).includes('listed')).length).toBe(2);
+    const has = async (id: string) => {
+      first!.received.length = 0;
+      first!.send({ op: Op.Message, type: 'has', payload: id });
+      return (await first!.waitFor(isOp(Op.Message))).payload;
+    };
+    expect(await has(ids[17]!)).toBe(true);
+    last.send({ op: Op.Leave });
+    expect((await first!.waitFor(isOp(Op.PeerLeave))).sessionId).toBe(ids[17]);
+    expect(await has(ids[17]!)).toBe(false);
+    expect(await has(ids[16]!)).toBe(true);
+    // A relay to the member who left reaches nobody; the others still get theirs.
+    first!.send({ op: Op.Relay, payload: 'after', target: [ids[17]!, ids[16]!] });
+    await clock.runUntilAsync(() => relays(clients[16]!).includes('after'));
+    expect(relays(last)).toEqual(['listed']);
   });
 
   it('leaves with consent, tells the others, and disposes the empty room', async () => {
