@@ -14,8 +14,6 @@ import type { SessionPort } from '../session/session-port.js';
  * object (a session joins at most one room in its life: leaving ends it).
  */
 export class Member extends RoomClient {
-  /** The room joined (or being joined). */
-  readonly runtime: RoomRuntime;
   /** `true` once the room took the member (`Joined` sent); `false` while the join is pending. */
   admitted = false;
   /** Created with the first rate-limited message (a full bucket either way): an idle member holds none. */
@@ -23,6 +21,10 @@ export class Member extends RoomClient {
 
   constructor(session: SessionPort, runtime: RoomRuntime) {
     super(session, runtime);
-    this.runtime = runtime;
+  }
+
+  /** The room joined (or being joined): the client's owner, a `RoomRuntime` (see the constructor). */
+  get runtime(): RoomRuntime {
+    return this.owner as RoomRuntime;
   }
 }

@@ -56,6 +56,11 @@ export class RoomClient<TUserData = unknown, TAuth = unknown> {
     this.#session = session;
     this.#owner = owner;
   }
+  /** The room that owns this client (for a subclass that keeps more state beside it). @internal */
+  protected get owner(): RoomClientOwner {
+    return this.#owner;
+  }
+
 
   /** This member's session id (what other members see as the sender of its relays). */
   get sessionId(): string {
