@@ -61,7 +61,6 @@ export class RoomClient<TUserData = unknown, TAuth = unknown> {
     return this.#owner;
   }
 
-
   /** This member's session id (what other members see as the sender of its relays). */
   get sessionId(): string {
     return this.#session.id;
