@@ -10,24 +10,25 @@ import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
 import { LinkError } from '../errors.js';
 import { ClientWebSocketLink, type ClientWebSocketLinkSettings } from './ws-client-link.js';
-import { newWebSocketKey, UpgradeResponseReader, upgradeRequest } from './ws-client-upgrade.js';
+import {
+  newWebSocketKey,
+  type UpgradeRequestParts,
+  UpgradeResponseReader,
+  upgradeRequest,
+} from './ws-client-upgrade.js';
 
 /** Default ports of the two schemes. */
 const WS_PORT = 80;
 const WSS_PORT = 443;
 
 /** Everything {@link openClientWebSocket} needs, validated. @internal */
-export interface ClientWebSocketTarget {
+export interface ClientWebSocketTarget extends Pick<UpgradeRequestParts, 'protocols' | 'headers'> {
   /** A `ws:` or `wss:` URL without a fragment. */
   readonly url: URL;
   /** Milliseconds from now until the server's `101` answer must have been read. */
   readonly handshakeTimeout: number;
   /** Largest head of the server's answer, in bytes. */
   readonly maxResponseHeadSize: number;
-  /** Subprotocols to offer. */
-  readonly protocols: readonly string[];
-  /** Extra headers of the upgrade request. */
-  readonly headers: Readonly<Record<string, string>>;
   /** Certificate authorities for `wss:` in place of Node's; `undefined`: Node's. */
   readonly ca: ConnectionOptions['ca'];
   /** Settings of the link once open. */
