@@ -46,19 +46,22 @@ export interface ConnectionOptions {
   maxRto?: number;
   /** Times the resend timeout may double on consecutive timeouts. Defaults to 5. */
   maxBackoff?: number;
-  /** Longest an ack waits for outgoing data to ride on before an ack-only packet is sent, in ms. Defaults to 5. */
+  /**
+   * Longest an ack waits for outgoing data to ride on before an ack-only packet is sent, in ms (a
+   * KeepAlive's ack never waits: it is an RTT probe). Defaults to 5.
+   */
   ackDelay?: number;
   /**
    * On a reliable link, longest an ack of a Data packet waits for outgoing data to ride on before an
    * ack-only packet is sent, in ms. Acks there only release the resume buffer (and report delivery
    * to `onAcked`), so they may wait for the side's own traffic; RTT comes from KeepAlive probes
-   * instead ({@link ConnectionOptions.rttProbeInterval}), which are acked within `ackDelay`.
+   * instead ({@link ConnectionOptions.rttProbeInterval}), which are acked at once.
    * Defaults to 50 (a 20 Hz sender's acks ride on its own packets).
    */
   reliableLinkAckDelay?: number;
   /**
-   * On a reliable link, a KeepAlive is sent this often, in ms, idle or not: its ack (within
-   * `ackDelay`) gives the RTT sample, which delayed Data acks would inflate, and it is the link's
+   * On a reliable link, a KeepAlive is sent this often, in ms, idle or not: its ack (sent at once
+   * by the peer) gives the RTT sample, which delayed Data acks would inflate, and it is the link's
    * keep-alive (keep it well below the peer's idle timeout; a server's is 10 s). Defaults to 1000.
    */
   rttProbeInterval?: number;

@@ -407,13 +407,14 @@ export class Connection {
     this.#bytesReceived += datagram.length;
     this.lastReceivedAtMs = now;
     const type = h.type; // copied: acks run callbacks, which may feed another connection (shared header)
-    if (type !== PacketType.Ack) {
+    if (type === PacketType.KeepAlive) {
+      // An RTT probe (or an idle keep-alive): acked in this turn, so that its RTT sample is the
+      // path's round trip and not also the time an ack waited here for a packet to ride on.
+      this.ackDeadline = now;
+    } else if (type !== PacketType.Ack) {
       // On a reliable link acks only release the resume buffer: Data acks may wait longer for a
-      // packet to ride on. KeepAlives (RTT probes) are acked as promptly as on any link.
-      const delay =
-        this.options.reliableLink && type === PacketType.Data
-          ? this.options.reliableLinkAckDelay
-          : this.options.ackDelay;
+      // packet to ride on.
+      const delay = this.options.reliableLink ? this.options.reliableLinkAckDelay : this.options.ackDelay;
       if (now + delay < this.ackDeadline) this.ackDeadline = now + delay;
     }
     if (h.hasAck) this.processAcks(h.ack, h.ackBits, now);

@@ -528,7 +528,7 @@ describe('reliable links and resume', () => {
     expect(a.flush(1001)).toEqual([]);
   });
 
-  it('on a reliable link the RTT sample comes from the KeepAlive probe, not from a delayed Data ack', () => {
+  it('on a reliable link the RTT sample comes from the KeepAlive probe, acked at once, not from a delayed Data ack', () => {
     const a = new Connection({ reliableLink: true, keepAliveInterval: 10_000 });
     const b = new Connection({ reliableLink: true, keepAliveInterval: 10_000 });
     a.send(R, ascii('r'));
@@ -537,9 +537,24 @@ describe('reliable links and resume', () => {
     expect(a.stats.rttMin).toBe(0);
     const [probe] = a.flush(1000);
     b.receive(probe!, 1010);
-    expect(b.nextTimeout(1010)).toBe(1015);
-    for (const d of b.flush(1015)) a.receive(d, 1025);
-    expect(a.stats.rttMin).toBe(25);
+    expect(b.nextTimeout(1010)).toBe(1010); // the probe's ack leaves in the turn it arrived in
+    const acks = b.flush(1010);
+    expect(acks.map(toHex)).toEqual(['4e 31 00 01 00 01 00 00 00 01']); // Ack 1 (and 0 in the bits)
+    for (const d of acks) a.receive(d, 1020);
+    expect(a.stats.rttMin).toBe(20); // the round trip, without any of b's ackDelay (5 ms)
+  });
+
+  it('acks a KeepAlive at once on an unreliable link too, and a Data packet within ackDelay', () => {
+    const a = new Connection({ keepAliveInterval: 100 });
+    const b = new Connection();
+    a.send(R, ascii('r'));
+    b.receive(a.flush(0)[0]!, 10);
+    expect(b.nextTimeout(10)).toBe(15);
+    for (const d of b.flush(15)) a.receive(d, 25);
+    const [keepAlive] = a.flush(125);
+    expect(keepAlive![1]! & 0x0f).toBe(2); // KeepAlive
+    b.receive(keepAlive!, 135);
+    expect(b.nextTimeout(135)).toBe(135);
   });
 
   it('resendUnacked() puts every unacked reliable message in new packets; the peer drops the copies it had', () => {
