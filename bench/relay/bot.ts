@@ -9,6 +9,7 @@ import { decode, encode } from '@msgpack/msgpack';
 import { Client, type Room } from '@netplay/client';
 import { WebSocket } from 'ws';
 import { type BotCommand, type BotReply, epochNow, makePayload, type RelayPayload } from './protocol.js';
+import { startWindowProfile, stopWindowProfile } from './window-profile.js';
 
 /** One benchmark client, whatever it runs on. */
 interface BotClient {
@@ -131,6 +132,7 @@ process.on('message', (m: BotCommand) => {
         const c = process.cpuUsage(connectCpu);
         return c.user + c.system;
       };
+      void startWindowProfile();
       const opening =
         m.target === 'bare-ws'
           ? connectBare(m.url, m.rooms, m.clientsPerRoom)
@@ -138,6 +140,7 @@ process.on('message', (m: BotCommand) => {
       opening.then(
         (opened) => {
           clients = clients.concat(opened);
+          void stopWindowProfile('bot-connect');
           reply({
             type: 'connected',
             clients: opened.length,
@@ -165,10 +168,12 @@ process.on('message', (m: BotCommand) => {
       errors = 0;
       measuring = true;
       cpuStart = process.cpuUsage();
+      void startWindowProfile();
       reply({ type: 'measure-started' });
       return;
     case 'measure-stop':
       measuring = false;
+      void stopWindowProfile('bot-load');
       {
         const cpu = process.cpuUsage(cpuStart);
         const cpuUs = cpu.user + cpu.system;

@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { ServerCommand, ServerReply } from './protocol.js';
+import { startWindowProfile, stopWindowProfile } from './window-profile.js';
 
 function reply(message: ServerReply): void {
   process.send?.(message);
@@ -95,9 +96,11 @@ export function serveControl(url: string, close: () => Promise<void>, options: C
         othersStart = new Map((others?.() ?? []).map((pid) => [pid, procCpuUs(pid, ticksPerSecond)]));
         cpuStart = process.cpuUsage();
         wallStart = performance.now();
+        void startWindowProfile();
         return;
       case 'cpu-stop': {
         const d = process.cpuUsage(cpuStart);
+        void stopWindowProfile('server');
         // /proc gives user + system together here: added to user. A worker replaced in the
         // window counts from 0 (it started in the window).
         let otherUs = 0;
