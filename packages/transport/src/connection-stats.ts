@@ -6,7 +6,12 @@
 
 /** Statistics of a {@link Connection}. Times in ms, loss as a fraction 0–1. */
 export interface ConnectionStats {
-  /** Smoothed round-trip time. */
+  /**
+   * Smoothed round-trip time. On a reliable link (WebSocket) its samples come from KeepAlive
+   * probes, which the peer acks at once. On UDP they also come from Data packets, whose acks may
+   * wait up to the peer's `ackDelay` (5 ms by default) for a packet to ride on, so it may read up
+   * to that much above the path's round trip.
+   */
   rtt: number;
   /** Smallest RTT sample (0 before the first). */
   rttMin: number;
