@@ -6,7 +6,8 @@
  *   3 s window, 400 idle clients).
  * - `--json`: also write machine-readable results to `bench/results.json` (or `--json=path`).
  * - relay only: `--rooms=R`, `--clients=N`, `--hz=H`, `--seconds=S` (window), `--idle=K` (idle
- *   clients), `--bots=1|2`, `--unreliable` (relay on the unreliable channel), `--aligned` (all
+ *   clients), `--join-warmup=B` (warm-up batches of K joins before the timed one, default 3),
+ *   `--bots=1|2`, `--unreliable` (relay on the unreliable channel), `--aligned` (all
  *   clients send in the same turn instead of at random phases), `--cpu-prof=dir`
  *   (V8 CPU profiles of the server processes), `--targets=bare-ws,netplay-ws,netplay-udp` (also
  *   `netplay-cluster`: a `ClusterServer` with 2 workers, CPU and RSS summed over its processes),
@@ -181,6 +182,7 @@ if (selected('relay')) {
     hz: numberOption('hz') ?? base.hz,
     durationMs: seconds === undefined ? base.durationMs : seconds * 1000,
     idleClients: numberOption('idle') ?? base.idleClients,
+    joinWarmupBatches: numberOption('join-warmup') ?? base.joinWarmupBatches,
     botProcesses: numberOption('bots') ?? base.botProcesses,
     reliable: !args.includes('--unreliable'),
     aligned: args.includes('--aligned'),
@@ -195,7 +197,7 @@ if (selected('relay')) {
     `## relay: ${o.rooms} rooms × ${o.clientsPerRoom} clients at ${o.hz} Hz${o.aligned ? ' (tick-aligned)' : ' (random phases)'}, ` +
       `${o.reliable ? 'reliable' : 'unreliable'} ` +
       `51-byte msgpack payload, ${o.durationMs / 1000} s window after ${o.warmupMs / 1000} s warm-up, ` +
-      `${o.botProcesses} bot process(es); idle phase: ${o.idleClients} clients` +
+      `${o.botProcesses} bot process(es); idle phase: ${o.idleClients} clients after ${o.joinWarmupBatches} warm-up batch(es) of as many` +
       `${serverSendDelay === undefined ? '' : `; EXPERIMENT: server send delay ${serverSendDelay} ms`}` +
       `${clientAckDelay === undefined ? '' : `; EXPERIMENT: client ackDelay ${clientAckDelay} ms`}\n`,
   );

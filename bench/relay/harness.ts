@@ -6,8 +6,8 @@
  * on failure, and every wait is bounded.
  *
  * Per target, two phases, each on a fresh server process:
- * 1. **Idle sessions**: after a warm-up (as many clients join and stay, from the same bot
- *    processes), `idleClients` clients connect and join rooms of `clientsPerRoom` (all at once, per
+ * 1. **Idle sessions**: after a warm-up (`joinWarmupBatches` times as many clients join and stay,
+ *    from the same bot processes), `idleClients` clients connect and join rooms of `clientsPerRoom` (all at once, per
  *    room one `create` then `joinById` for the rest; bare ws: one connection with the room in its
  *    URL): the wall time until all are in. They stay, and as many more join: the server's heap and
  *    RSS growth per session from those (after `gc()`, before vs. after, 1 s idle each).
@@ -34,6 +34,13 @@ export interface RelayOptions {
   durationMs: number;
   /** Clients of the idle-session phase (memory, join time). */
   idleClients: number;
+  /**
+   * Batches of `idleClients` joins (they stay) before the timed one, so that server and bots run
+   * the join path as compiled and optimized code. One batch is not enough: after 400 joins, the
+   * server's CPU per join in batches of 800 went 927, 693, 502, 434, 386, 353 µs and a Node
+   * client's 1059, 828, 520, 486, 394, 357 µs (`bench/relay/join-profile.ts` explains how to see it).
+   */
+  joinWarmupBatches: number;
   /** Bot processes (1 or 2). */
   botProcesses: number;
   /** Relay on the reliable-ordered channel (Netplay's default; the baseline is TCP-reliable anyway). */
@@ -54,6 +61,7 @@ export const DEFAULT_RELAY_OPTIONS: RelayOptions = {
   warmupMs: 3000,
   durationMs: 10_000,
   idleClients: 1000,
+  joinWarmupBatches: 3,
   botProcesses: 2,
   reliable: true,
   aligned: false,
@@ -333,12 +341,14 @@ async function measureIdle(
     const { url } = await server.next('ready', 20_000);
     const rooms = Math.ceil(o.idleClients / o.clientsPerRoom);
     bots = await launchBots(rooms, o);
-    // The same for every server. Warm-up: as many clients as measured join first (and stay), so
-    // that the code V8 compiles and optimizes on a burst of joins (server and bots) counts neither
-    // in the join time nor as memory: a running server is warm. Nobody leaves in this phase: pages
-    // freed by leaving sessions and reused would make RSS deltas meaningless.
-    await connectBots(bots, target, url, rooms, o, 2 * rooms);
-    await sleep(1000);
+    // The same for every server. Warm-up: batches of as many clients as measured join first (and
+    // stay), so that the code V8 compiles and optimizes on a burst of joins (server and bots)
+    // counts neither in the join time nor as memory: a running server is warm. Nobody leaves in
+    // this phase: pages freed by leaving sessions and reused would make RSS deltas meaningless.
+    for (let batch = 0; batch < o.joinWarmupBatches; batch++) {
+      await connectBots(bots, target, url, rooms, o, (2 + batch) * rooms);
+      await sleep(1000);
+    }
     // The timed burst of joins; its clients stay.
     const started = await connectBots(bots, target, url, rooms, o);
     await sleep(1000);

@@ -1,8 +1,8 @@
 /**
  * Where the time of a burst of joins goes: the bundled Netplay (or bare) server child and bot
  * children of the relay bench, the bots' `connect` (every room's `create`, then its `joinById`s,
- * all at once) after a warm-up batch as in the relay bench (`WARM=0`: none), and the CPU each
- * process spent meanwhile. `npx tsx bench/relay/join-profile.ts
+ * all at once) after warm-up batches as in the relay bench (`WARM=n` of them, default 3; `WARM=0`:
+ * a cold server and cold bots), and the CPU each process spent meanwhile, for every batch. `npx tsx bench/relay/join-profile.ts
  * [netplay-ws|netplay-udp|bare-ws] [clients]`.
  * @module
  */
@@ -12,6 +12,8 @@ import type { BotReply, ServerReply } from './protocol.js';
 
 const target = (process.argv[2] ?? 'netplay-ws') as 'netplay-ws' | 'netplay-udp' | 'bare-ws';
 const clients = Number(process.argv[3] ?? 1000);
+/** `WARM=n`: warm-up batches of `clients` joins before the timed one (default 3, as the relay bench). */
+const warmupBatches = Number(process.env.WARM ?? 3);
 const perRoom = 8;
 
 /** `PROF_DIR=dir`: V8 CPU profiles of the server (dir/server) and the bots (dir/bot). */
@@ -62,28 +64,34 @@ const connectAll = (firstRoom: number) =>
       return reply;
     }),
   );
-// As the relay bench's idle phase: a warm-up batch joins first (and stays), then the timed one.
-if (process.env.WARM !== '0') {
-  await connectAll(2 * rooms);
+// As the relay bench's idle phase: warm-up batches join first (and stay), then the timed one. Each
+// batch is reported: the warm-up ones show how long V8 takes to compile and optimize the join path.
+async function timedBatch(firstRoom: number): Promise<string> {
+  server.send({ cmd: 'cpu-start' });
+  const t0 = performance.now();
+  const replies = await connectAll(firstRoom);
+  const wall = performance.now() - t0;
+  const cpu = await new Promise<Extract<ServerReply, { type: 'cpu' }>>((resolve) => {
+    void next<Extract<ServerReply, { type: 'cpu' }>>(server, 'cpu').then(resolve);
+    server.send({ cmd: 'cpu-stop' });
+  });
+  const join = Math.max(...replies.map((r) => r.doneAt)) - Math.min(...replies.map((r) => r.startedAt));
+  const bots = replies.map((r) => (r.cpuUs / 1000).toFixed(0)).join(' + ');
+  const datagrams =
+    target === 'bare-ws' || Number.isNaN(cpu.framesOut)
+      ? ''
+      : `; server datagrams out ${cpu.framesOut}, in ${cpu.framesIn}`;
+  return (
+    `${target}: ${replies.reduce((s, r) => s + r.clients, 0)} clients joined in ${join.toFixed(0)} ms ` +
+    `(harness wall ${wall.toFixed(0)} ms); server CPU ${((cpu.userUs + cpu.systemUs) / 1000).toFixed(0)} ms ` +
+    `(user ${(cpu.userUs / 1000).toFixed(0)}, system ${(cpu.systemUs / 1000).toFixed(0)}); bots CPU ${bots} ms${datagrams}`
+  );
+}
+for (let batch = 0; batch < warmupBatches; batch++) {
+  console.log(`warm-up ${batch + 1}/${warmupBatches}: ${await timedBatch((2 + batch) * rooms)}`);
   await new Promise((resolve) => setTimeout(resolve, 1000));
 }
-server.send({ cmd: 'cpu-start' });
-const t0 = performance.now();
-const replies = await connectAll(0);
-const wall = performance.now() - t0;
-const cpu = await new Promise<Extract<ServerReply, { type: 'cpu' }>>((resolve) => {
-  void next<Extract<ServerReply, { type: 'cpu' }>>(server, 'cpu').then(resolve);
-  server.send({ cmd: 'cpu-stop' });
-});
-const join = Math.max(...replies.map((r) => r.doneAt)) - Math.min(...replies.map((r) => r.startedAt));
-console.log(
-  `${target}: ${replies.reduce((s, r) => s + r.clients, 0)} clients joined in ${join.toFixed(0)} ms (harness wall ${wall.toFixed(0)} ms); server CPU ${((cpu.userUs + cpu.systemUs) / 1000).toFixed(0)} ms (user ${(cpu.userUs / 1000).toFixed(0)}, system ${(cpu.systemUs / 1000).toFixed(0)}); bots CPU ${replies
-    .map((r) => r.cpuUs / 1000)
-    .map((n) => n.toFixed(0))
-    .join(
-      ' + ',
-    )} ms${target === 'bare-ws' || Number.isNaN(cpu.framesOut) ? '' : `; server datagrams out ${cpu.framesOut}, in ${cpu.framesIn}`}`,
-);
+console.log(await timedBatch(0));
 // Ask the children to exit (a profiled child writes its profile then); SIGKILL after a grace period.
 server.send({ cmd: 'exit' });
 for (const b of bots) b.send({ cmd: 'close' });
