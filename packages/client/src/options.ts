@@ -11,6 +11,7 @@ import {
   type Link,
   type NetworkConditions,
   type PayloadLimits,
+  probesWithin,
   realClock,
   withDefaults,
 } from '@netplay/transport';
@@ -92,7 +93,11 @@ export interface ClientOptions {
   requestTimeout?: number;
   /** Milliseconds `room.leave()` waits for the server's `Left` before closing anyway. Defaults to `2000`. */
   leaveTimeout?: number;
-  /** Milliseconds without any datagram from the server after which the link counts as dropped (the server sends keep-alives). Defaults to `10000`. */
+  /**
+   * Milliseconds without any datagram from the server after which the link counts as dropped. The
+   * client's own keep-alives (RTT probes, acked at once) come at most a third of this apart, so a
+   * live server is always heard from (`connection.idleRttProbeInterval` when set). Defaults to `10000`.
+   */
   idleTimeout?: number;
   /** Reconnection and resume. */
   reconnect?: ReconnectOptions;
@@ -211,6 +216,7 @@ export function resolveClientOptions(options: ClientOptions = {}): ResolvedClien
   }
   positive('joinRetry.initialDelay', joinRetry.initialDelay);
   positive('joinRetry.maxDelay', joinRetry.maxDelay);
+  const idleTimeout = positive('idleTimeout', options.idleTimeout ?? d.idleTimeout);
   const logger = options.logger ?? d.logger;
   if (typeof logger.warn !== 'function' || typeof logger.error !== 'function') {
     throw new InvalidOptionError('logger', 'must have warn() and error()');
@@ -243,10 +249,10 @@ export function resolveClientOptions(options: ClientOptions = {}): ResolvedClien
     ),
     requestTimeout: positive('requestTimeout', options.requestTimeout ?? d.requestTimeout),
     leaveTimeout: positive('leaveTimeout', options.leaveTimeout ?? d.leaveTimeout),
-    idleTimeout: positive('idleTimeout', options.idleTimeout ?? d.idleTimeout),
+    idleTimeout,
     reconnect: Object.freeze(r),
     joinRetry: Object.freeze(joinRetry),
-    connection: options.connection,
+    connection: probesWithin(options.connection, idleTimeout),
     payloadLimits: options.payloadLimits,
     logger,
     connect: options.connect,

@@ -10,6 +10,7 @@ import {
   type ConnectionOptions,
   InvalidOptionError,
   type PayloadLimits,
+  probesWithin,
   realClock,
   resolveConnectionOptions,
   withDefaults,
@@ -127,7 +128,11 @@ export interface ServerOptions {
   payloadLimits?: Partial<PayloadLimits>;
   /** Seconds a session survives its link dropping, waiting for the client to resume. Defaults to 20. */
   reconnectGrace?: number;
-  /** Milliseconds without hearing from a client before its link counts as dropped. Defaults to 10000. */
+  /**
+   * Milliseconds without hearing from a client before its link counts as dropped. The server's own
+   * keep-alives to each client (RTT probes, acked at once) come at most a third of this apart
+   * (`connection.idleRttProbeInterval` when set). Defaults to 10000.
+   */
   idleTimeout?: number;
   /** Milliseconds a new link has to complete its handshake. Defaults to 5000. */
   handshakeTimeout?: number;
@@ -305,6 +310,7 @@ export function resolveServerOptions(options: ServerOptions = {}): ResolvedServe
     throw new InvalidOptionError('secureUdp', "must be 'allow', 'require' or 'off'");
   }
   const maxSessions = positive('maxSessions', options.maxSessions ?? d.maxSessions, true);
+  const idleTimeout = positive('idleTimeout', options.idleTimeout ?? d.idleTimeout);
   const t = options.connectTokens ?? {};
   const tokenKey = t.key ?? deriveTokenKey(secret);
   if (!(tokenKey instanceof Uint8Array) || tokenKey.length !== TOKEN_KEY_SIZE) {
@@ -339,10 +345,10 @@ export function resolveServerOptions(options: ServerOptions = {}): ResolvedServe
     },
     path: options.path ?? d.path,
     clock: options.clock ?? realClock,
-    connection: validConnection(options.connection),
+    connection: probesWithin(validConnection(options.connection), idleTimeout),
     payloadLimits: options.payloadLimits,
     reconnectGrace: positive('reconnectGrace', options.reconnectGrace ?? d.reconnectGrace),
-    idleTimeout: positive('idleTimeout', options.idleTimeout ?? d.idleTimeout),
+    idleTimeout,
     handshakeTimeout: positive('handshakeTimeout', options.handshakeTimeout ?? d.handshakeTimeout),
     maxSessions,
     maxSessionsPerAddress: positive(

@@ -66,11 +66,28 @@ export interface ConnectionOptions {
    */
   rttProbeInterval?: number;
   /**
+   * On a reliable link, the probe interval while the connection is idle, in ms: when no Data
+   * packet was sent or received since the last probe, the next one waits this long instead of
+   * `rttProbeInterval` (never less). An idle session (a lobby, a turn-based game between turns)
+   * then costs a probe and its ack every few seconds each way, not every second; the first Data
+   * packet after a pause makes the next probe due at once, so RTT is fresh again as play resumes.
+   * Keep it well below the peer's idle timeout (10 s on server and client). Defaults to 3000.
+   */
+  idleRttProbeInterval?: number;
+  /**
    * On an unreliable link, idle time after which an (ack-eliciting) keep-alive is sent, in ms: it
    * keeps RTT samples, loss detection and NAT bindings going. Defaults to 250. (A reliable link
    * sends its RTT probe instead: `rttProbeInterval`.)
    */
   keepAliveInterval?: number;
+  /**
+   * On an unreliable link, the keep-alive interval while the connection is idle, in ms: when no
+   * Data packet was sent or received since the last KeepAlive, the next waits this long of silence
+   * instead of `keepAliveInterval` (never less). Still ten exchanges per default idle timeout, so
+   * that a lossy path does not look dead, while an idle UDP session costs about a datagram a second
+   * each way instead of five. Keep it at most a tenth of the peer's idle timeout. Defaults to 1000.
+   */
+  idleKeepAliveInterval?: number;
   /** Packets tracked for acks and duplicate detection (a power of two, 64–4096); bounds packets in flight. Defaults to 256. */
   packetWindow?: number;
   /** Congestion control (slow start, AIMD, fast recovery) on unreliable links. Defaults to `true`. */
@@ -104,7 +121,9 @@ export const DEFAULT_CONNECTION_OPTIONS = {
   ackDelay: 5,
   reliableLinkAckDelay: 50,
   rttProbeInterval: 1000,
+  idleRttProbeInterval: 3000,
   keepAliveInterval: 250,
+  idleKeepAliveInterval: 1000,
   packetWindow: 256,
   congestionControl: true,
   initialCongestionWindow: 16,
@@ -177,6 +196,30 @@ function sameOptions(a: ConnectionOptions, b: ConnectionOptions, except?: keyof 
 }
 
 /**
+ * Connection options for a side that drops a peer it has not heard from for `idleTimeout` ms:
+ * unless `options` sets them, `idleRttProbeInterval` becomes at most a third of that timeout and
+ * `idleKeepAliveInterval` at most a tenth. This side's own keep-alives, which the peer acks at
+ * once, then keep it hearing from a live peer, whatever the peer's own intervals. `Server` and
+ * `Client` apply it with their `idleTimeout`. Returns `options` itself when nothing changes.
+ */
+export function probesWithin(
+  options: ConnectionOptions | undefined,
+  idleTimeout: number,
+): ConnectionOptions | undefined {
+  const d = DEFAULT_CONNECTION_OPTIONS;
+  const probe = Math.max(1, Math.floor(idleTimeout / 3));
+  const keepAlive = Math.max(1, Math.floor(idleTimeout / 10));
+  const capProbe = options?.idleRttProbeInterval === undefined && probe < d.idleRttProbeInterval;
+  const capKeepAlive = options?.idleKeepAliveInterval === undefined && keepAlive < d.idleKeepAliveInterval;
+  if (!capProbe && !capKeepAlive) return options;
+  return {
+    ...options,
+    ...(capProbe ? { idleRttProbeInterval: probe } : {}),
+    ...(capKeepAlive ? { idleKeepAliveInterval: keepAlive } : {}),
+  };
+}
+
+/**
  * Fill in defaults and validate; throws `INVALID_OPTION` on a bad value. The result is frozen and
  * may be shared: resolving the same (unchanged) options object again returns the same result.
  */
@@ -224,7 +267,9 @@ function validate(o: ResolvedConnectionOptions): ResolvedConnectionOptions {
   range(o, 'ackDelay', 0, 1000);
   range(o, 'reliableLinkAckDelay', 0, 10_000);
   range(o, 'rttProbeInterval', 1, 600_000);
+  range(o, 'idleRttProbeInterval', 1, 600_000);
   range(o, 'keepAliveInterval', 1, 600_000);
+  range(o, 'idleKeepAliveInterval', 1, 600_000);
   range(o, 'initialCongestionWindow', 1, 100_000);
   range(o, 'minCongestionWindow', 1, o.initialCongestionWindow);
   check(

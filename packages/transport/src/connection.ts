@@ -70,7 +70,8 @@ const ACK_DEADLINE = 0;
 const LAST_SENT = 1;
 const LAST_PROBE = 2;
 const LAST_RECEIVED = 3;
-const TIME_SLOTS = 4;
+const LAST_DATA = 4;
+const TIME_SLOTS = 5;
 /** Where the RTT estimator's slots start in `times`. */
 const RTT_AT = TIME_SLOTS;
 
@@ -172,6 +173,7 @@ export class Connection {
     this.lastSentAt = -1;
     this.lastProbeAt = -1;
     this.lastReceivedAtMs = -1;
+    this.lastDataAt = -1;
     initRtt(this.times, RTT_AT, this.layout.rtt);
     const congestion = this.layout.congestion;
     this.cc = congestion === undefined ? undefined : new CongestionController(congestion);
@@ -207,6 +209,17 @@ export class Connection {
   }
   private set lastProbeAt(t: number) {
     this.times[LAST_PROBE] = t;
+  }
+
+  /**
+   * When the last Data packet was sent or received (-1: before the first flush, which counts as
+   * one): keep-alives wait their idle interval once none was for that long.
+   */
+  private get lastDataAt(): number {
+    return this.times[LAST_DATA]!;
+  }
+  private set lastDataAt(t: number) {
+    this.times[LAST_DATA] = t;
   }
 
   /** When the last datagram was accepted (-1: none yet). */
@@ -284,6 +297,7 @@ export class Connection {
     if (this._state !== 'open') return out;
     if (this.lastSentAt < 0) this.lastSentAt = now;
     if (this.lastProbeAt < 0) this.lastProbeAt = now;
+    if (this.lastDataAt < 0) this.lastDataAt = now;
     this.detectLosses(now);
     const b = this.builder;
     const redundancy = this.options.redundantSends > 0 && !this.options.reliableLink;
@@ -309,7 +323,7 @@ export class Connection {
     }
     const o = this.options;
     const full = sent.isFull(this.nextSequence);
-    if (o.reliableLink && !full && now >= this.lastProbeAt + o.rttProbeInterval) {
+    if (o.reliableLink && !full && now >= this.probeDue()) {
       // An RTT probe, even while data flows: acks of Data may wait reliableLinkAckDelay (not for this).
       b.begin(headroom);
       out.push(this.emit(PacketType.KeepAlive, now));
@@ -317,7 +331,7 @@ export class Connection {
       if (now >= this.ackDeadline) {
         b.begin(headroom);
         out.push(this.emit(PacketType.Ack, now));
-      } else if (!full && !o.reliableLink && now >= this.lastSentAt + o.keepAliveInterval) {
+      } else if (!full && !o.reliableLink && now >= this.keepAliveDue()) {
         // (A reliable link's keep-alive is its RTT probe, above.)
         b.begin(headroom);
         out.push(this.emit(PacketType.KeepAlive, now));
@@ -338,8 +352,8 @@ export class Connection {
     let t = this.ackDeadline;
     if (!this.sent.isFull(this.nextSequence)) {
       // Keep-alives and probes wait while the packet window is full (an ack or a loss frees it).
-      if (o.reliableLink) t = Math.min(t, (this.lastProbeAt < 0 ? now : this.lastProbeAt) + o.rttProbeInterval);
-      else t = Math.min(t, this.lastSentAt < 0 ? now + o.keepAliveInterval : this.lastSentAt + o.keepAliveInterval);
+      if (o.reliableLink) t = Math.min(t, this.lastProbeAt < 0 ? now + o.rttProbeInterval : this.probeDue());
+      else t = Math.min(t, this.lastSentAt < 0 ? now + o.keepAliveInterval : this.keepAliveDue());
     }
     if (!o.reliableLink && this.inFlightPackets > 0) {
       const oldest = this.findOldestInFlight();
@@ -418,7 +432,31 @@ export class Connection {
       if (now + delay < this.ackDeadline) this.ackDeadline = now + delay;
     }
     if (h.hasAck) this.processAcks(h.ack, h.ackBits, now);
-    if (type === PacketType.Data) this.deliverRecords(datagram);
+    if (type === PacketType.Data) {
+      this.lastDataAt = now;
+      this.deliverRecords(datagram);
+    }
+  }
+
+  /** Reliable links: when the next RTT probe is due. */
+  private probeDue(): number {
+    const o = this.options;
+    return this.idleDue(this.lastProbeAt, o.rttProbeInterval, o.idleRttProbeInterval);
+  }
+
+  /** Unreliable links: when silence has lasted long enough for a KeepAlive. */
+  private keepAliveDue(): number {
+    const o = this.options;
+    return this.idleDue(this.lastSentAt, o.keepAliveInterval, o.idleKeepAliveInterval);
+  }
+
+  /**
+   * `active` ms after `since`, or `idle` ms after it when by then no Data packet will have been
+   * sent or received for `idle` ms (the connection is idle; `idle` below `active` counts as `active`).
+   */
+  private idleDue(since: number, active: number, idle: number): number {
+    const due = since + active;
+    return idle <= active || due - this.lastDataAt < idle ? due : since + idle;
   }
 
   // ======================================================================= stats
@@ -613,6 +651,8 @@ export class Connection {
     if (type === PacketType.KeepAlive && this.options.reliableLink) {
       this.lastProbeAt = now;
       this.probeSequence = seq;
+    } else if (type === PacketType.Data) {
+      this.lastDataAt = now;
     }
     this.#packetsSent++;
     this.#bytesSent += datagram.length;

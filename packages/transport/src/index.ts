@@ -26,6 +26,7 @@ export { Connection, type ConnectionHandlers, type ConnectionState } from './con
 export {
   type ConnectionOptions,
   DEFAULT_CONNECTION_OPTIONS,
+  probesWithin,
   type ResolvedConnectionOptions,
   resolveConnectionOptions,
 } from './connection-options.js';

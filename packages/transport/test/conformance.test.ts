@@ -544,6 +544,81 @@ describe('reliable links and resume', () => {
     expect(a.stats.rttMin).toBe(20); // the round trip, without any of b's ackDelay (5 ms)
   });
 
+  it('on a reliable link probes every rttProbeInterval, every idleRttProbeInterval once no data flowed for that long', () => {
+    const a = new Connection({ reliableLink: true });
+    const b = new Connection({ reliableLink: true });
+    const types = (ds: Uint8Array[]) => ds.map((d) => d[1]! & 0x0f);
+    /** Both sides flush at `now` until neither has anything to send; a's packet types. */
+    const exchange = (now: number): number[] => {
+      const sentByA: number[] = [];
+      for (let round = 0; round < 4; round++) {
+        const out = a.flush(now);
+        sentByA.push(...types(out));
+        for (const d of out) b.receive(d, now);
+        const back = b.flush(now);
+        for (const d of back) a.receive(d, now);
+        if (out.length === 0 && back.length === 0) break;
+      }
+      return sentByA;
+    };
+    a.send(R, ascii('r'));
+    expect(exchange(0)).toEqual([0]); // Data
+    expect(a.nextTimeout(1)).toBe(1000);
+    expect(exchange(1000)[0]).toBe(2); // the probe (then the ack of b's own probe)
+    expect(a.nextTimeout(1001)).toBe(2000); // data 1 s ago: still the active interval
+    expect(exchange(2000)[0]).toBe(2);
+    expect(a.nextTimeout(2001)).toBe(5000); // by 3000 no data for 3 s: idle, probes 3 s apart
+    expect(exchange(3500)).toEqual([]);
+    expect(exchange(5000)[0]).toBe(2);
+    expect(a.nextTimeout(5001)).toBe(8000);
+    a.send(R, ascii('s')); // play resumes: the overdue probe goes with it
+    expect(exchange(6000).slice(0, 2)).toEqual([0, 2]);
+    expect(a.nextTimeout(6001)).toBe(7000);
+    // Receiving data counts too (a spectator): b's Data keeps a's probes at the active interval.
+    expect(exchange(7000)[0]).toBe(2);
+    expect(exchange(8000)[0]).toBe(2);
+    expect(a.nextTimeout(8001)).toBe(11_000);
+    b.send(R, ascii('t'));
+    for (const d of b.flush(8500)) a.receive(d, 8500);
+    expect(a.nextTimeout(8501)).toBe(8550); // the ack of b's Data (reliableLinkAckDelay)
+    expect(exchange(8550)).toEqual([1]);
+    expect(a.nextTimeout(8551)).toBe(9000); // then the probe, at the active interval
+  });
+
+  it('on an unreliable link sends a KeepAlive after keepAliveInterval of silence, idleKeepAliveInterval once no data flowed for that long', () => {
+    const a = new Connection();
+    const b = new Connection();
+    const types = (ds: Uint8Array[]) => ds.map((d) => d[1]! & 0x0f);
+    /** a flushes at `now`; b answers at once; a's packet types. */
+    const exchange = (now: number): number[] => {
+      const out = a.flush(now);
+      for (const d of out) b.receive(d, now);
+      for (const d of b.flush(now)) a.receive(d, now);
+      return types(out);
+    };
+    a.send(R, ascii('r'));
+    for (const d of a.flush(0)) b.receive(d, 0);
+    for (const d of b.flush(5)) a.receive(d, 5); // b's ack
+    expect(a.nextTimeout(6)).toBe(250); // 250 ms of silence
+    expect(exchange(250)).toEqual([2]); // acked at once by b
+    expect(a.nextTimeout(251)).toBe(500); // data 250 ms ago: still the active interval
+    expect(exchange(500)).toEqual([2]);
+    expect(exchange(750)).toEqual([2]);
+    expect(a.nextTimeout(751)).toBe(1750); // by 1000 no data for 1 s: idle, a second of silence
+    expect(exchange(1500)).toEqual([]);
+    expect(exchange(1750)).toEqual([2]);
+    a.send(R, ascii('s'));
+    expect(exchange(2000)).toEqual([0]); // b, active again, answers with its own KeepAlive
+    expect(exchange(2001)).toEqual([1]); // acked at once
+    expect(a.nextTimeout(2002)).toBe(2251); // active again: 250 ms of silence
+  });
+
+  it('never probes more often while idle than while active (idleRttProbeInterval below rttProbeInterval)', () => {
+    const a = new Connection({ reliableLink: true, rttProbeInterval: 5000, idleRttProbeInterval: 2000 });
+    a.flush(0);
+    expect(a.nextTimeout(1)).toBe(5000);
+  });
+
   it('acks a KeepAlive at once on an unreliable link too, and a Data packet within ackDelay', () => {
     const a = new Connection({ keepAliveInterval: 100 });
     const b = new Connection();

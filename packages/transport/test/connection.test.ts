@@ -289,9 +289,9 @@ describe('Connection: unreliable channels', () => {
 describe('Connection: acks, keep-alives, timeouts', () => {
   it('an idle connection sends keep-alives and still measures RTT', () => {
     const p = new ConnectionPair({ latency: 40 });
-    p.run(2000);
+    p.run(5000); // a keep-alive every second of silence once idle (idleKeepAliveInterval)
     expect(p.a.stats.rtt).toBeGreaterThanOrEqual(80);
-    expect(p.a.stats.rtt).toBeLessThanOrEqual(80 + 5 + 1e-6);
+    expect(p.a.stats.rtt).toBeLessThanOrEqual(80 + 1e-6); // keep-alives are acked at once
     expect(p.a.stats.packetsSent).toBeGreaterThan(4);
     expect(p.a.stats.packetsSent).toBeLessThan(30); // keep-alives plus their acks, not a storm
   });
