@@ -2,7 +2,8 @@
  * Where the time of a burst of joins goes: the bundled Netplay (or bare) server child and bot
  * children of the relay bench, the bots' `connect` (every room's `create`, then its `joinById`s,
  * all at once) after warm-up batches as in the relay bench (`WARM=n` of them, default 3; `WARM=0`:
- * a cold server and cold bots), and the CPU each process spent meanwhile, for every batch. `npx tsx bench/relay/join-profile.ts
+ * a cold server and cold bots), and the CPU each process spent meanwhile, for every batch. With
+ * `IDLE=s`, then s seconds with every session idle: the server's CPU per idle session. `npx tsx bench/relay/join-profile.ts
  * [netplay-ws|netplay-udp|bare-ws] [clients]`.
  * @module
  */
@@ -92,6 +93,28 @@ for (let batch = 0; batch < warmupBatches; batch++) {
   await new Promise((resolve) => setTimeout(resolve, 1000));
 }
 console.log(await timedBatch(0));
+// `IDLE=s`: then s seconds with every session idle (warm-up ones too): the server's CPU and
+// datagrams per idle session and second (keep-alives: RTT probes and their acks).
+const idleSeconds = Number(process.env.IDLE ?? 0);
+if (idleSeconds > 0) {
+  const sessions = (warmupBatches + 1) * rooms * perRoom;
+  await new Promise((resolve) => setTimeout(resolve, 2000)); // past the probes of the last joins
+  server.send({ cmd: 'cpu-start' });
+  await new Promise((resolve) => setTimeout(resolve, idleSeconds * 1000));
+  const cpu = await new Promise<Extract<ServerReply, { type: 'cpu' }>>((resolve) => {
+    void next<Extract<ServerReply, { type: 'cpu' }>>(server, 'cpu').then(resolve);
+    server.send({ cmd: 'cpu-stop' });
+  });
+  const perSessionSecond = (n: number) => (n / sessions / (cpu.wallMs / 1000)).toFixed(2);
+  console.log(
+    `${target}: ${sessions} idle sessions for ${(cpu.wallMs / 1000).toFixed(1)} s: server CPU ` +
+      `${(((cpu.userUs + cpu.systemUs) / 1000 / cpu.wallMs) * 100).toFixed(1)} % of a core, ` +
+      `${((cpu.userUs + cpu.systemUs) / sessions / (cpu.wallMs / 1000)).toFixed(2)} µs per session-second` +
+      (Number.isNaN(cpu.framesOut)
+        ? ''
+        : `; datagrams per session-second out ${perSessionSecond(cpu.framesOut)}, in ${perSessionSecond(cpu.framesIn)}`),
+  );
+}
 // Ask the children to exit (a profiled child writes its profile then); SIGKILL after a grace period.
 server.send({ cmd: 'exit' });
 for (const b of bots) b.send({ cmd: 'close' });
