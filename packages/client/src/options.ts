@@ -95,8 +95,9 @@ export interface ClientOptions {
   leaveTimeout?: number;
   /**
    * Milliseconds without any datagram from the server after which the link counts as dropped. The
-   * client's own keep-alives (RTT probes, acked at once) come at most a third of this apart, so a
-   * live server is always heard from (`connection.idleRttProbeInterval` when set). Defaults to `10000`.
+   * client's own keep-alives, which the server acks at once, come at most a third (WebSocket probes)
+   * or a tenth (UDP) of this apart, so a live server is always heard from (unless
+   * `connection.idleRttProbeInterval` / `idleKeepAliveInterval` say otherwise). Defaults to `10000`.
    */
   idleTimeout?: number;
   /** Reconnection and resume. */

@@ -130,8 +130,9 @@ export interface ServerOptions {
   reconnectGrace?: number;
   /**
    * Milliseconds without hearing from a client before its link counts as dropped. The server's own
-   * keep-alives to each client (RTT probes, acked at once) come at most a third of this apart
-   * (`connection.idleRttProbeInterval` when set). Defaults to 10000.
+   * keep-alives to each client, which the client acks at once, come at most a third (WebSocket
+   * probes) or a tenth (UDP) of this apart (unless `connection.idleRttProbeInterval` /
+   * `idleKeepAliveInterval` say otherwise). Defaults to 10000.
    */
   idleTimeout?: number;
   /** Milliseconds a new link has to complete its handshake. Defaults to 5000. */

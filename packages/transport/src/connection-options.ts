@@ -66,12 +66,13 @@ export interface ConnectionOptions {
    */
   rttProbeInterval?: number;
   /**
-   * On a reliable link, the probe interval while the connection is idle, in ms: when no Data
-   * packet was sent or received since the last probe, the next one waits this long instead of
-   * `rttProbeInterval` (never less). An idle session (a lobby, a turn-based game between turns)
+   * On a reliable link, the probe interval while the connection is idle, in ms: once no Data
+   * packet was sent or received for this long, probes come this far apart instead of
+   * `rttProbeInterval` (never closer). An idle session (a lobby, a turn-based game between turns)
    * then costs a probe and its ack every few seconds each way, not every second; the first Data
-   * packet after a pause makes the next probe due at once, so RTT is fresh again as play resumes.
-   * Keep it well below the peer's idle timeout (10 s on server and client). Defaults to 3000.
+   * packet after a pause makes an overdue probe go at once, so RTT is fresh again as play resumes.
+   * Keep it well below the peer's idle timeout (10 s on server and client; `Server` and `Client`
+   * keep their own at most a third of theirs, see {@link probesWithin}). Defaults to 3000.
    */
   idleRttProbeInterval?: number;
   /**
@@ -81,11 +82,13 @@ export interface ConnectionOptions {
    */
   keepAliveInterval?: number;
   /**
-   * On an unreliable link, the keep-alive interval while the connection is idle, in ms: when no
-   * Data packet was sent or received since the last KeepAlive, the next waits this long of silence
-   * instead of `keepAliveInterval` (never less). Still ten exchanges per default idle timeout, so
-   * that a lossy path does not look dead, while an idle UDP session costs about a datagram a second
-   * each way instead of five. Keep it at most a tenth of the peer's idle timeout. Defaults to 1000.
+   * On an unreliable link, the keep-alive interval while the connection is idle, in ms: once no
+   * Data packet was sent or received for this long, a KeepAlive waits this long of silence instead
+   * of `keepAliveInterval` (never less). A receiver inside a burst of loss is not idle yet, so it
+   * keeps its short keep-alives; and ten exchanges per default idle timeout keep a lossy path from
+   * looking dead, while an idle UDP session costs about a datagram a second each way instead of
+   * five. Keep it at most a tenth of the peer's idle timeout (`Server` and `Client` keep their own
+   * so, see {@link probesWithin}). Defaults to 1000.
    */
   idleKeepAliveInterval?: number;
   /** Packets tracked for acks and duplicate detection (a power of two, 64–4096); bounds packets in flight. Defaults to 256. */
