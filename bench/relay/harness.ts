@@ -36,9 +36,9 @@ export interface RelayOptions {
   idleClients: number;
   /**
    * Batches of `idleClients` joins (they stay) before the timed one, so that server and bots run
-   * the join path as compiled and optimized code. One batch is not enough: after 400 joins, the
-   * server's CPU per join in batches of 800 went 927, 693, 502, 434, 386, 353 µs and a Node
-   * client's 1059, 828, 520, 486, 394, 357 µs (`bench/relay/join-profile.ts` explains how to see it).
+   * the join path as compiled and optimized code. One batch is not enough: with `WARM=4
+   * npx tsx bench/relay/join-profile.ts netplay-ws 1000`, batches of 1,000 took 1532, 1049, 681,
+   * 619 ms, then the timed one 560 ms, the server's CPU per join going 1.21 → 0.43 ms.
    */
   joinWarmupBatches: number;
   /** Bot processes (1 or 2). */

@@ -2,7 +2,8 @@
  * CPU profiles of a measured window only (not start-up, warm-up or shutdown): with
  * `NETPLAY_BENCH_WINDOW_PROF=dir` in a child's environment, the server child profiles from
  * `cpu-start` to `cpu-stop` and a bot from `connect` to its reply, through `node:inspector`, and
- * write `dir/<name>-<pid>.cpuprofile` (sampled every 200 µs). Without it, nothing runs.
+ * write `dir/<name>-<pid>-<n>.cpuprofile`, n counting the windows of the process (sampled every
+ * 200 µs). Without it, nothing runs.
  * `--cpu-prof` profiles a child's whole life instead.
  * @module
  */
@@ -13,6 +14,7 @@ import { join } from 'node:path';
 const dir = process.env.NETPLAY_BENCH_WINDOW_PROF;
 const SAMPLING_INTERVAL_US = 200;
 let session: Session | undefined;
+let windows = 0;
 
 /** Start profiling (a no-op without `NETPLAY_BENCH_WINDOW_PROF`). */
 export async function startWindowProfile(): Promise<void> {
@@ -24,7 +26,7 @@ export async function startWindowProfile(): Promise<void> {
   await session.post('Profiler.start');
 }
 
-/** Stop profiling and write the profile as `name-<pid>.cpuprofile`. */
+/** Stop profiling and write the profile as `name-<pid>-<n>.cpuprofile`. */
 export async function stopWindowProfile(name: string): Promise<void> {
   const s = session;
   if (s === undefined || dir === undefined) return;
@@ -32,5 +34,6 @@ export async function stopWindowProfile(name: string): Promise<void> {
   const { profile } = await s.post('Profiler.stop');
   s.disconnect();
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, `${name}-${process.pid}.cpuprofile`), JSON.stringify(profile));
+  windows++;
+  writeFileSync(join(dir, `${name}-${process.pid}-${windows}.cpuprofile`), JSON.stringify(profile));
 }
