@@ -1,7 +1,8 @@
 /**
  * CPU profiles of a measured window only (not start-up, warm-up or shutdown): with
  * `NETPLAY_BENCH_WINDOW_PROF=dir` in a child's environment, the server child profiles from
- * `cpu-start` to `cpu-stop` and a bot from `connect` to its reply, through `node:inspector`, and
+ * `cpu-start` to `cpu-stop`, and a bot from `connect` to its reply and from `measure-start` to
+ * `measure-stop` (the load window), through `node:inspector`, and
  * write `dir/<name>-<pid>-<n>.cpuprofile`, n counting the windows of the process (sampled every
  * 200 µs). Without it, nothing runs.
  * `--cpu-prof` profiles a child's whole life instead.
