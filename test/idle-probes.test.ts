@@ -1,6 +1,7 @@
 /**
- * Keep-alives of idle sessions over a reliable link, on one virtual clock: an idle session probes
- * at `idleRttProbeInterval` (3 s), not every second, and each side's probes come at most a third of
+ * Keep-alives of idle sessions, on one virtual clock: over a reliable link an idle session probes at
+ * `idleRttProbeInterval` (3 s), not every second, over a lossy datagram link it keeps alive at
+ * `idleKeepAliveInterval` (1 s), not every 250 ms, and each side's probes come at most a third of
  * its own `idleTimeout` apart, so a short client timeout never mistakes a quiet server for a dead one.
  */
 import { Client, type Room as ClientRoom } from '@netplay/client';
@@ -12,12 +13,13 @@ const quiet = { info() {}, warn() {}, error() {} };
 
 class Lobby extends Room {}
 
-async function joinIdle(serverOptions: ServerOptions, clientIdleTimeout?: number) {
+async function joinIdle(serverOptions: ServerOptions, clientIdleTimeout?: number, loss = 0) {
   const clock = new VirtualClock();
   const server = new Server({ clock, logger: quiet, ...serverOptions });
   server.define('lobby', Lobby);
   // Latency alone keeps the simulated link reliable (WebSocket-like): probes are its keep-alives.
-  const connect = simulatedConnector(server, { clock, conditions: { latency: 20 }, seed: 3 });
+  // With loss it is a datagram link (UDP-like): KeepAlives after silence.
+  const connect = simulatedConnector(server, { clock, conditions: { latency: 20, loss }, seed: 3 });
   const client = new Client('sim://server', {
     clock,
     logger: quiet,
@@ -41,7 +43,7 @@ async function joinIdle(serverOptions: ServerOptions, clientIdleTimeout?: number
   return { clock, server, room: joined, events, idle };
 }
 
-describe('keep-alives of idle sessions on a reliable link', () => {
+describe('keep-alives of idle sessions', () => {
   it('an idle session probes every 3 s each way, and stays up', async () => {
     const { idle, server, room, events } = await joinIdle({});
     expect(room.stats.rtt).toBeGreaterThan(0);
@@ -78,6 +80,20 @@ describe('keep-alives of idle sessions on a reliable link', () => {
     const { events, idle } = await joinIdle({ idleTimeout: 60_000, connection: rare }, 2_000);
     await idle(30_000);
     expect(events).toEqual([]);
+  });
+
+  it('over a lossy datagram link an idle session sends a keep-alive a second, not four, and stays up', async () => {
+    const { idle, server, room, events } = await joinIdle({}, undefined, 0.1);
+    await idle(5_000);
+    const sent = room.stats.packetsSent;
+    await idle(60_000);
+    // Its KeepAlives after a second of silence and its acks of the server's: 116 in 60 s with this
+    // seed; with the 250 ms keep-alives of an active connection it is 429.
+    const out = room.stats.packetsSent - sent;
+    expect(out).toBeGreaterThanOrEqual(50);
+    expect(out).toBeLessThanOrEqual(160);
+    expect(events).toEqual([]); // 10 % loss never starves the 10 s idle timeout
+    expect(server.stats.sessions).toBe(1);
   });
 
   it('probesWithin caps the idle intervals at a third (probes) and a tenth (keep-alives) of the idle timeout, unless set', () => {
