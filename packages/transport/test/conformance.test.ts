@@ -619,6 +619,23 @@ describe('reliable links and resume', () => {
     expect(a.nextTimeout(1)).toBe(5000);
   });
 
+  it('a flood of KeepAlives in one turn gets one ack back, not one each', () => {
+    const a = new Connection({ keepAliveInterval: 1, idleKeepAliveInterval: 1 });
+    const b = new Connection();
+    let flood = 0;
+    for (let t = 1; t <= 200; t++) {
+      for (const d of a.flush(t)) {
+        b.receive(d, 1000); // all of them in one turn of b's
+        flood++;
+      }
+    }
+    expect(flood).toBeGreaterThanOrEqual(199); // a KeepAlive per ms of a's silence
+    expect(b.stats.packetsReceived).toBe(flood);
+    const answer = b.flush(1000);
+    expect(answer.map((d) => d[1]! & 0x0f)).toEqual([1]); // one Ack (its 32 bits name the last ones)
+    expect(b.flush(1000)).toEqual([]);
+  });
+
   it('acks a KeepAlive at once on an unreliable link too, and a Data packet within ackDelay', () => {
     const a = new Connection({ keepAliveInterval: 100 });
     const b = new Connection();
