@@ -75,7 +75,9 @@ export class PacketBuilder {
     this.length = PACKET_HEADER_SIZE;
     this.records = 0;
     this.deferred = false;
-    this.refs.length = 0;
+    // Setting an array's length is a runtime call (and drops its backing store): only when needed.
+    // After a packet that carried messages the ring kept those refs and this array is a fresh one.
+    if (this.refs.length !== 0) this.refs.length = 0;
   }
 
   /** Bytes a record with this payload takes. */
