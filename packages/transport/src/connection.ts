@@ -770,7 +770,7 @@ export class Connection {
     // Taken out of the ring before any callback runs (a callback may flush, and the ring may grow).
     const refs = sent.takeRefs(p);
     if (refs === undefined) return;
-    for (let i = 0; i < refs.length; i++) {
+    for (let i = 1, end = refs[0]!; i <= end; i++) {
       const ref = refs[i]!;
       const ch = this.channels[ref >>> 16]!;
       // An unreliable message already reported lost stays lost; a reliable one is acked late.
@@ -795,8 +795,8 @@ export class Connection {
   }
 
   private notifyLost(p: number): void {
-    const refs = this.sent.refs(p);
-    for (let i = 0; i < refs.length; i++) {
+    const refs = this.sent.refs(p); // read in place: its count is read again after each callback
+    for (let i = 1; i <= refs[0]!; i++) {
       const ref = refs[i]!;
       this.channels[ref >>> 16]!.onLost(ref & 0xffff);
     }

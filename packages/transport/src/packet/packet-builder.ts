@@ -14,6 +14,7 @@
  */
 import { FRAGMENT_RECORD_HEADER_SIZE, RECORD_HEADER_SIZE, writeRecordHeader } from './message-record.js';
 import { PACKET_HEADER_SIZE, writePacketHeaderAt } from './packet-header.js';
+import { newRefsArray } from './sent-packets.js';
 
 /** Encode a message reference: channel index (position in the connection's channel list) and sequence. */
 export function messageRef(channelIndex: number, sequence: number): number {
@@ -44,8 +45,8 @@ export class PacketBuilder {
 
   /** Bytes used so far, header included. */
   length = PACKET_HEADER_SIZE;
-  /** Message references of the records in this packet. */
-  refs: number[] = [];
+  /** Message references of the records in this packet, counted: `[count, ref…]` (see `sent-packets.ts`). */
+  refs: number[] = newRefsArray();
   /** Number of records in this packet. */
   records = 0;
   /**
@@ -75,9 +76,7 @@ export class PacketBuilder {
     this.length = PACKET_HEADER_SIZE;
     this.records = 0;
     this.deferred = false;
-    // Setting an array's length is a runtime call (and drops its backing store): only when needed.
-    // After a packet that carried messages the ring kept those refs and this array is a fresh one.
-    if (this.refs.length !== 0) this.refs.length = 0;
+    this.refs[0] = 0;
   }
 
   /** Bytes a record with this payload takes. */
@@ -111,7 +110,10 @@ export class PacketBuilder {
     );
     this.slab.set(payload, at);
     this.length = at + payload.length - base;
-    this.refs.push(messageRef(channelIndex, sequence));
+    const refs = this.refs;
+    const count = refs[0]! + 1;
+    refs[count] = messageRef(channelIndex, sequence);
+    refs[0] = count;
     this.records++;
   }
 

@@ -6,7 +6,10 @@
  * recognised): an idle or lightly loaded connection keeps a few hundred bytes, a busy lossy one grows
  * to the full window. The message references of a packet live in an array taken from a shared pool
  * when the packet is recorded and returned once it is acked or its slot is reused, so recording a
- * packet allocates nothing in steady state and an idle connection holds no reference arrays.
+ * packet allocates nothing in steady state and an idle connection holds no reference arrays. A
+ * reference array is counted: element 0 is the number of references, which follow it. Emptying
+ * one is a store, where setting an array's length to 0 is a runtime call that also drops its
+ * backing store (so a pooled array would allocate again on its next use).
  * @module
  */
 
@@ -29,16 +32,21 @@ const INITIAL_CAPACITY = 4;
 /** Reference arrays kept for reuse, shared by every connection of the process. */
 const POOL_LIMIT = 4096;
 const refsPool: number[][] = [];
-const NO_REFS: readonly number[] = Object.freeze([]) as readonly number[];
+const NO_REFS: readonly number[] = Object.freeze([0]) as readonly number[];
+
+/** A new empty counted reference array: `[count, ref…]`. */
+export function newRefsArray(): number[] {
+  return [0];
+}
 
 /** Take an empty reference array from the shared pool (or a new one). */
 export function takeRefsArray(): number[] {
-  return refsPool.pop() ?? [];
+  return refsPool.pop() ?? newRefsArray();
 }
 
-/** Give a reference array back to the shared pool. */
+/** Give a reference array back to the shared pool (emptied: its count set to 0). */
 export function releaseRefsArray(refs: number[]): void {
-  refs.length = 0;
+  refs[0] = 0;
   if (refsPool.length < POOL_LIMIT) refsPool.push(refs);
 }
 
@@ -128,21 +136,21 @@ export class SentPackets {
     return this.mask + 1 >= this.maxSize && this.stateOf(sequence & this.mask) === SentState.InFlight;
   }
 
-  /** The message references of slot `i` (empty when it carried none). */
+  /** The counted message references of slot `i` (`[count, ref…]`; count 0 when it carried none). */
   refs(i: number): readonly number[] {
     return this.refsBySlot?.[i] ?? NO_REFS;
   }
 
   /**
-   * Record a packet in slot `i` (from {@link slotFor}); `refs` (from {@link takeRefsArray}, or empty)
-   * passes to the ring. Returns the array to reuse for the next packet.
+   * Record a packet in slot `i` (from {@link slotFor}); `refs` (counted, from {@link takeRefsArray},
+   * or empty) passes to the ring. Returns the (empty) array to reuse for the next packet.
    */
   record(i: number, sequence: number, sentAt: number, size: number, state: number, refs: number[]): number[] {
     if (this.slots.length === 0) this.slots = newSlots(this.mask + 1);
     this.slots[2 * i] = sentAt;
     this.slots[2 * i + 1] = sequence | (size << SIZE_SHIFT) | (state << STATE_SHIFT);
     const old = this.refsBySlot?.[i];
-    if (refs.length === 0 || state === SentState.Empty) {
+    if (refs[0] === 0 || state === SentState.Empty) {
       if (old !== undefined) {
         this.refsBySlot![i] = undefined;
         releaseRefsArray(old);
@@ -152,7 +160,7 @@ export class SentPackets {
     this.refsBySlot ??= [];
     this.refsBySlot[i] = refs;
     if (old !== undefined) {
-      old.length = 0;
+      old[0] = 0;
       return old;
     }
     return takeRefsArray();
