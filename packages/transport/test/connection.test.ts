@@ -103,6 +103,17 @@ describe('Connection: framing', () => {
         }),
     ).toThrowError(expect.objectContaining({ code: 'INVALID_OPTION' }));
   });
+
+  it('validates the idle keep-alive intervals with INVALID_OPTION (1 to 600,000 ms)', () => {
+    for (const name of ['idleRttProbeInterval', 'idleKeepAliveInterval'] as const) {
+      for (const bad of [0, -1, Number.NaN, 600_001]) {
+        expect(() => new Connection({ [name]: bad })).toThrowError(
+          expect.objectContaining({ code: 'INVALID_OPTION', message: expect.stringContaining(name) }),
+        );
+      }
+      expect(() => new Connection({ [name]: 600_000 })).not.toThrow();
+    }
+  });
 });
 
 describe('Connection: reliable-ordered', () => {
