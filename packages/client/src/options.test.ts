@@ -21,10 +21,21 @@ describe('resolveClientOptions', () => {
     expect(o.reconnect).toMatchObject({ enabled: true, initialDelay: 250, maxDelay: 5000, maxAttempts: 3 });
   });
 
+  it('keeps its own keep-alives within its idleTimeout (probesWithin), unless the connection options set them', () => {
+    expect(resolveClientOptions().connection).toBeUndefined(); // 10 s: the defaults are within
+    expect(resolveClientOptions({ idleTimeout: 2000 }).connection).toEqual({
+      idleRttProbeInterval: 666,
+      idleKeepAliveInterval: 200,
+    });
+    const own = { idleRttProbeInterval: 5000, idleKeepAliveInterval: 5000 };
+    expect(resolveClientOptions({ idleTimeout: 2000, connection: own }).connection).toBe(own);
+  });
+
   it.each([
     [{ handshakeTimeout: 0 }, 'handshakeTimeout'],
     [{ requestTimeout: -1 }, 'requestTimeout'],
     [{ idleTimeout: Number.NaN }, 'idleTimeout'],
+    [{ connection: { idleKeepAliveInterval: -1 } }, 'idleKeepAliveInterval'],
     [{ leaveTimeout: Number.POSITIVE_INFINITY }, 'leaveTimeout'],
     [{ handshakeResendInterval: 0 }, 'handshakeResendInterval'],
     [{ reconnect: { initialDelay: 0 } }, 'reconnect.initialDelay'],

@@ -7,6 +7,7 @@ import {
   type Clock,
   type ConnectionOptions,
   type ConnectToken,
+  checkConnectionOptions,
   InvalidOptionError,
   type Link,
   type NetworkConditions,
@@ -104,7 +105,10 @@ export interface ClientOptions {
   reconnect?: ReconnectOptions;
   /** Retrying joins while the server is unavailable (e.g. a cluster manager restarting). */
   joinRetry?: JoinRetryOptions;
-  /** Protocol options of every connection (`reliableLink` follows the link). Defaults to the transport's defaults. */
+  /**
+   * Protocol options of every connection (`reliableLink` follows the link), checked by the
+   * constructor (`INVALID_OPTION`). Defaults to the transport's defaults.
+   */
   connection?: ConnectionOptions;
   /** Limits on decoded msgpack payloads from the server. Defaults to the transport's `DEFAULT_PAYLOAD_LIMITS`. */
   payloadLimits?: Partial<PayloadLimits>;
@@ -253,7 +257,7 @@ export function resolveClientOptions(options: ClientOptions = {}): ResolvedClien
     idleTimeout,
     reconnect: Object.freeze(r),
     joinRetry: Object.freeze(joinRetry),
-    connection: probesWithin(options.connection, idleTimeout),
+    connection: probesWithin(checkConnectionOptions(options.connection), idleTimeout),
     payloadLimits: options.payloadLimits,
     logger,
     connect: options.connect,

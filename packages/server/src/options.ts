@@ -8,11 +8,11 @@ import type { Server as HttpsServer, ServerOptions as HttpsServerOptions } from 
 import {
   type Clock,
   type ConnectionOptions,
+  checkConnectionOptions,
   InvalidOptionError,
   type PayloadLimits,
   probesWithin,
   realClock,
-  resolveConnectionOptions,
   withDefaults,
 } from '@netplay/transport';
 import { DEFAULT_TOKEN_LIFETIME_MS, deriveTokenKey, TOKEN_KEY_SIZE } from '@netplay/transport/node';
@@ -346,7 +346,7 @@ export function resolveServerOptions(options: ServerOptions = {}): ResolvedServe
     },
     path: options.path ?? d.path,
     clock: options.clock ?? realClock,
-    connection: probesWithin(validConnection(options.connection), idleTimeout),
+    connection: probesWithin(checkConnectionOptions(options.connection), idleTimeout),
     payloadLimits: options.payloadLimits,
     reconnectGrace: positive('reconnectGrace', options.reconnectGrace ?? d.reconnectGrace),
     idleTimeout,
@@ -377,16 +377,4 @@ export function resolveServerOptions(options: ServerOptions = {}): ResolvedServe
     logger: options.logger ?? console,
     monitor: resolveMonitorOptions(options.monitor),
   };
-}
-
-/**
- * Check the sessions' protocol options now, so a bad combination (e.g. `maxSendQueueBytes` below
- * `maxMessageSize`) fails in the constructor instead of in the receive path of the first session.
- * `reliableLink` is set per link; it is checked as both values.
- */
-function validConnection(connection: ConnectionOptions | undefined): ConnectionOptions | undefined {
-  if (connection === undefined) return undefined;
-  resolveConnectionOptions({ ...connection, reliableLink: false });
-  resolveConnectionOptions({ ...connection, reliableLink: true });
-  return connection;
 }

@@ -30,6 +30,8 @@ describe('server options', () => {
     ['secret', { secret: new Uint8Array(4) }],
     ['sendDelay', { sendDelay: -1 }],
     ['backlog', { backlog: 0 }],
+    ['idleTimeout', { idleTimeout: Number.NaN }],
+    ['idleRttProbeInterval', { connection: { idleRttProbeInterval: 0 } }],
   ])('refuses a bad %s with INVALID_OPTION', (name, options) => {
     expect(() => new Server(options)).toThrow(InvalidOptionError);
     expect(() => new Server(options)).toThrow(name);
@@ -42,6 +44,17 @@ describe('server options', () => {
       ...DEFAULT_RATE_LIMIT,
       bytesPerSecond: 1000,
     });
+  });
+
+  it('keeps its own keep-alives within its idleTimeout (probesWithin), unless the connection options set them', () => {
+    expect(resolveServerOptions({}).connection).toBeUndefined(); // 10 s: the defaults are within
+    expect(resolveServerOptions({ idleTimeout: 3000 }).connection).toEqual({
+      idleRttProbeInterval: 1000,
+      idleKeepAliveInterval: 300,
+    });
+    expect(
+      resolveServerOptions({ idleTimeout: 3000, connection: { mtu: 1000, idleRttProbeInterval: 2500 } }).connection,
+    ).toEqual({ mtu: 1000, idleRttProbeInterval: 2500, idleKeepAliveInterval: 300 });
   });
 
   it('checks the sessions’ protocol options in the constructor, not in the first session', () => {

@@ -199,6 +199,20 @@ function sameOptions(a: ConnectionOptions, b: ConnectionOptions, except?: keyof 
 }
 
 /**
+ * Check connection options that will be used for links of either kind (`reliableLink` is set per
+ * link, so both values are checked), so that a bad combination (say `maxSendQueueBytes` below
+ * `maxMessageSize`) throws `INVALID_OPTION` where the options are given (a `Server` or `Client`
+ * constructor), not in the first session. Returns `options`.
+ * @throws {@link InvalidOptionError} for a bad value or combination.
+ */
+export function checkConnectionOptions(options: ConnectionOptions | undefined): ConnectionOptions | undefined {
+  if (options === undefined) return undefined;
+  resolveConnectionOptions({ ...options, reliableLink: false });
+  resolveConnectionOptions({ ...options, reliableLink: true });
+  return options;
+}
+
+/**
  * Connection options for a side that drops a peer it has not heard from for `idleTimeout` ms:
  * unless `options` sets them, `idleRttProbeInterval` becomes at most a third of that timeout and
  * `idleKeepAliveInterval` at most a tenth. This side's own keep-alives, which the peer acks at

@@ -25,6 +25,7 @@ export {
 export { Connection, type ConnectionHandlers, type ConnectionState } from './connection.js';
 export {
   type ConnectionOptions,
+  checkConnectionOptions,
   DEFAULT_CONNECTION_OPTIONS,
   probesWithin,
   type ResolvedConnectionOptions,
