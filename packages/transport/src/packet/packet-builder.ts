@@ -14,7 +14,7 @@
  */
 import { FRAGMENT_RECORD_HEADER_SIZE, RECORD_HEADER_SIZE, writeRecordHeader } from './message-record.js';
 import { PACKET_HEADER_SIZE, writePacketHeaderAt } from './packet-header.js';
-import { newRefsArray } from './sent-packets.js';
+import { appendRef, newRefsArray } from './sent-packets.js';
 
 /** Encode a message reference: channel index (position in the connection's channel list) and sequence. */
 export function messageRef(channelIndex: number, sequence: number): number {
@@ -110,10 +110,7 @@ export class PacketBuilder {
     );
     this.slab.set(payload, at);
     this.length = at + payload.length - base;
-    const refs = this.refs;
-    const count = refs[0]! + 1;
-    refs[count] = messageRef(channelIndex, sequence);
-    refs[0] = count;
+    appendRef(this.refs, messageRef(channelIndex, sequence));
     this.records++;
   }
 

@@ -39,6 +39,13 @@ export function newRefsArray(): number[] {
   return [0];
 }
 
+/** Append `ref` to a counted reference array. */
+export function appendRef(refs: number[], ref: number): void {
+  const count = refs[0]! + 1;
+  refs[count] = ref;
+  refs[0] = count;
+}
+
 /** Take an empty reference array from the shared pool (or a new one). */
 export function takeRefsArray(): number[] {
   return refsPool.pop() ?? newRefsArray();
