@@ -67,15 +67,20 @@ const connectAll = (firstRoom: number) =>
   );
 // As the relay bench's idle phase: warm-up batches join first (and stay), then the timed one. Each
 // batch is reported: the warm-up ones show how long V8 takes to compile and optimize the join path.
-async function timedBatch(firstRoom: number): Promise<string> {
+/** The server's CPU (and datagrams) from `cpu-start` to `cpu-stop` around `during`. */
+async function serverCpu<T>(
+  during: () => Promise<T>,
+): Promise<{ result: T; cpu: Extract<ServerReply, { type: 'cpu' }> }> {
   server.send({ cmd: 'cpu-start' });
+  const result = await during();
+  const stopped = next<Extract<ServerReply, { type: 'cpu' }>>(server, 'cpu');
+  server.send({ cmd: 'cpu-stop' });
+  return { result, cpu: await stopped };
+}
+async function timedBatch(firstRoom: number): Promise<string> {
   const t0 = performance.now();
-  const replies = await connectAll(firstRoom);
+  const { result: replies, cpu } = await serverCpu(() => connectAll(firstRoom));
   const wall = performance.now() - t0;
-  const cpu = await new Promise<Extract<ServerReply, { type: 'cpu' }>>((resolve) => {
-    void next<Extract<ServerReply, { type: 'cpu' }>>(server, 'cpu').then(resolve);
-    server.send({ cmd: 'cpu-stop' });
-  });
   const join = Math.max(...replies.map((r) => r.doneAt)) - Math.min(...replies.map((r) => r.startedAt));
   const bots = replies.map((r) => (r.cpuUs / 1000).toFixed(0)).join(' + ');
   const datagrams =
@@ -99,12 +104,7 @@ const idleSeconds = Number(process.env.IDLE ?? 0);
 if (idleSeconds > 0) {
   const sessions = (warmupBatches + 1) * rooms * perRoom;
   await new Promise((resolve) => setTimeout(resolve, 2000)); // past the probes of the last joins
-  server.send({ cmd: 'cpu-start' });
-  await new Promise((resolve) => setTimeout(resolve, idleSeconds * 1000));
-  const cpu = await new Promise<Extract<ServerReply, { type: 'cpu' }>>((resolve) => {
-    void next<Extract<ServerReply, { type: 'cpu' }>>(server, 'cpu').then(resolve);
-    server.send({ cmd: 'cpu-stop' });
-  });
+  const { cpu } = await serverCpu(() => new Promise((resolve) => setTimeout(resolve, idleSeconds * 1000)));
   const perSessionSecond = (n: number) => (n / sessions / (cpu.wallMs / 1000)).toFixed(2);
   console.log(
     `${target}: ${sessions} idle sessions for ${(cpu.wallMs / 1000).toFixed(1)} s: server CPU ` +
