@@ -8,6 +8,7 @@
  */
 import { Client } from '@netplay/client';
 import { Room, Server } from '@netplay/server';
+import { median } from '../stats.js';
 
 class Arena extends Room {}
 
@@ -25,9 +26,8 @@ for (let i = 0; i < JOINS; i++) {
   times.push(performance.now() - started);
   await room.leave();
 }
-times.sort((a, b) => a - b);
 console.log(
-  `one-way latency ${latency} ms: join median ${times[JOINS >> 1]!.toFixed(1)} ms ` +
-    `(${times[0]!.toFixed(1)}–${times[JOINS - 1]!.toFixed(1)}), ${JOINS} joins`,
+  `one-way latency ${latency} ms: join median ${median(times).toFixed(1)} ms ` +
+    `(${Math.min(...times).toFixed(1)}–${Math.max(...times).toFixed(1)}), ${JOINS} joins`,
 );
 await server.shutdown();
