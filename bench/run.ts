@@ -8,7 +8,8 @@
  * - relay only: `--rooms=R`, `--clients=N`, `--hz=H`, `--seconds=S` (window), `--idle=K` (idle
  *   clients), `--join-warmup=B` (warm-up batches of K joins before the timed one, default 3),
  *   `--bots=1|2`, `--unreliable` (relay on the unreliable channel), `--aligned` (all
- *   clients send in the same turn instead of at random phases), `--cpu-prof=dir`
+ *   clients send in the same turn instead of at random phases), `--rounds=N` (the load phase's
+ *   rounds: every server up at once, the load moving between them; default 5), `--cpu-prof=dir`
  *   (V8 CPU profiles of the server processes), `--targets=bare-ws,netplay-ws,netplay-udp` (also
  *   `netplay-cluster`: a `ClusterServer` with 2 workers, CPU and RSS summed over its processes),
  *   `--server-send-delay=ms` (the Netplay server's `sendDelay` option; default: its default),
@@ -42,6 +43,7 @@ import {
   measureJoinLatency,
   QUICK_JOIN_OPTIONS,
 } from './relay/join-latency.js';
+import { median } from './stats.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -181,6 +183,7 @@ if (selected('relay')) {
     clientsPerRoom: numberOption('clients') ?? base.clientsPerRoom,
     hz: numberOption('hz') ?? base.hz,
     durationMs: seconds === undefined ? base.durationMs : seconds * 1000,
+    loadRounds: numberOption('rounds') ?? base.loadRounds,
     idleClients: numberOption('idle') ?? base.idleClients,
     joinWarmupBatches: numberOption('join-warmup') ?? base.joinWarmupBatches,
     botProcesses: numberOption('bots') ?? base.botProcesses,
@@ -196,13 +199,13 @@ if (selected('relay')) {
   console.log(
     `## relay: ${o.rooms} rooms × ${o.clientsPerRoom} clients at ${o.hz} Hz${o.aligned ? ' (tick-aligned)' : ' (random phases)'}, ` +
       `${o.reliable ? 'reliable' : 'unreliable'} ` +
-      `51-byte msgpack payload, ${o.durationMs / 1000} s window after ${o.warmupMs / 1000} s warm-up, ` +
+      `51-byte msgpack payload, ${o.durationMs / 1000} s window per server in ${o.loadRounds} round(s) ` +
+      `(all servers up, the load moving between them; ${o.warmupMs / 1000} s warm-up, then ${o.roundWarmupMs / 1000} s per round), ` +
       `${o.botProcesses} bot process(es); idle phase: ${o.idleClients} clients after ${o.joinWarmupBatches} warm-up batch(es) of as many` +
       `${serverSendDelay === undefined ? '' : `; EXPERIMENT: server send delay ${serverSendDelay} ms`}` +
       `${clientAckDelay === undefined ? '' : `; EXPERIMENT: client ackDelay ${clientAckDelay} ms`}\n`,
   );
-  const rows: RelayResult[] = [];
-  for (const target of targets) rows.push(await measureRelay(target, o));
+  const rows: RelayResult[] = await measureRelay(targets, o);
   const bare = rows.find((r) => r.target === 'bare-ws');
   const ratio = (v: number, b: number | undefined) => (b === undefined ? '—' : `${fmt(v / b, 2)}×`);
   const KiB = (bytes: number) => `${fmt(bytes / 1024, 1)} KiB`;
@@ -245,6 +248,17 @@ if (selected('relay')) {
     ),
   );
   console.log();
+  if (bare !== undefined && o.loadRounds > 1) {
+    for (const r of rows) {
+      if (r === bare) continue;
+      const perRound = r.roundCpuUsPerDelivery.map((v, i) => v / bare.roundCpuUsPerDelivery[i]!);
+      console.log(
+        `- ${r.target}: CPU per delivery × bare ws, round by round: ${perRound.map((x) => fmt(x, 2)).join(', ')} ` +
+          `(median ${fmt(median(perRound), 2)})`,
+      );
+    }
+    console.log();
+  }
   const verdicts = relayVerdicts(rows);
   for (const v of verdicts) console.log(`- ${v.met ? 'met   ' : 'MISSED'} ${v.target}: ${v.detail}`);
   console.log();

@@ -5,15 +5,19 @@
  * CPU is then its own); they talk to this harness over IPC. Every child is killed at the end, even
  * on failure, and every wait is bounded.
  *
- * Per target, two phases, each on a fresh server process:
- * 1. **Idle sessions**: after a warm-up (`joinWarmupBatches` times as many clients join and stay,
+ * Two phases, each on fresh server processes:
+ * 1. **Idle sessions**, one target after the other: after a warm-up (`joinWarmupBatches` times as many clients join and stay,
  *    from the same bot processes), `idleClients` clients connect and join rooms of `clientsPerRoom` (all at once, per
  *    room one `create` then `joinById` for the rest; bare ws: one connection with the room in its
  *    URL): the wall time until all are in. They stay, and as many more join: the server's heap and
  *    RSS growth per session from those (after `gc()`, before vs. after, 1 s idle each).
- * 2. **Load**: `rooms × clientsPerRoom` clients relay a ~51-byte msgpack payload at `hz` (random
- *    phase per client) to the others of their room. After a warm-up, a window of `durationMs`
- *    measures deliveries/s and latency at the receivers and the server's `process.cpuUsage()`.
+ * 2. **Load**, every target's server up at once, each with its own bots and `rooms ×
+ *    clientsPerRoom` clients: in `loadRounds` rounds, each target in turn has its clients relay a
+ *    ~51-byte msgpack payload at `hz` (random phase per client) to the others of their room while
+ *    the other targets' clients idle. After a warm-up, each window (`durationMs / loadRounds`)
+ *    measures deliveries/s and latency at the receivers and the server's `process.cpuUsage()`;
+ *    a target's figures add up its windows. Interleaved so that a drift of the machine's speed
+ *    falls on every target alike.
  * @module
  */
 import { type ChildProcess, fork } from 'node:child_process';
@@ -30,8 +34,18 @@ export interface RelayOptions {
   hz: number;
   /** Warm-up before the measured window, ms. */
   warmupMs: number;
-  /** Measured window, ms. */
+  /** Measured window per target, ms, split evenly over `loadRounds`. */
   durationMs: number;
+  /**
+   * Rounds of the load phase. Every target's server and bots are up at once and the load moves
+   * from target to target, a window of `durationMs / loadRounds` each per round (after
+   * `roundWarmupMs`; the first round after `warmupMs`), so that a drift of the machine's speed
+   * (on this shared 2-core machine the bare relay's CPU per delivery moves by a third within
+   * minutes) falls on every target alike. 1: one window per target, still with all servers up.
+   */
+  loadRounds: number;
+  /** Warm-up before each round's window but the first, ms (the bots' send timers start again). */
+  roundWarmupMs: number;
   /** Clients of the idle-session phase (memory, join time). */
   idleClients: number;
   /**
@@ -60,6 +74,8 @@ export const DEFAULT_RELAY_OPTIONS: RelayOptions = {
   hz: 20,
   warmupMs: 3000,
   durationMs: 10_000,
+  loadRounds: 5,
+  roundWarmupMs: 1000,
   idleClients: 1000,
   joinWarmupBatches: 3,
   botProcesses: 2,
@@ -72,6 +88,8 @@ export const QUICK_RELAY_OPTIONS: RelayOptions = {
   rooms: 10,
   warmupMs: 1000,
   durationMs: 3000,
+  loadRounds: 3,
+  roundWarmupMs: 500,
   idleClients: 400,
 };
 
@@ -108,6 +126,8 @@ export interface RelayResult {
   rssPerSession: number;
   /** Errors reported by the bots (refused relays, failed joins, malformed payloads). */
   errors: number;
+  /** Server CPU per delivery of each round's window, µs (see {@link RelayOptions.loadRounds}). */
+  roundCpuUsPerDelivery: number[];
 }
 
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
@@ -369,72 +389,143 @@ async function measureIdle(
   }
 }
 
-/** Phase 2: relay load. */
-async function measureLoad(
-  target: RelayTarget,
-  o: RelayOptions,
-): Promise<Omit<RelayResult, 'target' | 'idleClients' | 'joinMs' | 'heapPerSession' | 'rssPerSession'>> {
-  let server: ServerChild | undefined;
-  let bots: BotChild[] = [];
-  try {
-    server = await startServer(target, o, `${target}-load`);
-    const { url } = await server.next('ready', 20_000);
-    const started = await startBots(target, url, o.rooms, o);
-    bots = started.bots;
-    await Promise.all(bots.map((b) => b.request({ cmd: 'start', hz: o.hz, aligned: o.aligned }, 'started', 10_000)));
-    await sleep(o.warmupMs);
-    await Promise.all(bots.map((b) => b.request({ cmd: 'measure-start' }, 'measure-started', 10_000)));
-    server.send({ cmd: 'cpu-start' });
-    await sleep(o.durationMs);
-    const cpuReply = server.request({ cmd: 'cpu-stop' }, 'cpu', 10_000);
-    const measured = await Promise.all(bots.map((b) => b.request({ cmd: 'measure-stop' }, 'measured', 20_000)));
-    const cpu = await cpuReply;
-    await Promise.all(bots.map((b) => b.request({ cmd: 'stop' }, 'stopped', 10_000)));
+type LoadResult = Omit<RelayResult, 'target' | 'idleClients' | 'joinMs' | 'heapPerSession' | 'rssPerSession'>;
 
-    const sent = measured.reduce((s, m) => s + m.sent, 0);
-    const deliveries = measured.reduce((s, m) => s + m.deliveries, 0);
-    const all = new Float64Array(deliveries);
-    let offset = 0;
-    for (const m of measured) {
-      all.set(m.latencies, offset);
-      offset += m.latencies.length;
+/** What one target's windows add up to over the rounds. */
+interface LoadTally {
+  server: ServerChild;
+  bots: BotChild[];
+  clients: number;
+  sent: number;
+  deliveries: number;
+  latencies: Float64Array[];
+  cpuUs: number;
+  wallMs: number;
+  botCpuUs: number;
+  framesOut: number;
+  framesIn: number;
+  errors: number;
+  rounds: number[];
+}
+
+/** One measured window of `t`: its bots send for `warmupMs`, then for `windowMs` measured. */
+async function measureWindow(t: LoadTally, o: RelayOptions, warmupMs: number, windowMs: number): Promise<void> {
+  const { server, bots } = t;
+  await Promise.all(bots.map((b) => b.request({ cmd: 'start', hz: o.hz, aligned: o.aligned }, 'started', 10_000)));
+  await sleep(warmupMs);
+  await Promise.all(bots.map((b) => b.request({ cmd: 'measure-start' }, 'measure-started', 10_000)));
+  server.send({ cmd: 'cpu-start' });
+  await sleep(windowMs);
+  const cpuReply = server.request({ cmd: 'cpu-stop' }, 'cpu', 10_000);
+  const measured = await Promise.all(bots.map((b) => b.request({ cmd: 'measure-stop' }, 'measured', 20_000)));
+  const cpu = await cpuReply;
+  await Promise.all(bots.map((b) => b.request({ cmd: 'stop' }, 'stopped', 10_000)));
+  const deliveries = measured.reduce((s, m) => s + m.deliveries, 0);
+  const cpuUs = cpu.userUs + cpu.systemUs;
+  t.sent += measured.reduce((s, m) => s + m.sent, 0);
+  t.deliveries += deliveries;
+  for (const m of measured) t.latencies.push(m.latencies);
+  t.cpuUs += cpuUs;
+  t.wallMs += cpu.wallMs;
+  t.botCpuUs += measured.reduce((s, m) => s + m.cpuUs, 0);
+  t.framesOut += cpu.framesOut;
+  t.framesIn += cpu.framesIn;
+  t.errors += measured.reduce((s, m) => s + m.errors, 0);
+  t.rounds.push(cpuUs / deliveries);
+}
+
+function loadResult(t: LoadTally, o: RelayOptions): LoadResult {
+  const all = new Float64Array(t.latencies.reduce((n, l) => n + l.length, 0));
+  let offset = 0;
+  for (const l of t.latencies) {
+    all.set(l, offset);
+    offset += l.length;
+  }
+  all.sort();
+  const sorted = Array.from(all);
+  return {
+    clients: t.clients,
+    sent: t.sent,
+    deliveries: t.deliveries,
+    expectedDeliveries: t.sent * (o.clientsPerRoom - 1),
+    deliveriesPerSec: t.deliveries / (t.wallMs / 1000),
+    p50: percentile(sorted, 0.5),
+    p99: percentile(sorted, 0.99),
+    max: sorted.at(-1) ?? Number.NaN,
+    cpuUsPerDelivery: t.cpuUs / t.deliveries,
+    serverCpuShare: t.cpuUs / 1000 / t.wallMs,
+    framesOutPerDelivery: t.framesOut / t.deliveries,
+    framesInPerDelivery: t.framesIn / t.deliveries,
+    botCpuShare: t.botCpuUs / 1000 / t.wallMs,
+    errors: t.errors,
+    roundCpuUsPerDelivery: t.rounds,
+  };
+}
+
+/**
+ * Phase 2: relay load, every target at once (see {@link RelayOptions.loadRounds}): each target's
+ * server and bots start and connect, then in every round each target in turn relays while the
+ * others idle (their clients stay connected). The order rotates from round to round.
+ */
+async function measureLoad(targets: readonly RelayTarget[], o: RelayOptions): Promise<LoadResult[]> {
+  const tallies: LoadTally[] = [];
+  try {
+    for (const target of targets) {
+      const server = await startServer(target, o, `${target}-load`);
+      const tally: LoadTally = {
+        server,
+        bots: [],
+        clients: 0,
+        sent: 0,
+        deliveries: 0,
+        latencies: [],
+        cpuUs: 0,
+        wallMs: 0,
+        botCpuUs: 0,
+        framesOut: 0,
+        framesIn: 0,
+        errors: 0,
+        rounds: [],
+      };
+      tallies.push(tally);
+      const { url } = await server.next('ready', 20_000);
+      const started = await startBots(target, url, o.rooms, o);
+      tally.bots = started.bots;
+      tally.clients = started.clients;
     }
-    all.sort();
-    const sorted = Array.from(all);
-    const cpuUs = cpu.userUs + cpu.systemUs;
-    return {
-      clients: started.clients,
-      sent,
-      deliveries,
-      expectedDeliveries: sent * (o.clientsPerRoom - 1),
-      deliveriesPerSec: deliveries / (o.durationMs / 1000),
-      p50: percentile(sorted, 0.5),
-      p99: percentile(sorted, 0.99),
-      max: sorted.at(-1) ?? Number.NaN,
-      cpuUsPerDelivery: cpuUs / deliveries,
-      serverCpuShare: cpuUs / 1000 / cpu.wallMs,
-      framesOutPerDelivery: cpu.framesOut / deliveries,
-      framesInPerDelivery: cpu.framesIn / deliveries,
-      botCpuShare: measured.reduce((s, m) => s + m.cpuUs, 0) / 1000 / cpu.wallMs,
-      errors: measured.reduce((s, m) => s + m.errors, 0),
-    };
+    const rounds = Math.max(1, Math.round(o.loadRounds));
+    const windowMs = o.durationMs / rounds;
+    for (let round = 0; round < rounds; round++) {
+      for (let k = 0; k < tallies.length; k++) {
+        const tally = tallies[(round + k) % tallies.length]!;
+        await measureWindow(tally, o, round === 0 ? o.warmupMs : o.roundWarmupMs, windowMs);
+      }
+    }
+    return tallies.map((t) => loadResult(t, o));
   } finally {
-    await stopAll(server, bots);
+    for (const t of tallies) await stopAll(t.server, t.bots);
   }
 }
 
-/** Measure one target: idle phase, then load phase, each on a fresh server. */
-export async function measureRelay(target: RelayTarget, o: RelayOptions = DEFAULT_RELAY_OPTIONS): Promise<RelayResult> {
-  const idle = await measureIdle(target, o);
-  const load = await measureLoad(target, o);
-  return {
+/**
+ * Measure `targets`: for each, the idle phase on a fresh server; then the load phase with every
+ * target's server up at once (see {@link RelayOptions.loadRounds}).
+ */
+export async function measureRelay(
+  targets: readonly RelayTarget[],
+  o: RelayOptions = DEFAULT_RELAY_OPTIONS,
+): Promise<RelayResult[]> {
+  const idle: Awaited<ReturnType<typeof measureIdle>>[] = [];
+  for (const target of targets) idle.push(await measureIdle(target, o));
+  const load = await measureLoad(targets, o);
+  return targets.map((target, i) => ({
     target,
-    ...load,
-    idleClients: idle.clients,
-    joinMs: idle.joinMs,
-    heapPerSession: idle.heapPerSession,
-    rssPerSession: idle.rssPerSession,
-  };
+    ...load[i]!,
+    idleClients: idle[i]!.clients,
+    joinMs: idle[i]!.joinMs,
+    heapPerSession: idle[i]!.heapPerSession,
+    rssPerSession: idle[i]!.rssPerSession,
+  }));
 }
 
 /** The targets of the spec, checked against the baseline row. */
