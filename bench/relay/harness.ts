@@ -9,8 +9,9 @@
  * 1. **Idle sessions**, one target after the other: after a warm-up (`joinWarmupBatches` times as
  *    many clients join and stay, from the same bot processes), `idleClients` clients connect and
  *    join rooms of `clientsPerRoom` (all at once, per room one `create` then `joinById` for the
- *    rest; bare ws: one connection with the room in its URL): the wall time until all are in. They stay, and as many more join: the server's heap and
- *    RSS growth per session from those (after `gc()`, before vs. after, 1 s idle each).
+ *    rest; bare ws: one connection with the room in its URL): the wall time until all are in.
+ *    They stay, and as many more join: the server's heap and RSS growth per session from those
+ *    (after `gc()`, before vs. after, 1 s idle each).
  * 2. **Load**, every target's server up at once, each with its own bots and `rooms ×
  *    clientsPerRoom` clients: in `loadRounds` rounds, each target in turn has its clients relay a
  *    ~51-byte msgpack payload at `hz` (random phase per client) to the others of their room while

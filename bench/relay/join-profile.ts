@@ -3,8 +3,8 @@
  * children of the relay bench, the bots' `connect` (every room's `create`, then its `joinById`s,
  * all at once) after warm-up batches as in the relay bench (`WARM=n` of them, default 3; `WARM=0`:
  * a cold server and cold bots), and the CPU each process spent meanwhile, for every batch. With
- * `IDLE=s`, then s seconds with every session idle: the server's CPU per idle session. `npx tsx bench/relay/join-profile.ts
- * [netplay-ws|netplay-udp|bare-ws] [clients]`.
+ * `IDLE=s`, then s seconds with every session idle: the server's CPU per idle session.
+ * `npx tsx bench/relay/join-profile.ts [netplay-ws|netplay-udp|bare-ws] [clients]`.
  * @module
  */
 import { fork } from 'node:child_process';
@@ -65,8 +65,6 @@ const connectAll = (firstRoom: number) =>
       return reply;
     }),
   );
-// As the relay bench's idle phase: warm-up batches join first (and stay), then the timed one. Each
-// batch is reported: the warm-up ones show how long V8 takes to compile and optimize the join path.
 /** The server's CPU (and datagrams) from `cpu-start` to `cpu-stop` around `during`. */
 async function serverCpu<T>(
   during: () => Promise<T>,
@@ -93,6 +91,8 @@ async function timedBatch(firstRoom: number): Promise<string> {
     `(user ${(cpu.userUs / 1000).toFixed(0)}, system ${(cpu.systemUs / 1000).toFixed(0)}); bots CPU ${bots} ms${datagrams}`
   );
 }
+// As the relay bench's idle phase: warm-up batches join first (and stay), then the timed one. Each
+// batch is reported: the warm-up ones show how long V8 takes to compile and optimize the join path.
 for (let batch = 0; batch < warmupBatches; batch++) {
   console.log(`warm-up ${batch + 1}/${warmupBatches}: ${await timedBatch((2 + batch) * rooms)}`);
   await new Promise((resolve) => setTimeout(resolve, 1000));
