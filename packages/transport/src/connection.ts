@@ -32,7 +32,7 @@ import {
   rttTimeout,
   sampleRtt,
 } from './packet/rtt-estimator.js';
-import { releaseRefsArray, SentPackets, SentState } from './packet/sent-packets.js';
+import { refCount, releaseRefsArray, SentPackets, SentState } from './packet/sent-packets.js';
 import { seqDiff, seqGreaterThan } from './packet/sequence.js';
 
 /** Callbacks of a {@link Connection}. Exceptions thrown by them are caught and reported to `onError`. */
@@ -770,7 +770,7 @@ export class Connection {
     // Taken out of the ring before any callback runs (a callback may flush, and the ring may grow).
     const refs = sent.takeRefs(p);
     if (refs === undefined) return;
-    for (let i = 1, end = refs[0]!; i <= end; i++) {
+    for (let i = 1, end = refCount(refs); i <= end; i++) {
       const ref = refs[i]!;
       const ch = this.channels[ref >>> 16]!;
       // An unreliable message already reported lost stays lost; a reliable one is acked late.
@@ -796,7 +796,7 @@ export class Connection {
 
   private notifyLost(p: number): void {
     const refs = this.sent.refs(p); // read in place: its count is read again after each callback
-    for (let i = 1; i <= refs[0]!; i++) {
+    for (let i = 1; i <= refCount(refs); i++) {
       const ref = refs[i]!;
       this.channels[ref >>> 16]!.onLost(ref & 0xffff);
     }

@@ -14,7 +14,7 @@
  */
 import { FRAGMENT_RECORD_HEADER_SIZE, RECORD_HEADER_SIZE, writeRecordHeader } from './message-record.js';
 import { PACKET_HEADER_SIZE, writePacketHeaderAt } from './packet-header.js';
-import { appendRef, newRefsArray } from './sent-packets.js';
+import { appendRef, clearRefs, newRefsArray } from './sent-packets.js';
 
 /** Encode a message reference: channel index (position in the connection's channel list) and sequence. */
 export function messageRef(channelIndex: number, sequence: number): number {
@@ -76,7 +76,7 @@ export class PacketBuilder {
     this.length = PACKET_HEADER_SIZE;
     this.records = 0;
     this.deferred = false;
-    this.refs[0] = 0;
+    clearRefs(this.refs);
   }
 
   /** Bytes a record with this payload takes. */

@@ -39,6 +39,16 @@ export function newRefsArray(): number[] {
   return [0];
 }
 
+/** References in a counted reference array: they are its elements 1 to this count. */
+export function refCount(refs: readonly number[]): number {
+  return refs[0]!;
+}
+
+/** Empty a counted reference array (a store: it keeps its backing store for the next packet). */
+export function clearRefs(refs: number[]): void {
+  refs[0] = 0;
+}
+
 /** Append `ref` to a counted reference array. */
 export function appendRef(refs: number[], ref: number): void {
   const count = refs[0]! + 1;
@@ -53,7 +63,7 @@ export function takeRefsArray(): number[] {
 
 /** Give a reference array back to the shared pool (emptied: its count set to 0). */
 export function releaseRefsArray(refs: number[]): void {
-  refs[0] = 0;
+  clearRefs(refs);
   if (refsPool.length < POOL_LIMIT) refsPool.push(refs);
 }
 
@@ -157,7 +167,7 @@ export class SentPackets {
     this.slots[2 * i] = sentAt;
     this.slots[2 * i + 1] = sequence | (size << SIZE_SHIFT) | (state << STATE_SHIFT);
     const old = this.refsBySlot?.[i];
-    if (refs[0] === 0 || state === SentState.Empty) {
+    if (refCount(refs) === 0 || state === SentState.Empty) {
       if (old !== undefined) {
         this.refsBySlot![i] = undefined;
         releaseRefsArray(old);
@@ -167,7 +177,7 @@ export class SentPackets {
     this.refsBySlot ??= [];
     this.refsBySlot[i] = refs;
     if (old !== undefined) {
-      old[0] = 0;
+      clearRefs(old);
       return old;
     }
     return takeRefsArray();
