@@ -55,7 +55,7 @@ export const INBOX_STAT_KEYS = {
   droppedQueueFull: true,
 } as const;
 
-const INBOX_STAT_NAMES = Object.freeze(Object.keys(INBOX_STAT_KEYS));
+const INBOX_STAT_NAMES = statNamesOf(INBOX_STAT_KEYS);
 
 /** Bit of {@link InboxLink.flags}: the close was reported to the handlers. */
 const CLOSE_REPORTED = 1;
