@@ -97,8 +97,10 @@ export interface ClientOptions {
   /**
    * Milliseconds without any datagram from the server after which the link counts as dropped. The
    * client's own keep-alives, which the server acks at once, come at most a third (WebSocket probes)
-   * or a tenth (UDP) of this apart, so a live server is always heard from (unless
-   * `connection.idleRttProbeInterval` / `idleKeepAliveInterval` say otherwise). Defaults to `10000`.
+   * or a tenth (UDP) of this apart while the session idles, or every `connection.rttProbeInterval` /
+   * `keepAliveInterval` (1000 / 250 ms) where that is longer, so a live server is heard from,
+   * unless `connection.idleRttProbeInterval` / `idleKeepAliveInterval` say otherwise (see
+   * `probesWithin`). Defaults to `10000`.
    */
   idleTimeout?: number;
   /** Reconnection and resume. */

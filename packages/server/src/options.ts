@@ -131,8 +131,10 @@ export interface ServerOptions {
   /**
    * Milliseconds without hearing from a client before its link counts as dropped. The server's own
    * keep-alives to each client, which the client acks at once, come at most a third (WebSocket
-   * probes) or a tenth (UDP) of this apart (unless `connection.idleRttProbeInterval` /
-   * `idleKeepAliveInterval` say otherwise). Defaults to 10000.
+   * probes) or a tenth (UDP) of this apart while a session idles, or every
+   * `connection.rttProbeInterval` / `keepAliveInterval` (1000 / 250 ms) where that is longer,
+   * unless `connection.idleRttProbeInterval` / `idleKeepAliveInterval` say otherwise (see
+   * `probesWithin`). Defaults to 10000.
    */
   idleTimeout?: number;
   /** Milliseconds a new link has to complete its handshake. Defaults to 5000. */

@@ -217,7 +217,10 @@ export function checkConnectionOptions(options: ConnectionOptions | undefined): 
  * unless `options` sets them, `idleRttProbeInterval` becomes at most a third of that timeout and
  * `idleKeepAliveInterval` at most a tenth. This side's own keep-alives, which the peer acks at
  * once, then keep it hearing from a live peer, whatever the peer's own intervals. `Server` and
- * `Client` apply it with their `idleTimeout`. Returns `options` itself when nothing changes.
+ * `Client` apply it with their `idleTimeout`. An idle interval below the active one
+ * (`rttProbeInterval`, `keepAliveInterval`) counts as the active one, so with an `idleTimeout`
+ * under 3000 / 2500 ms the active intervals set the pace. Returns `options` itself when nothing
+ * changes.
  */
 export function probesWithin(
   options: ConnectionOptions | undefined,
