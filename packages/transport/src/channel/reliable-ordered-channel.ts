@@ -13,6 +13,7 @@
  * @module
  */
 import { ProtocolViolationError, SendQueueFullError } from '../errors.js';
+import { FRAGMENT_RECORD_HEADER_SIZE, RECORD_HEADER_SIZE } from '../packet/message-record.js';
 import { PacketBuilder } from '../packet/packet-builder.js';
 import { seqDiff } from '../packet/sequence.js';
 import { ChannelCounters, type ChannelSink } from './channel-sink.js';
@@ -100,7 +101,7 @@ export class ReliableOrderedChannel extends ChannelCounters {
   send(payload: Uint8Array): number {
     const s = this.s;
     const count = payload.length <= s.maxUnitPayload ? 1 : Math.ceil(payload.length / s.fragmentPayload);
-    const framing = count === 1 ? 4 : 6 * count;
+    const framing = count === 1 ? RECORD_HEADER_SIZE : FRAGMENT_RECORD_HEADER_SIZE * count;
     const queuedUnits = this.units.length - this.head;
     if (
       this.bufferedBytes + payload.length + framing > s.maxQueueBytes ||
@@ -117,7 +118,7 @@ export class ReliableOrderedChannel extends ChannelCounters {
         this.push(payload.subarray(start, Math.min(payload.length, start + s.fragmentPayload)), count - 1 - i);
       }
     }
-    this.bufferedBytes += payload.length + framing;
+    this.bufferedBytes += payload.length + framing; // the sum of the units' recordSize
     this.messagesSent++;
     return first;
   }
@@ -160,14 +161,14 @@ export class ReliableOrderedChannel extends ChannelCounters {
       for (let i = this.head; i < end; i++) {
         const unit = this.units[i]!;
         if (unit.needsResend) {
-          size = PacketBuilder.recordSize(unit.payload.length, unit.fragmentsRemaining >= 0);
+          size = unit.recordSize;
           break;
         }
       }
     }
     const next = this.nextNew < this.s.window ? this.units[this.head + this.nextNew] : undefined;
     if (next !== undefined) {
-      size = Math.min(size, PacketBuilder.recordSize(next.payload.length, next.fragmentsRemaining >= 0));
+      size = Math.min(size, next.recordSize);
     }
     return size;
   }
@@ -238,7 +239,7 @@ export class ReliableOrderedChannel extends ChannelCounters {
         this.sink.acked(this.s.id, this.ackedChainStart);
         this.ackedChainStart = -1;
       }
-      this.bufferedBytes -= done.payload.length + (done.fragmentsRemaining < 0 ? 4 : 6);
+      this.bufferedBytes -= done.recordSize;
       done.payload = EMPTY;
       if (unitPool.length < UNIT_POOL_LIMIT) unitPool.push(done);
       this.head++;
@@ -260,7 +261,7 @@ export class ReliableOrderedChannel extends ChannelCounters {
   }
 
   private writeUnit(builder: PacketBuilder, unit: ReliableUnit, packetSequence: number, budget: SendBudget): boolean {
-    const size = PacketBuilder.recordSize(unit.payload.length, unit.fragmentsRemaining >= 0);
+    const size = unit.recordSize;
     if (!builder.fits(size) || size > budget.bytes) return false;
     builder.add(this.s.index, this.s.id, unit.sequence, unit.payload, unit.fragmentsRemaining);
     budget.bytes -= size;
@@ -279,7 +280,12 @@ export class ReliableOrderedChannel extends ChannelCounters {
 
   private push(payload: Uint8Array, fragmentsRemaining: number): void {
     const unit = unitPool.pop() ?? new ReliableUnit();
-    unit.reset(this.nextSequence, payload, fragmentsRemaining);
+    unit.reset(
+      this.nextSequence,
+      payload,
+      fragmentsRemaining,
+      PacketBuilder.recordSize(payload.length, fragmentsRemaining >= 0),
+    );
     this.nextSequence = (this.nextSequence + 1) & 0xffff;
     this.units.push(unit);
   }

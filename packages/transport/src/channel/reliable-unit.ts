@@ -12,6 +12,11 @@ export class ReliableUnit {
   payload: Uint8Array = EMPTY;
   /** Fragments after this one, or -1 for a whole message. */
   fragmentsRemaining = -1;
+  /**
+   * Bytes of the unit's record in a packet, framing included (what it adds to the send buffer):
+   * kept here so that sizing and retiring a unit do not read its payload, a separate object.
+   */
+  recordSize = 0;
   /** Copies of this unit in packets that are in flight. */
   copies = 0;
   /** Times sent, first send included. */
@@ -22,10 +27,11 @@ export class ReliableUnit {
   /** All copies were lost: the unit must go again. */
   needsResend = false;
 
-  reset(sequence: number, payload: Uint8Array, fragmentsRemaining: number): void {
+  reset(sequence: number, payload: Uint8Array, fragmentsRemaining: number, recordSize: number): void {
     this.sequence = sequence;
     this.payload = payload;
     this.fragmentsRemaining = fragmentsRemaining;
+    this.recordSize = recordSize;
     this.copies = 0;
     this.sendCount = 0;
     this.lastPacket = -1;
