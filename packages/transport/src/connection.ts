@@ -32,7 +32,7 @@ import {
   rttTimeout,
   sampleRtt,
 } from './packet/rtt-estimator.js';
-import { refCount, releaseRefsArray, SentPackets, SentState } from './packet/sent-packets.js';
+import { refCount, releaseRefsArray, runFirst, runLength, SentPackets, SentState } from './packet/sent-packets.js';
 import { seqDiff, seqGreaterThan } from './packet/sequence.js';
 
 /** Callbacks of a {@link Connection}. Exceptions thrown by them are caught and reported to `onError`. */
@@ -768,16 +768,23 @@ export class Connection {
       this.trouble.spuriousLosses++;
     }
     // Taken out of the ring before any callback runs (a callback may flush, and the ring may grow).
+    const run = sent.takeRun(p);
+    if (run !== 0) {
+      for (let ref = runFirst(run), end = ref + runLength(run); ref < end; ref++) this.refAcked(ref, wasInFlight);
+      return;
+    }
     const refs = sent.takeRefs(p);
     if (refs === undefined) return;
-    for (let i = 1, end = refCount(refs); i <= end; i++) {
-      const ref = refs[i]!;
-      const ch = this.channels[ref >>> 16]!;
-      // An unreliable message already reported lost stays lost; a reliable one is acked late.
-      if (ch instanceof ReliableOrderedChannel) ch.onAcked(ref & 0xffff);
-      else if (wasInFlight) ch.onAcked(ref & 0xffff);
-    }
+    for (let i = 1, end = refCount(refs); i <= end; i++) this.refAcked(refs[i]!, wasInFlight);
     releaseRefsArray(refs);
+  }
+
+  /** Message `ref` (see `messageRef`) rode on a packet now acked (`wasInFlight`: not declared lost before). */
+  private refAcked(ref: number, wasInFlight: boolean): void {
+    const ch = this.channels[ref >>> 16]!;
+    // An unreliable message already reported lost stays lost; a reliable one is acked late.
+    if (ch instanceof ReliableOrderedChannel) ch.onAcked(ref & 0xffff);
+    else if (wasInFlight) ch.onAcked(ref & 0xffff);
   }
 
   private declareLost(p: number, now: number): void {
@@ -795,7 +802,13 @@ export class Connection {
   }
 
   private notifyLost(p: number): void {
-    const refs = this.sent.refs(p); // read in place: its count is read again after each callback
+    // Read in place: the slot is read again after each callback.
+    const sent = this.sent;
+    for (let k = 0; k < runLength(sent.run(p)); k++) {
+      const ref = runFirst(sent.run(p)) + k;
+      this.channels[ref >>> 16]!.onLost(ref & 0xffff);
+    }
+    const refs = sent.refs(p);
     for (let i = 1; i <= refCount(refs); i++) {
       const ref = refs[i]!;
       this.channels[ref >>> 16]!.onLost(ref & 0xffff);

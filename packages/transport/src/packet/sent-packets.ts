@@ -4,12 +4,14 @@
  * object per slot). The ring starts small and doubles, up to its configured size, only when the slot
  * a new packet needs still holds a packet in flight or lost (whose late ack must still be
  * recognised): an idle or lightly loaded connection keeps a few hundred bytes, a busy lossy one grows
- * to the full window. The message references of a packet live in an array taken from a shared pool
- * when the packet is recorded and returned once it is acked or its slot is reused, so recording a
- * packet allocates nothing in steady state and an idle connection holds no reference arrays. A
- * reference array is counted: element 0 is the number of references, which follow it. Emptying
- * one is a store, where setting an array's length to 0 is a runtime call that also drops its
- * backing store (so a pooled array would allocate again on its next use).
+ * to the full window. The message references of a packet are kept in its slot when they are
+ * consecutive (a run: what a packet of new messages on one channel carries), so that acking it reads
+ * no other object. Others live in an array taken from a shared pool when the packet is recorded
+ * and returned once it is acked or its slot is reused, so recording a packet allocates nothing in
+ * steady state and an idle connection holds no reference arrays. A reference array is counted:
+ * element 0 is the number of references, which follow it. Emptying one is a store, where setting
+ * an array's length to 0 is a runtime call that also drops its backing store (so a pooled array
+ * would allocate again on its next use).
  * @module
  */
 
@@ -67,22 +69,54 @@ export function releaseRefsArray(refs: number[]): void {
   if (refsPool.length < POOL_LIMIT) refsPool.push(refs);
 }
 
-/** Bits of a slot's packed word: sequence (16), datagram size (12), state (2). */
+/** Bits of a slot's packed word: sequence (16), datagram size (12), state (2), refs in an array (1). */
 const SIZE_SHIFT = 16;
 const SIZE_MASK = 0xfff;
 const STATE_SHIFT = 28;
+const IN_ARRAY = 1 << 30;
+
+/** Entries per slot: send time, packed word, run of references. */
+const SLOT_WIDTH = 3;
+/**
+ * A run of references is `first + count × RUN_COUNT_UNIT` (0: none). References are below this
+ * (a channel index of 4 bits above a 16-bit sequence, see `messageRef`).
+ */
+const RUN_COUNT_UNIT = 1 << 20;
+
+/** First reference of a run (from {@link SentPackets.run}). */
+export function runFirst(run: number): number {
+  return run % RUN_COUNT_UNIT;
+}
+
+/** References in a run (from {@link SentPackets.run}); 0 for none. */
+export function runLength(run: number): number {
+  return Math.floor(run / RUN_COUNT_UNIT);
+}
+
+/** The run of a counted reference array's references, or 0 when they are not consecutive. */
+function runOf(refs: readonly number[]): number {
+  const count = refCount(refs);
+  const first = refs[1]!;
+  for (let k = 1; k < count; k++) {
+    const ref = refs[k]!;
+    // Consecutive: same channel, the next sequence (a wrap from 0xffff to 0 ends a run).
+    if (refs[k + 1] !== ref + 1 || (ref & 0xffff) === 0xffff) return 0;
+  }
+  return first + count * RUN_COUNT_UNIT;
+}
 
 /**
  * Ring of sent packets keyed by sequence. Slots are addressed by index ({@link SentPackets.find},
  * {@link SentPackets.slotFor}); read and write a slot's fields through the accessors. All slots
- * live in one plain array of doubles, two entries per slot (send time, then sequence, size and
- * state packed into one integer): one small array instead of four typed arrays, each of which
- * costs an `ArrayBuffer` and a view object per connection. It is allocated with the first packet.
+ * live in one plain array of doubles, three entries per slot (send time; sequence, size and state
+ * packed into one integer; the run of message references): one small array instead of a typed
+ * array per field, each of which costs an `ArrayBuffer` and a view object per connection. It is
+ * allocated with the first packet.
  */
 export class SentPackets {
-  /** `[sentAt, packed]` per slot; empty until the first {@link record}. */
+  /** `[sentAt, packed, run]` per slot; empty until the first {@link record}. */
   private slots: number[] = EMPTY_SLOTS;
-  /** Message references ({@link messageRef}) of each slot's records; created with the first kept. */
+  /** Message references (`messageRef`) of each slot whose records are not a run; created with the first kept. */
   private refsBySlot: (number[] | undefined)[] | undefined;
   private mask: number;
   private readonly maxSize: number;
@@ -101,23 +135,23 @@ export class SentPackets {
   /** {@link SentState} of slot `i`. */
   stateOf(i: number): number {
     const slots = this.slots;
-    return slots.length === 0 ? SentState.Empty : (slots[2 * i + 1]! >>> STATE_SHIFT) & 3;
+    return slots.length === 0 ? SentState.Empty : (slots[SLOT_WIDTH * i + 1]! >>> STATE_SHIFT) & 3;
   }
 
   /** Set the {@link SentState} of slot `i` (a recorded slot). */
   setState(i: number, state: number): void {
-    const at = 2 * i + 1;
+    const at = SLOT_WIDTH * i + 1;
     this.slots[at] = (this.slots[at]! & ~(3 << STATE_SHIFT)) | (state << STATE_SHIFT);
   }
 
   /** Send time of the packet in slot `i`. */
   sentAtOf(i: number): number {
-    return this.slots[2 * i]!;
+    return this.slots[SLOT_WIDTH * i]!;
   }
 
   /** Datagram size of the packet in slot `i`. */
   sizeOf(i: number): number {
-    return (this.slots[2 * i + 1]! >>> SIZE_SHIFT) & SIZE_MASK;
+    return (this.slots[SLOT_WIDTH * i + 1]! >>> SIZE_SHIFT) & SIZE_MASK;
   }
 
   /** Slot index of `sequence`, or -1 when the slot holds another packet or nothing. */
@@ -125,7 +159,7 @@ export class SentPackets {
     const slots = this.slots;
     if (slots.length === 0) return -1;
     const i = sequence & this.mask;
-    const packed = slots[2 * i + 1]!;
+    const packed = slots[SLOT_WIDTH * i + 1]!;
     return (packed >>> STATE_SHIFT) & 3 && (packed & 0xffff) === sequence ? i : -1;
   }
 
@@ -153,25 +187,41 @@ export class SentPackets {
     return this.mask + 1 >= this.maxSize && this.stateOf(sequence & this.mask) === SentState.InFlight;
   }
 
-  /** The counted message references of slot `i` (`[count, ref…]`; count 0 when it carried none). */
+  /**
+   * The run of slot `i`'s message references (read it with {@link runFirst} and {@link runLength}),
+   * or 0 when they are not a run: then {@link refs} holds them.
+   */
+  run(i: number): number {
+    return this.slots[SLOT_WIDTH * i + 2]!;
+  }
+
+  /** The counted message references of slot `i` that are not a {@link run} (`[count, ref…]`; count 0 when none). */
   refs(i: number): readonly number[] {
     return this.refsBySlot?.[i] ?? NO_REFS;
   }
 
   /**
-   * Record a packet in slot `i` (from {@link slotFor}); `refs` (counted, from {@link takeRefsArray},
-   * or empty) passes to the ring. Returns the (empty) array to reuse for the next packet.
+   * Record a packet in slot `i` (from {@link slotFor}) that carried the references `refs`
+   * (counted, from {@link takeRefsArray}, or empty): kept as a run in the slot when consecutive,
+   * else the array passes to the ring. Returns the (empty) array to reuse for the next packet.
    */
   record(i: number, sequence: number, sentAt: number, size: number, state: number, refs: number[]): number[] {
     if (this.slots.length === 0) this.slots = newSlots(this.mask + 1);
-    this.slots[2 * i] = sentAt;
-    this.slots[2 * i + 1] = sequence | (size << SIZE_SHIFT) | (state << STATE_SHIFT);
-    const old = this.refsBySlot?.[i];
-    if (refCount(refs) === 0 || state === SentState.Empty) {
+    const slots = this.slots;
+    const at = SLOT_WIDTH * i;
+    // The slot's last occupant may have left its references in an array (none if never used: 0).
+    const old = slots[at + 1]! & IN_ARRAY ? this.refsBySlot![i] : undefined;
+    const run = refCount(refs) === 0 || state === SentState.Empty ? 0 : runOf(refs);
+    const inArray = run === 0 && refCount(refs) > 0 && state !== SentState.Empty;
+    slots[at] = sentAt;
+    slots[at + 1] = sequence | (size << SIZE_SHIFT) | (state << STATE_SHIFT) | (inArray ? IN_ARRAY : 0);
+    slots[at + 2] = run;
+    if (!inArray) {
       if (old !== undefined) {
         this.refsBySlot![i] = undefined;
         releaseRefsArray(old);
       }
+      clearRefs(refs);
       return refs;
     }
     this.refsBySlot ??= [];
@@ -197,10 +247,24 @@ export class SentPackets {
     this.mask = Math.min(this.maxSize, INITIAL_CAPACITY) - 1;
   }
 
-  /** Detach slot `i`'s references (give them back with {@link releaseRefsArray} once read). */
+  /**
+   * Detach slot `i`'s references: returns their {@link run} (0 when none), and clears it. References
+   * that are not a run are then taken with {@link takeRefs}.
+   */
+  takeRun(i: number): number {
+    const at = SLOT_WIDTH * i + 2;
+    const run = this.slots[at]!;
+    this.slots[at] = 0;
+    return run;
+  }
+
+  /** Detach slot `i`'s references that are not a {@link run} (give them back with {@link releaseRefsArray} once read). */
   takeRefs(i: number): number[] | undefined {
-    const all = this.refsBySlot;
-    if (all === undefined) return undefined;
+    const at = SLOT_WIDTH * i + 1;
+    const packed = this.slots[at]!;
+    if (!(packed & IN_ARRAY)) return undefined;
+    this.slots[at] = packed & ~IN_ARRAY;
+    const all = this.refsBySlot!;
     const refs = all[i];
     all[i] = undefined;
     return refs;
@@ -215,15 +279,16 @@ export class SentPackets {
     const refs = oldRefs === undefined ? undefined : new Array<number[] | undefined>(capacity);
     // Occupied slots hold distinct residues mod the old capacity, hence distinct ones mod the new.
     for (let i = 0; i <= this.mask; i++) {
-      const packed = old[2 * i + 1]!;
+      const packed = old[SLOT_WIDTH * i + 1]!;
       const r = oldRefs?.[i];
       if (((packed >>> STATE_SHIFT) & 3) === SentState.Empty) {
         if (r !== undefined) releaseRefsArray(r);
         continue;
       }
       const j = packed & 0xffff & mask;
-      slots[2 * j] = old[2 * i]!;
-      slots[2 * j + 1] = packed;
+      slots[SLOT_WIDTH * j] = old[SLOT_WIDTH * i]!;
+      slots[SLOT_WIDTH * j + 1] = packed;
+      slots[SLOT_WIDTH * j + 2] = old[SLOT_WIDTH * i + 2]!;
       if (r !== undefined) refs![j] = r;
     }
     this.mask = mask;
@@ -236,5 +301,5 @@ const EMPTY_SLOTS: number[] = [];
 
 /** `capacity` empty slots, as an array of doubles (send times are fractional milliseconds). */
 function newSlots(capacity: number): number[] {
-  return newDoubles(2 * capacity);
+  return newDoubles(SLOT_WIDTH * capacity);
 }
