@@ -13,7 +13,9 @@
  *   (V8 CPU profiles of the server processes), `--targets=bare-ws,netplay-ws,netplay-udp` (also
  *   `netplay-cluster`: a `ClusterServer` with 2 workers, CPU and RSS summed over its processes),
  *   `--server-send-delay=ms` (the Netplay server's `sendDelay` option; default: its default),
- *   `--client-ack-delay=ms` (experiment: the Netplay clients' `connection.ackDelay`, default 5).
+ *   `--client-ack-delay=ms` (experiment: the Netplay clients' `connection.ackDelay`, default 5),
+ *   `--compare=<git rev>` (A/B: each Netplay target also as built at that revision, `netplay-ws@<rev>`,
+ *   in the same rounds; the bots stay this tree's).
  * - `join-latency`: sequential `create` + `joinById` against one `Server` and through a
  *   `ClusterServer` manager (2 workers), p50/p99 each (`--joins=N`, default 200; quick: 50).
  *
@@ -195,7 +197,15 @@ if (selected('relay')) {
   if (serverSendDelay !== undefined) process.env.NETPLAY_BENCH_SERVER_SEND_DELAY = serverSendDelay;
   const clientAckDelay = option('client-ack-delay');
   if (clientAckDelay !== undefined) process.env.NETPLAY_BENCH_CLIENT_ACK_DELAY = clientAckDelay;
-  const targets = (option('targets')?.split(',') ?? RELAY_TARGETS) as RelayTarget[];
+  const chosen = (option('targets')?.split(',') ?? RELAY_TARGETS) as RelayTarget[];
+  // --compare=<rev>: next to each Netplay server of this tree, the same server as built at <rev>.
+  const compare = option('compare');
+  const targets =
+    compare === undefined
+      ? chosen
+      : chosen.flatMap((t): RelayTarget[] =>
+          t === 'netplay-ws' || t === 'netplay-udp' ? [t, `${t}@${compare}`] : [t],
+        );
   console.log(
     `## relay: ${o.rooms} rooms × ${o.clientsPerRoom} clients at ${o.hz} Hz${o.aligned ? ' (tick-aligned)' : ' (random phases)'}, ` +
       `${o.reliable ? 'reliable' : 'unreliable'} ` +
@@ -203,7 +213,8 @@ if (selected('relay')) {
       `(all servers up, the load moving between them; ${o.warmupMs / 1000} s warm-up, then ${o.roundWarmupMs / 1000} s per round), ` +
       `${o.botProcesses} bot process(es); idle phase: ${o.idleClients} clients after ${o.joinWarmupBatches} warm-up batch(es) of as many` +
       `${serverSendDelay === undefined ? '' : `; EXPERIMENT: server send delay ${serverSendDelay} ms`}` +
-      `${clientAckDelay === undefined ? '' : `; EXPERIMENT: client ackDelay ${clientAckDelay} ms`}\n`,
+      `${clientAckDelay === undefined ? '' : `; EXPERIMENT: client ackDelay ${clientAckDelay} ms`}` +
+      `${compare === undefined ? '' : `; each Netplay server also as built at ${compare} (…@${compare})`}\n`,
   );
   const rows: RelayResult[] = await measureRelay(targets, o);
   const bare = rows.find((r) => r.target === 'bare-ws');
@@ -255,6 +266,20 @@ if (selected('relay')) {
       console.log(
         `- ${r.target}: CPU per delivery × bare ws, round by round: ${perRound.map((x) => fmt(x, 2)).join(', ')} ` +
           `(median ${fmt(median(perRound), 2)})`,
+      );
+    }
+    console.log();
+  }
+  if (compare !== undefined && o.loadRounds > 0) {
+    // This tree's server against the revision's, in the same rounds: a small change shows here
+    // before it shows against the bare relay.
+    for (const r of rows) {
+      const old = rows.find((x) => x.target === `${r.target}@${compare}`);
+      if (old === undefined) continue;
+      const perRound = r.roundCpuUsPerDelivery.map((v, i) => v / old.roundCpuUsPerDelivery[i]!);
+      console.log(
+        `- ${r.target}: CPU per delivery × ${old.target}: ${fmt(r.cpuUsPerDelivery / old.cpuUsPerDelivery, 3)}×; ` +
+          `round by round: ${perRound.map((x) => fmt(x, 3)).join(', ')} (median ${fmt(median(perRound), 3)})`,
       );
     }
     console.log();

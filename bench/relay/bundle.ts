@@ -7,12 +7,14 @@
  * in `bench/relay/heap-breakdown.ts`) and a `__name` call per closure created (≈ 1 % of server CPU).
  * @module
  */
-import { mkdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const here = dirname(fileURLToPath(import.meta.url));
+const repoRoot = join(here, '../..');
 const outDir = join(here, '.build');
 const built = new Map<string, Promise<string>>();
 
@@ -21,27 +23,56 @@ const EXTERNAL = ['ws', '@msgpack/msgpack', 'eventemitter3', 'ioredis', 'prom-cl
 
 /** Bundle `file` (relative to bench/relay) once per run; resolves to the path of the bundle. */
 export function bundled(file: string): Promise<string> {
-  let path = built.get(file);
+  return bundleOnce(repoRoot, outDir, file);
+}
+
+/**
+ * Bundle `file` (relative to bench/relay) as it is at git `revision` (a commit, tag or branch of
+ * this repository), with that revision's packages: its tree is extracted (`git archive`) into
+ * `bench/relay/.build/rev-<sha>/tree` and bundled next to it. The bundle imports its npm
+ * dependencies from this tree's `node_modules`, and talks to this tree's harness, so the revision
+ * must speak the same IPC protocol (`protocol.ts`). For A/B runs of a server change
+ * (`--compare=<rev>`).
+ */
+export function bundledAt(revision: string, file: string): Promise<string> {
+  const sha = execFileSync('git', ['rev-parse', '--verify', `${revision}^{commit}`], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+  }).trim();
+  const dir = join(outDir, `rev-${sha.slice(0, 12)}`);
+  const tree = join(dir, 'tree');
+  if (!existsSync(join(tree, 'tsconfig.json'))) {
+    mkdirSync(tree, { recursive: true });
+    const tar = join(dir, 'tree.tar');
+    execFileSync('git', ['archive', '--format=tar', '-o', tar, sha], { cwd: repoRoot });
+    execFileSync('tar', ['-xf', tar, '-C', tree]);
+  }
+  return bundleOnce(tree, dir, file);
+}
+
+/** Bundle `root`'s `bench/relay/<file>` into `out`, once per run. */
+function bundleOnce(root: string, out: string, file: string): Promise<string> {
+  const outfile = join(out, basename(file).replace(/\.ts$/, '.mjs'));
+  let path = built.get(outfile);
   if (path === undefined) {
-    const out = join(outDir, basename(file).replace(/\.ts$/, '.mjs'));
-    mkdirSync(outDir, { recursive: true });
+    mkdirSync(out, { recursive: true });
     path = build({
-      entryPoints: [join(here, file)],
-      outfile: out,
+      entryPoints: [join(root, 'bench/relay', file)],
+      outfile,
       bundle: true,
       platform: 'node',
       format: 'esm',
       target: 'node20',
       external: EXTERNAL,
-      tsconfig: join(here, '../../tsconfig.json'),
+      tsconfig: join(root, 'tsconfig.json'),
       sourcemap: 'linked',
       logLevel: 'warning',
       // ESM output of CommonJS-style code (none of ours) would need a require shim.
       banner: {
         js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
       },
-    }).then(() => out);
-    built.set(file, path);
+    }).then(() => outfile);
+    built.set(outfile, path);
   }
   return path;
 }

@@ -24,8 +24,15 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { percentile } from '../stats.js';
-import { bundled } from './bundle.js';
-import type { BotCommand, BotReply, RelayTarget, ServerCommand, ServerReply } from './protocol.js';
+import { bundled, bundledAt } from './bundle.js';
+import {
+  type BotCommand,
+  type BotReply,
+  type RelayTarget,
+  type ServerCommand,
+  type ServerReply,
+  splitTarget,
+} from './protocol.js';
 
 export type { RelayTarget } from './protocol.js';
 
@@ -261,13 +268,11 @@ async function startServer(target: RelayTarget, o: RelayOptions, profileName: st
     // One directory per server: the loader thread writes its own profile next to the main thread's.
     execArgv.push('--cpu-prof', `--cpu-prof-dir=${o.cpuProfileDir}/${profileName}`);
   }
-  if (target === 'bare-ws') return new Child(await bundled('./bare-server.ts'), [], execArgv);
-  if (target === 'netplay-cluster') return new Child('./cluster-server.ts', [String(o.clientsPerRoom), '2'], execArgv);
-  return new Child(
-    await bundled('./netplay-server.ts'),
-    [target === 'netplay-udp' ? 'udp' : 'ws', String(o.clientsPerRoom)],
-    execArgv,
-  );
+  const { server, revision } = splitTarget(target);
+  if (server === 'bare-ws') return new Child(await bundled('./bare-server.ts'), [], execArgv);
+  if (server === 'netplay-cluster') return new Child('./cluster-server.ts', [String(o.clientsPerRoom), '2'], execArgv);
+  const entry = revision === undefined ? bundled('./netplay-server.ts') : bundledAt(revision, './netplay-server.ts');
+  return new Child(await entry, [server === 'netplay-udp' ? 'udp' : 'ws', String(o.clientsPerRoom)], execArgv);
 }
 
 /**

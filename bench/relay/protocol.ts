@@ -6,9 +6,24 @@
 
 /**
  * What is measured: the bare `ws` baseline, Netplay over one of its transports, or a Netplay
- * `ClusterServer` (manager + 2 workers, WebSocket; bots join through the manager).
+ * `ClusterServer` (manager + 2 workers, WebSocket; bots join through the manager). A Netplay
+ * target may name a git revision, `netplay-ws@<rev>`: that revision's server, built from its own
+ * sources (see `bundledAt`), against the same bots (`--compare=<rev>`).
  */
-export type RelayTarget = 'bare-ws' | 'netplay-ws' | 'netplay-udp' | 'netplay-cluster';
+export type RelayTarget = BuiltinTarget | `${NetplayTransport}@${string}`;
+
+/** The servers of this tree. */
+export type BuiltinTarget = 'bare-ws' | NetplayTransport | 'netplay-cluster';
+
+/** A Netplay server over one transport. */
+export type NetplayTransport = 'netplay-ws' | 'netplay-udp';
+
+/** The server of `target` and the git revision it is built from (`undefined`: this tree). */
+export function splitTarget(target: RelayTarget): { server: BuiltinTarget; revision: string | undefined } {
+  const at = target.indexOf('@');
+  if (at < 0) return { server: target as BuiltinTarget, revision: undefined };
+  return { server: target.slice(0, at) as NetplayTransport, revision: target.slice(at + 1) };
+}
 
 /** Harness → server child. */
 export type ServerCommand = { cmd: 'mem' } | { cmd: 'cpu-start' } | { cmd: 'cpu-stop' } | { cmd: 'exit' };
