@@ -8,7 +8,7 @@
  * @module
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -35,17 +35,27 @@ export function bundled(file: string): Promise<string> {
  * (`--compare=<rev>`).
  */
 export function bundledAt(revision: string, file: string): Promise<string> {
-  const sha = execFileSync('git', ['rev-parse', '--verify', `${revision}^{commit}`], {
-    cwd: repoRoot,
-    encoding: 'utf8',
-  }).trim();
+  let sha: string;
+  try {
+    sha = execFileSync('git', ['rev-parse', '--verify', '--quiet', `${revision}^{commit}`], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+    }).trim();
+  } catch {
+    return Promise.reject(new Error(`relay bench: ${revision} is not a commit of this repository`));
+  }
   const dir = join(outDir, `rev-${sha.slice(0, 12)}`);
   const tree = join(dir, 'tree');
-  if (!existsSync(join(tree, 'tsconfig.json'))) {
-    mkdirSync(tree, { recursive: true });
+  if (!existsSync(tree)) {
+    // Extracted beside it, then renamed: an interrupted extraction is never taken for a tree.
+    const partial = join(dir, 'tree.partial');
+    rmSync(partial, { recursive: true, force: true });
+    mkdirSync(partial, { recursive: true });
     const tar = join(dir, 'tree.tar');
     execFileSync('git', ['archive', '--format=tar', '-o', tar, sha], { cwd: repoRoot });
-    execFileSync('tar', ['-xf', tar, '-C', tree]);
+    execFileSync('tar', ['-xf', tar, '-C', partial]);
+    rmSync(tar);
+    renameSync(partial, tree);
   }
   return bundleOnce(tree, dir, file);
 }
