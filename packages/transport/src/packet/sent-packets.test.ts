@@ -19,26 +19,25 @@ function counted(refs: readonly number[]): number[] {
   return a;
 }
 
+/** The references of a run and of a counted array (either may be empty), in order. */
+function refsOf(run: number, refs: readonly number[] | undefined): number[] {
+  const out: number[] = [];
+  for (let k = 0; k < runLength(run); k++) out.push(runFirst(run) + k);
+  for (let k = 1; refs !== undefined && k <= refCount(refs); k++) out.push(refs[k]!);
+  return out;
+}
+
 /** Every reference slot `i` holds, from its run or its array, read in place. */
 function readRefs(sent: SentPackets, i: number): number[] {
-  const out: number[] = [];
-  const run = sent.run(i);
-  for (let k = 0; k < runLength(run); k++) out.push(runFirst(run) + k);
-  const refs = sent.refs(i);
-  for (let k = 1; k <= refCount(refs); k++) out.push(refs[k]!);
-  return out;
+  return refsOf(sent.run(i), sent.refs(i));
 }
 
 /** Every reference slot `i` holds, taken out of the ring as an ack does. */
 function takeAll(sent: SentPackets, i: number): number[] {
-  const out: number[] = [];
   const run = sent.takeRun(i);
-  for (let k = 0; k < runLength(run); k++) out.push(runFirst(run) + k);
   const refs = sent.takeRefs(i);
-  if (refs !== undefined) {
-    for (let k = 1; k <= refCount(refs); k++) out.push(refs[k]!);
-    releaseRefsArray(refs);
-  }
+  const out = refsOf(run, refs);
+  if (refs !== undefined) releaseRefsArray(refs);
   return out;
 }
 
