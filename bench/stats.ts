@@ -10,10 +10,10 @@ export function percentile(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))]!;
 }
 
-/** Median of unsorted values. */
+/** Median of unsorted values (the mean of the middle two for an even count); `NaN` when empty. */
 export function median(values: readonly number[]): number {
-  return percentile(
-    [...values].sort((a, b) => a - b),
-    0.5,
-  );
+  const sorted = [...values].sort((a, b) => a - b);
+  const n = sorted.length;
+  if (n % 2 === 1 || n === 0) return percentile(sorted, 0.5);
+  return (sorted[n / 2 - 1]! + sorted[n / 2]!) / 2;
 }
