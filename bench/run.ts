@@ -11,7 +11,9 @@
  *   clients send in the same turn instead of at random phases), `--rounds=N` (the load phase's
  *   rounds: every server up at once, the load moving between them; default 5), `--cpu-prof=dir`
  *   (V8 CPU profiles of the server processes), `--targets=bare-ws,netplay-ws,netplay-udp` (also
- *   `netplay-cluster`: a `ClusterServer` with 2 workers, CPU and RSS summed over its processes),
+ *   `netplay-cluster`: a `ClusterServer` with 2 workers, CPU and RSS summed over its processes;
+ *   `bare-ws-batched`: the bare relay writing each recipient's messages of a turn as one frame, a
+ *   reference for what coalescing alone saves),
  *   `--server-send-delay=ms` (the Netplay server's `sendDelay` option; default: its default),
  *   `--client-ack-delay=ms` (experiment: the Netplay clients' `connection.ackDelay`, default 5),
  *   `--compare=<git rev>` (A/B: each Netplay target also as built at that revision, `netplay-ws@<rev>`,

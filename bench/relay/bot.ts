@@ -5,7 +5,7 @@
  * `ws` with msgpack. Driven by the harness over IPC.
  * @module
  */
-import { decode, encode } from '@msgpack/msgpack';
+import { decode, decodeMulti, encode } from '@msgpack/msgpack';
 import { Client, type Room } from '@netplay/client';
 import { WebSocket } from 'ws';
 import { type BotCommand, type BotReply, epochNow, makePayload, type RelayPayload } from './protocol.js';
@@ -75,7 +75,7 @@ async function connectNetplay(url: string, rooms: number[], perRoom: number, rel
   return (await Promise.all(rooms.map(joinRoom))).flat();
 }
 
-function connectBare(url: string, rooms: number[], perRoom: number): Promise<BotClient[]> {
+function connectBare(url: string, rooms: number[], perRoom: number, batched: boolean): Promise<BotClient[]> {
   const open = (room: number) =>
     new Promise<BotClient>((resolve, reject) => {
       const ws = new WebSocket(`${url}/?room=r${room}`, { perMessageDeflate: false });
@@ -91,7 +91,10 @@ function connectBare(url: string, rooms: number[], perRoom: number): Promise<Bot
         }),
       );
       ws.once('error', reject);
-      ws.on('message', (data: Buffer) => received(decode(data)));
+      ws.on('message', (data: Buffer) => {
+        if (!batched) received(decode(data));
+        else for (const message of decodeMulti(data)) received(message);
+      });
     });
   return Promise.all(rooms.flatMap((room) => Array.from({ length: perRoom }, () => open(room))));
 }
@@ -134,8 +137,8 @@ process.on('message', (m: BotCommand) => {
       };
       void startWindowProfile();
       const opening =
-        m.target === 'bare-ws'
-          ? connectBare(m.url, m.rooms, m.clientsPerRoom)
+        m.target === 'bare-ws' || m.target === 'bare-ws-batched'
+          ? connectBare(m.url, m.rooms, m.clientsPerRoom, m.target === 'bare-ws-batched')
           : connectNetplay(m.url, m.rooms, m.clientsPerRoom, m.reliable);
       opening.then(
         (opened) => {

@@ -12,8 +12,8 @@
  */
 export type RelayTarget = BuiltinTarget | `${NetplayTransport}@${string}`;
 
-/** The servers of this tree. */
-export type BuiltinTarget = 'bare-ws' | NetplayTransport | 'netplay-cluster';
+/** The servers of this tree (`bare-ws-batched`: the bare relay, coalescing each turn; see bare-server.ts). */
+export type BuiltinTarget = 'bare-ws' | 'bare-ws-batched' | NetplayTransport | 'netplay-cluster';
 
 /** A Netplay server over one transport. */
 export type NetplayTransport = 'netplay-ws' | 'netplay-udp';
