@@ -802,17 +802,17 @@ export class Connection {
   }
 
   private notifyLost(p: number): void {
-    // Read in place: the slot is read again after each callback.
-    const sent = this.sent;
-    for (let k = 0; k < runLength(sent.run(p)); k++) {
-      const ref = runFirst(sent.run(p)) + k;
-      this.channels[ref >>> 16]!.onLost(ref & 0xffff);
-    }
-    const refs = sent.refs(p);
-    for (let i = 1; i <= refCount(refs); i++) {
-      const ref = refs[i]!;
-      this.channels[ref >>> 16]!.onLost(ref & 0xffff);
-    }
+    // Both stay in the slot (a late ack still retires them). The run is a value, read once; the
+    // array is read in place: its count is read again after each callback (its slot may be reused).
+    const run = this.sent.run(p);
+    for (let ref = runFirst(run), end = ref + runLength(run); ref < end; ref++) this.refLost(ref);
+    const refs = this.sent.refs(p);
+    for (let i = 1; i <= refCount(refs); i++) this.refLost(refs[i]!);
+  }
+
+  /** Message `ref` (see `messageRef`) rode on a packet declared lost. */
+  private refLost(ref: number): void {
+    this.channels[ref >>> 16]!.onLost(ref & 0xffff);
   }
 
   /** Number of sequences from the oldest possibly-in-flight packet to the newest sent. */

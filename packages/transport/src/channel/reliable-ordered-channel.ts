@@ -13,7 +13,6 @@
  * @module
  */
 import { ProtocolViolationError, SendQueueFullError } from '../errors.js';
-import { FRAGMENT_RECORD_HEADER_SIZE, RECORD_HEADER_SIZE } from '../packet/message-record.js';
 import { PacketBuilder } from '../packet/packet-builder.js';
 import { seqDiff } from '../packet/sequence.js';
 import { ChannelCounters, type ChannelSink } from './channel-sink.js';
@@ -101,7 +100,7 @@ export class ReliableOrderedChannel extends ChannelCounters {
   send(payload: Uint8Array): number {
     const s = this.s;
     const count = payload.length <= s.maxUnitPayload ? 1 : Math.ceil(payload.length / s.fragmentPayload);
-    const framing = count === 1 ? RECORD_HEADER_SIZE : FRAGMENT_RECORD_HEADER_SIZE * count;
+    const framing = count * PacketBuilder.recordSize(0, count > 1);
     const queuedUnits = this.units.length - this.head;
     if (
       this.bufferedBytes + payload.length + framing > s.maxQueueBytes ||

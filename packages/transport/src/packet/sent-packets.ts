@@ -73,6 +73,10 @@ export function releaseRefsArray(refs: number[]): void {
 const SIZE_SHIFT = 16;
 const SIZE_MASK = 0xfff;
 const STATE_SHIFT = 28;
+/**
+ * The slot's references are in `refsBySlot` (not a run). Kept in the packed word so that recording
+ * and acking a packet whose references are a run never read `refsBySlot`, another object.
+ */
 const IN_ARRAY = 1 << 30;
 
 /** Entries per slot: send time, packed word, run of references. */
@@ -211,8 +215,9 @@ export class SentPackets {
     const at = SLOT_WIDTH * i;
     // The slot's last occupant may have left its references in an array (none if never used: 0).
     const old = slots[at + 1]! & IN_ARRAY ? this.refsBySlot![i] : undefined;
-    const run = refCount(refs) === 0 || state === SentState.Empty ? 0 : runOf(refs);
-    const inArray = run === 0 && refCount(refs) > 0 && state !== SentState.Empty;
+    const kept = refCount(refs) > 0 && state !== SentState.Empty;
+    const run = kept ? runOf(refs) : 0;
+    const inArray = kept && run === 0;
     slots[at] = sentAt;
     slots[at + 1] = sequence | (size << SIZE_SHIFT) | (state << STATE_SHIFT) | (inArray ? IN_ARRAY : 0);
     slots[at + 2] = run;
