@@ -47,6 +47,7 @@ import {
   measureJoinLatency,
   QUICK_JOIN_OPTIONS,
 } from './relay/join-latency.js';
+import { isNetplayTransport } from './relay/protocol.js';
 import { median } from './stats.js';
 
 const args = process.argv.slice(2);
@@ -205,9 +206,7 @@ if (selected('relay')) {
   const targets =
     compare === undefined
       ? chosen
-      : chosen.flatMap((t): RelayTarget[] =>
-          t === 'netplay-ws' || t === 'netplay-udp' ? [t, `${t}@${compare}`] : [t],
-        );
+      : chosen.flatMap((t): RelayTarget[] => (isNetplayTransport(t) ? [t, `${t}@${compare}`] : [t]));
   console.log(
     `## relay: ${o.rooms} rooms × ${o.clientsPerRoom} clients at ${o.hz} Hz${o.aligned ? ' (tick-aligned)' : ' (random phases)'}, ` +
       `${o.reliable ? 'reliable' : 'unreliable'} ` +
@@ -261,28 +260,24 @@ if (selected('relay')) {
     ),
   );
   console.log();
+  /** `r`'s CPU per delivery against `base`'s, in all and round by round (the rounds ran interleaved). */
+  const perRound = (r: RelayResult, base: RelayResult, digits: number) => {
+    const rounds = r.roundCpuUsPerDelivery.map((v, i) => v / base.roundCpuUsPerDelivery[i]!);
+    return (
+      `CPU per delivery × ${base.target}: ${fmt(r.cpuUsPerDelivery / base.cpuUsPerDelivery, digits)}×; ` +
+      `round by round: ${rounds.map((x) => fmt(x, digits)).join(', ')} (median ${fmt(median(rounds), digits)})`
+    );
+  };
   if (bare !== undefined && o.loadRounds > 1) {
-    for (const r of rows) {
-      if (r === bare) continue;
-      const perRound = r.roundCpuUsPerDelivery.map((v, i) => v / bare.roundCpuUsPerDelivery[i]!);
-      console.log(
-        `- ${r.target}: CPU per delivery × bare ws, round by round: ${perRound.map((x) => fmt(x, 2)).join(', ')} ` +
-          `(median ${fmt(median(perRound), 2)})`,
-      );
-    }
+    for (const r of rows) if (r !== bare) console.log(`- ${r.target}: ${perRound(r, bare, 2)}`);
     console.log();
   }
-  if (compare !== undefined && o.loadRounds > 0) {
+  if (compare !== undefined) {
     // This tree's server against the revision's, in the same rounds: a small change shows here
-    // before it shows against the bare relay.
+    // before it shows against the bare relay (3 digits: the A/A noise is about ±5 %).
     for (const r of rows) {
       const old = rows.find((x) => x.target === `${r.target}@${compare}`);
-      if (old === undefined) continue;
-      const perRound = r.roundCpuUsPerDelivery.map((v, i) => v / old.roundCpuUsPerDelivery[i]!);
-      console.log(
-        `- ${r.target}: CPU per delivery × ${old.target}: ${fmt(r.cpuUsPerDelivery / old.cpuUsPerDelivery, 3)}×; ` +
-          `round by round: ${perRound.map((x) => fmt(x, 3)).join(', ')} (median ${fmt(median(perRound), 3)})`,
-      );
+      if (old !== undefined) console.log(`- ${r.target}: ${perRound(r, old, 3)}`);
     }
     console.log();
   }

@@ -8,7 +8,7 @@
 import { decode, decodeMulti, encode } from '@msgpack/msgpack';
 import { Client, type Room } from '@netplay/client';
 import { WebSocket } from 'ws';
-import { type BotCommand, type BotReply, epochNow, makePayload, type RelayPayload } from './protocol.js';
+import { type BotCommand, type BotReply, epochNow, isBare, makePayload, type RelayPayload } from './protocol.js';
 import { startWindowProfile, stopWindowProfile } from './window-profile.js';
 
 /** One benchmark client, whatever it runs on. */
@@ -136,10 +136,9 @@ process.on('message', (m: BotCommand) => {
         return c.user + c.system;
       };
       void startWindowProfile();
-      const opening =
-        m.target === 'bare-ws' || m.target === 'bare-ws-batched'
-          ? connectBare(m.url, m.rooms, m.clientsPerRoom, m.target === 'bare-ws-batched')
-          : connectNetplay(m.url, m.rooms, m.clientsPerRoom, m.reliable);
+      const opening = isBare(m.target)
+        ? connectBare(m.url, m.rooms, m.clientsPerRoom, m.target === 'bare-ws-batched')
+        : connectNetplay(m.url, m.rooms, m.clientsPerRoom, m.reliable);
       opening.then(
         (opened) => {
           clients = clients.concat(opened);

@@ -28,6 +28,7 @@ import { bundled, bundledAt } from './bundle.js';
 import {
   type BotCommand,
   type BotReply,
+  isBare,
   type RelayTarget,
   type ServerCommand,
   type ServerReply,
@@ -548,7 +549,7 @@ export function relayVerdicts(results: readonly RelayResult[]): RelayVerdict[] {
   const f = (n: number, d = 2) => n.toFixed(d);
   for (const r of results) {
     // The targets are Netplay's; the batched bare relay is a reference beside them.
-    if (r.target === 'bare-ws' || r.target === 'bare-ws-batched') continue;
+    if (isBare(r.target)) continue;
     if (bare !== undefined) {
       const cpuRatio = r.cpuUsPerDelivery / bare.cpuUsPerDelivery;
       verdicts.push({

@@ -18,6 +18,16 @@ export type BuiltinTarget = 'bare-ws' | 'bare-ws-batched' | NetplayTransport | '
 /** A Netplay server over one transport. */
 export type NetplayTransport = 'netplay-ws' | 'netplay-udp';
 
+/** `true` for the bare `ws` relays (the baseline and its batched reference): their bots speak plain `ws`. */
+export function isBare(target: RelayTarget): target is 'bare-ws' | 'bare-ws-batched' {
+  return target === 'bare-ws' || target === 'bare-ws-batched';
+}
+
+/** `true` for a Netplay server of this tree over one transport (what `--compare` pairs with a revision). */
+export function isNetplayTransport(target: RelayTarget): target is NetplayTransport {
+  return target === 'netplay-ws' || target === 'netplay-udp';
+}
+
 /** The server of `target` and the git revision it is built from (`undefined`: this tree). */
 export function splitTarget(target: RelayTarget): { server: BuiltinTarget; revision: string | undefined } {
   const at = target.indexOf('@');
