@@ -16,6 +16,8 @@
  *   reference for what coalescing alone saves),
  *   `--server-send-delay=ms` (the Netplay server's `sendDelay` option; default: its default),
  *   `--client-ack-delay=ms` (experiment: the Netplay clients' `connection.ackDelay`, default 5),
+ *   `--redundant-sends=N` (experiment: `connection.redundantSends` of the Netplay server and its
+ *   clients, default 2; a UDP setting, reliable links send no copies),
  *   `--compare=<git rev>` (A/B: each Netplay target also as built at that revision, `netplay-ws@<rev>`,
  *   in the same rounds; the bots stay this tree's).
  * - `join-latency`: sequential `create` + `joinById` against one `Server` and through a
@@ -30,6 +32,7 @@ import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { CODEC_CASES, DEFAULT_CODEC_OPTIONS, measureCodec } from './codec.js';
 import { DEFAULT_LATENCY_OPTIONS, LOSS_SCENARIOS, measureLatency, PROTOCOLS } from './latency-under-loss.js';
+import { STEAL_WARNING } from './relay/cpu-steal.js';
 import {
   DEFAULT_RELAY_OPTIONS,
   measureRelay,
@@ -200,6 +203,8 @@ if (selected('relay')) {
   if (serverSendDelay !== undefined) process.env.NETPLAY_BENCH_SERVER_SEND_DELAY = serverSendDelay;
   const clientAckDelay = option('client-ack-delay');
   if (clientAckDelay !== undefined) process.env.NETPLAY_BENCH_CLIENT_ACK_DELAY = clientAckDelay;
+  const redundantSends = option('redundant-sends');
+  if (redundantSends !== undefined) process.env.NETPLAY_BENCH_REDUNDANT_SENDS = redundantSends;
   const chosen = (option('targets')?.split(',') ?? RELAY_TARGETS) as RelayTarget[];
   // --compare=<rev>: next to each Netplay server of this tree, the same server as built at <rev>.
   const compare = option('compare');
@@ -215,6 +220,7 @@ if (selected('relay')) {
       `${o.botProcesses} bot process(es); idle phase: ${o.idleClients} clients after ${o.joinWarmupBatches} warm-up batch(es) of as many` +
       `${serverSendDelay === undefined ? '' : `; EXPERIMENT: server send delay ${serverSendDelay} ms`}` +
       `${clientAckDelay === undefined ? '' : `; EXPERIMENT: client ackDelay ${clientAckDelay} ms`}` +
+      `${redundantSends === undefined ? '' : `; EXPERIMENT: redundantSends ${redundantSends}`}` +
       `${compare === undefined ? '' : `; each Netplay server also as built at ${compare} (…@${compare})`}\n`,
   );
   const rows: RelayResult[] = await measureRelay(targets, o);
@@ -268,6 +274,15 @@ if (selected('relay')) {
       `round by round: ${rounds.map((x) => fmt(x, digits)).join(', ')} (median ${fmt(median(rounds), digits)})`
     );
   };
+  // Steal: the hypervisor running someone else on this machine's cores. Above a few per cent a
+  // runnable process waits for a core, and the latency columns measure the host.
+  if (rows.every((r) => Number.isFinite(r.stealShare))) {
+    const worst = Math.max(...rows.map((r) => r.stealShare));
+    console.log(
+      `- CPU steal during the windows: ${rows.map((r) => `${r.target} ${fmt(r.stealShare * 100, 1)} %`).join(', ')}` +
+        `${worst >= STEAL_WARNING ? " (a shared host: latency, p99 above all, is the host's as much as the servers')" : ''}`,
+    );
+  }
   if (bare !== undefined && o.loadRounds > 1) {
     for (const r of rows) if (r !== bare) console.log(`- ${r.target}: ${perRound(r, bare, 2)}`);
     console.log();

@@ -50,12 +50,16 @@ const silent = {
 };
 
 async function connectNetplay(url: string, rooms: number[], perRoom: number, reliable: boolean): Promise<BotClient[]> {
-  // Experiment only (`--client-ack-delay=ms`): the clients' ack delay (public `connection` option).
+  // Experiments only (`--client-ack-delay=ms`, `--redundant-sends=N`): public `connection` options.
   const ackDelay = process.env.NETPLAY_BENCH_CLIENT_ACK_DELAY;
+  const redundantSends = process.env.NETPLAY_BENCH_REDUNDANT_SENDS;
   const client = new Client(url, {
     reconnect: { enabled: false },
     logger: silent,
-    ...(ackDelay ? { connection: { ackDelay: Number(ackDelay) } } : {}),
+    connection: {
+      ...(ackDelay ? { ackDelay: Number(ackDelay) } : {}),
+      ...(redundantSends ? { redundantSends: Number(redundantSends) } : {}),
+    },
   });
   const wrap = (room: Room): BotClient => {
     room.on('relay', received);

@@ -25,6 +25,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { percentile } from '../stats.js';
 import { bundled, bundledAt } from './bundle.js';
+import { addCpuTimes, type CpuTimes, readCpuTimes } from './cpu-steal.js';
 import {
   type BotCommand,
   type BotReply,
@@ -128,6 +129,11 @@ export interface RelayResult {
   framesInPerDelivery: number;
   /** CPU of all bot processes over the window as a share of one core (they share the machine). */
   botCpuShare: number;
+  /**
+   * Share of the machine's CPU time the hypervisor gave to others during the windows (`/proc/stat`
+   * steal; NaN where it cannot be read). Above a few per cent the latency columns measure the host.
+   */
+  stealShare: number;
   idleClients: number;
   /** Wall time for `idleClients` clients to connect and join, ms. */
   joinMs: number;
@@ -414,6 +420,7 @@ interface LoadTally {
   framesIn: number;
   errors: number;
   rounds: number[];
+  cpuTimes: CpuTimes;
 }
 
 /** One measured window of `t`: its bots send for `warmupMs`, then for `windowMs` measured. */
@@ -423,7 +430,9 @@ async function measureWindow(t: LoadTally, o: RelayOptions, warmupMs: number, wi
   await sleep(warmupMs);
   await Promise.all(bots.map((b) => b.request({ cmd: 'measure-start' }, 'measure-started', 10_000)));
   server.send({ cmd: 'cpu-start' });
+  const machineStart = readCpuTimes();
   await sleep(windowMs);
+  addCpuTimes(t.cpuTimes, machineStart, readCpuTimes());
   const cpuReply = server.request({ cmd: 'cpu-stop' }, 'cpu', 10_000);
   const measured = await Promise.all(bots.map((b) => b.request({ cmd: 'measure-stop' }, 'measured', 20_000)));
   const cpu = await cpuReply;
@@ -465,6 +474,7 @@ function loadResult(t: LoadTally, o: RelayOptions): LoadResult {
     framesOutPerDelivery: t.framesOut / t.deliveries,
     framesInPerDelivery: t.framesIn / t.deliveries,
     botCpuShare: t.botCpuUs / 1000 / t.wallMs,
+    stealShare: t.cpuTimes.total > 0 ? t.cpuTimes.steal / t.cpuTimes.total : Number.NaN,
     errors: t.errors,
     roundCpuUsPerDelivery: t.rounds,
   };
@@ -494,6 +504,7 @@ async function measureLoad(targets: readonly RelayTarget[], o: RelayOptions): Pr
         framesIn: 0,
         errors: 0,
         rounds: [],
+        cpuTimes: { total: 0, steal: 0 },
       };
       tallies.push(tally);
       const { url } = await server.next('ready', 20_000);

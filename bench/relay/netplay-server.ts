@@ -10,6 +10,9 @@ import { frames, serveControl } from './server-control.js';
 /** `--server-send-delay=ms`: the server's `sendDelay` option (default: the server's own default). */
 const sendDelayEnv = process.env.NETPLAY_BENCH_SERVER_SEND_DELAY;
 const sendDelay = sendDelayEnv === undefined || sendDelayEnv === '' ? undefined : Number(sendDelayEnv);
+/** `--redundant-sends=N`: the sessions' `connection.redundantSends` (default: the transport's). */
+const redundantEnv = process.env.NETPLAY_BENCH_REDUNDANT_SENDS;
+const redundantSends = redundantEnv === undefined || redundantEnv === '' ? undefined : Number(redundantEnv);
 
 class RelayRoom extends Room {}
 
@@ -52,6 +55,7 @@ const server = new Server({
   ...(transport === 'udp' ? { udpPort: 0 } : {}),
   ...limits,
   ...(sendDelay === undefined ? {} : { sendDelay }),
+  ...(redundantSends === undefined ? {} : { connection: { redundantSends } }),
   logger: quiet,
 });
 server.define('relay', RelayRoom, { maxClients: clientsPerRoom });
