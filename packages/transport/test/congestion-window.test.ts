@@ -112,3 +112,51 @@ describe('recovery after an outage (minimum congestion window)', () => {
     expect(Math.max(...after)).toBeLessThanOrEqual(50 + 1000 / 60);
   });
 });
+
+/**
+ * Two connections on a wire without latency, stepped 1 ms at a time, `a` sending a 60 Hz stream of
+ * 64-byte reliable messages to `b`. During [from, to) `b` stalls: with `stall: 'acks'` everything it
+ * sends is held and delivered when the stall ends (a receiver frozen by a garbage collection or a
+ * busy machine), with `stall: 'data'` what `a` sends is lost instead. Returns `a`'s stats before
+ * the stall, at its end and 200 ms after it, and how many messages `b` got.
+ */
+function stalledPeer(stall: 'acks' | 'data', from = 300, to = 450) {
+  const a = new Connection({ redundantSends: 0 });
+  let got = 0;
+  const b = new Connection({}, { onMessage: () => void got++ });
+  const held: Uint8Array[] = [];
+  const snapshots: (typeof a.stats)[] = [];
+  for (let now = 0; now <= to + 200; now++) {
+    if (now % 16 === 0 && now < to + 100) a.send(R, new Uint8Array(64));
+    const stalled = now >= from && now < to;
+    for (const d of a.flush(now)) if (!(stalled && stall === 'data')) b.receive(d, now);
+    if (stalled && stall === 'acks') held.push(...b.flush(now));
+    else {
+      for (const d of held.splice(0)) a.receive(d, now);
+      for (const d of b.flush(now)) a.receive(d, now);
+    }
+    if (now === from - 1 || now === to - 1 || now === to + 200) snapshots.push({ ...a.stats });
+  }
+  const [before, during, after] = snapshots as [typeof a.stats, typeof a.stats, typeof a.stats];
+  return { before, during, after, got, sent: Math.ceil((to + 100) / 16) };
+}
+
+describe('a peer that stalls for longer than the resend timeout', () => {
+  it('gets the window back once its late acks show that nothing was lost', () => {
+    const { before, during, after, got, sent } = stalledPeer('acks');
+    // The timeouts declared the stalled packets lost and collapsed the window…
+    expect(during.timeouts).toBeGreaterThanOrEqual(3);
+    expect(during.congestionWindow).toBe(DEFAULT_CONNECTION_OPTIONS.minCongestionWindow * 1200);
+    // …the late acks found every one of them delivered: the reduction is undone.
+    expect(after.spuriousLosses).toBe(after.packetsLost);
+    expect(after.congestionWindow).toBeGreaterThanOrEqual(before.congestionWindow);
+    expect(got).toBe(sent);
+  });
+
+  it('keeps the reduced window when the packets were really lost', () => {
+    const { before, after, got, sent } = stalledPeer('data');
+    expect(after.packetsLost).toBeGreaterThan(after.spuriousLosses);
+    expect(after.congestionWindow).toBeLessThan(before.congestionWindow);
+    expect(got).toBe(sent);
+  });
+});
