@@ -85,6 +85,8 @@ function table(headers: string[], rows: (string | number)[][], left = 1): string
 }
 
 const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : '—');
+/** A difference in ms with its sign: +1.2, −3.4. */
+const signedMs = (n: number) => (Number.isFinite(n) ? `${n >= 0 ? '+' : '−'}${Math.abs(n).toFixed(1)}` : '—');
 const k = (n: number) => `${(n / 1000).toFixed(0)} k`;
 const M = (n: number) => `${(n / 1e6).toFixed(2)} M`;
 
@@ -283,8 +285,14 @@ if (selected('relay')) {
         `${worst >= STEAL_WARNING ? " (a shared host: latency, p99 above all, is the host's as much as the servers')" : ''}`,
     );
   }
+  /** `r`'s p99 minus `base`'s, round by round (each pair of windows minutes apart at most). */
+  const p99PerRound = (r: RelayResult, base: RelayResult) => {
+    const diffs = r.roundP99.map((v, i) => v - base.roundP99[i]!);
+    return `p99 − ${base.target} round by round: ${diffs.map(signedMs).join(', ')} ms (median ${signedMs(median(diffs))})`;
+  };
   if (bare !== undefined && o.loadRounds > 1) {
     for (const r of rows) if (r !== bare) console.log(`- ${r.target}: ${perRound(r, bare, 2)}`);
+    for (const r of rows) if (r !== bare) console.log(`- ${r.target}: ${p99PerRound(r, bare)}`);
     console.log();
   }
   if (compare !== undefined) {

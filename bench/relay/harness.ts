@@ -143,6 +143,12 @@ export interface RelayResult {
   errors: number;
   /** Server CPU per delivery of each round's window, µs (see {@link RelayOptions.loadRounds}). */
   roundCpuUsPerDelivery: number[];
+  /**
+   * p99 latency of each round's window, ms. A stall of the machine lands in one window; compared
+   * round by round with the bare relay's window of the same round, it weighs one round, where in
+   * {@link p99} it weighs the whole run.
+   */
+  roundP99: number[];
 }
 
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
@@ -420,6 +426,7 @@ interface LoadTally {
   framesIn: number;
   errors: number;
   rounds: number[];
+  roundP99: number[];
   cpuTimes: CpuTimes;
 }
 
@@ -442,6 +449,7 @@ async function measureWindow(t: LoadTally, o: RelayOptions, warmupMs: number, wi
   t.sent += measured.reduce((s, m) => s + m.sent, 0);
   t.deliveries += deliveries;
   for (const m of measured) t.latencies.push(m.latencies);
+  t.roundP99.push(percentile(Array.from(merged(measured.map((m) => m.latencies))), 0.99));
   t.cpuUs += cpuUs;
   t.wallMs += cpu.wallMs;
   t.botCpuUs += measured.reduce((s, m) => s + m.cpuUs, 0);
@@ -451,15 +459,19 @@ async function measureWindow(t: LoadTally, o: RelayOptions, warmupMs: number, wi
   t.rounds.push(cpuUs / deliveries);
 }
 
-function loadResult(t: LoadTally, o: RelayOptions): LoadResult {
-  const all = new Float64Array(t.latencies.reduce((n, l) => n + l.length, 0));
+/** `arrays` in one array, sorted ascending. */
+function merged(arrays: readonly Float64Array[]): Float64Array {
+  const all = new Float64Array(arrays.reduce((n, l) => n + l.length, 0));
   let offset = 0;
-  for (const l of t.latencies) {
+  for (const l of arrays) {
     all.set(l, offset);
     offset += l.length;
   }
-  all.sort();
-  const sorted = Array.from(all);
+  return all.sort();
+}
+
+function loadResult(t: LoadTally, o: RelayOptions): LoadResult {
+  const sorted = Array.from(merged(t.latencies));
   return {
     clients: t.clients,
     sent: t.sent,
@@ -477,6 +489,7 @@ function loadResult(t: LoadTally, o: RelayOptions): LoadResult {
     stealShare: t.cpuTimes.total > 0 ? t.cpuTimes.steal / t.cpuTimes.total : Number.NaN,
     errors: t.errors,
     roundCpuUsPerDelivery: t.rounds,
+    roundP99: t.roundP99,
   };
 }
 
@@ -504,6 +517,7 @@ async function measureLoad(targets: readonly RelayTarget[], o: RelayOptions): Pr
         framesIn: 0,
         errors: 0,
         rounds: [],
+        roundP99: [],
         cpuTimes: { total: 0, steal: 0 },
       };
       tallies.push(tally);
