@@ -766,7 +766,6 @@ export class Connection {
       else this.lossWindow.record(false);
     } else {
       this.trouble.spuriousLosses++;
-      this.cc?.onSpuriousLoss(sent.sequenceOf(p));
     }
     // Taken out of the ring before any callback runs (a callback may flush, and the ring may grow).
     const run = sent.takeRun(p);
@@ -793,7 +792,7 @@ export class Connection {
     sent.setState(p, SentState.Lost);
     this.inFlightPackets--;
     this.trouble.packetsLost++;
-    this.cc?.onLost(sent.sizeOf(p), sent.sentAtOf(p), now, sent.sequenceOf(p));
+    this.cc?.onLost(sent.sizeOf(p), sent.sentAtOf(p), now);
     if (this.lossWindow === undefined) {
       this.lossWindow = new LossWindow(LOSS_WINDOW_PACKETS);
       this.lossWindow.recordAcked(this.ackedBeforeLoss);

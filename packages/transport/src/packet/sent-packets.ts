@@ -153,11 +153,6 @@ export class SentPackets {
     return this.slots[SLOT_WIDTH * i]!;
   }
 
-  /** Sequence of the packet in slot `i`. */
-  sequenceOf(i: number): number {
-    return this.slots[SLOT_WIDTH * i + 1]! & 0xffff;
-  }
-
   /** Datagram size of the packet in slot `i`. */
   sizeOf(i: number): number {
     return (this.slots[SLOT_WIDTH * i + 1]! >>> SIZE_SHIFT) & SIZE_MASK;
