@@ -285,6 +285,12 @@ if (selected('relay')) {
         `${worst >= STEAL_WARNING ? " (a shared host: latency, p99 above all, is the host's as much as the servers')" : ''}`,
     );
   }
+  // Where a latency tail comes from: the longest any process of a target waited for its turn.
+  console.log(
+    `- longest event-loop delay in the windows (server; bots): ${rows
+      .map((r) => `${r.target} ${fmt(r.serverLoopDelayMax, 1)}; ${fmt(r.botLoopDelayMax, 1)} ms`)
+      .join(', ')}`,
+  );
   /** `r`'s p99 minus `base`'s, round by round (each pair of windows minutes apart at most). */
   const p99PerRound = (r: RelayResult, base: RelayResult) => {
     const diffs = r.roundP99.map((v, i) => v - base.roundP99[i]!);

@@ -8,6 +8,7 @@
 import { decode, decodeMulti, encode } from '@msgpack/msgpack';
 import { Client, type Room } from '@netplay/client';
 import { WebSocket } from 'ws';
+import { LoopDelayWindow } from './loop-delay.js';
 import { type BotCommand, type BotReply, epochNow, isBare, makePayload, type RelayPayload } from './protocol.js';
 import { startWindowProfile, stopWindowProfile } from './window-profile.js';
 
@@ -29,6 +30,7 @@ let seq = 0;
 let errors = 0;
 let clients: BotClient[] = [];
 let cpuStart: NodeJS.CpuUsage | undefined;
+const loopDelay = new LoopDelayWindow();
 const timers: NodeJS.Timeout[] = [];
 
 function received(payload: unknown): void {
@@ -174,6 +176,7 @@ process.on('message', (m: BotCommand) => {
       errors = 0;
       measuring = true;
       cpuStart = process.cpuUsage();
+      loopDelay.start();
       void startWindowProfile();
       reply({ type: 'measure-started' });
       return;
@@ -183,7 +186,16 @@ process.on('message', (m: BotCommand) => {
       {
         const cpu = process.cpuUsage(cpuStart);
         const cpuUs = cpu.user + cpu.system;
-        reply({ type: 'measured', sent, deliveries, errors, cpuUs, latencies: Float64Array.from(latencies) });
+        const loopDelayMaxMs = loopDelay.stop();
+        reply({
+          type: 'measured',
+          sent,
+          deliveries,
+          errors,
+          cpuUs,
+          latencies: Float64Array.from(latencies),
+          loopDelayMaxMs,
+        });
       }
       latencies = [];
       return;

@@ -134,6 +134,10 @@ export interface RelayResult {
    * steal; NaN where it cannot be read). Above a few per cent the latency columns measure the host.
    */
   stealShare: number;
+  /** Longest event-loop delay of the server process in any window, ms. */
+  serverLoopDelayMax: number;
+  /** Longest event-loop delay of any bot process in any window, ms. */
+  botLoopDelayMax: number;
   idleClients: number;
   /** Wall time for `idleClients` clients to connect and join, ms. */
   joinMs: number;
@@ -428,6 +432,8 @@ interface LoadTally {
   rounds: number[];
   roundP99: number[];
   cpuTimes: CpuTimes;
+  serverLoopDelayMax: number;
+  botLoopDelayMax: number;
 }
 
 /** One measured window of `t`: its bots send for `warmupMs`, then for `windowMs` measured. */
@@ -456,6 +462,8 @@ async function measureWindow(t: LoadTally, o: RelayOptions, warmupMs: number, wi
   t.framesOut += cpu.framesOut;
   t.framesIn += cpu.framesIn;
   t.errors += measured.reduce((s, m) => s + m.errors, 0);
+  t.serverLoopDelayMax = Math.max(t.serverLoopDelayMax, cpu.loopDelayMaxMs);
+  for (const m of measured) t.botLoopDelayMax = Math.max(t.botLoopDelayMax, m.loopDelayMaxMs);
   t.rounds.push(cpuUs / deliveries);
 }
 
@@ -487,6 +495,8 @@ function loadResult(t: LoadTally, o: RelayOptions): LoadResult {
     framesInPerDelivery: t.framesIn / t.deliveries,
     botCpuShare: t.botCpuUs / 1000 / t.wallMs,
     stealShare: t.cpuTimes.total > 0 ? t.cpuTimes.steal / t.cpuTimes.total : Number.NaN,
+    serverLoopDelayMax: t.serverLoopDelayMax,
+    botLoopDelayMax: t.botLoopDelayMax,
     errors: t.errors,
     roundCpuUsPerDelivery: t.rounds,
     roundP99: t.roundP99,
@@ -519,6 +529,8 @@ async function measureLoad(targets: readonly RelayTarget[], o: RelayOptions): Pr
         rounds: [],
         roundP99: [],
         cpuTimes: { total: 0, steal: 0 },
+        serverLoopDelayMax: 0,
+        botLoopDelayMax: 0,
       };
       tallies.push(tally);
       const { url } = await server.next('ready', 20_000);

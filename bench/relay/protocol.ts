@@ -64,6 +64,8 @@ export type ServerReply =
       /** Frames (ws) or datagrams (Netplay) the server sent and received in the window (NaN: not counted). */
       framesOut: number;
       framesIn: number;
+      /** Longest event-loop delay of the server's own process in the window, ms. */
+      loopDelayMaxMs: number;
     };
 
 /** Harness → bot child. */
@@ -115,6 +117,8 @@ export type BotReply =
       cpuUs: number;
       /** One relay latency per delivery in the window, ms. */
       latencies: Float64Array;
+      /** Longest event-loop delay of this bot in the window, ms. */
+      loopDelayMaxMs: number;
     }
   | { type: 'stopped' }
   | { type: 'closed' };

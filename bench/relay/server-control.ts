@@ -5,6 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { LoopDelayWindow } from './loop-delay.js';
 import type { ServerCommand, ServerReply } from './protocol.js';
 import { startWindowProfile, stopWindowProfile } from './window-profile.js';
 
@@ -75,6 +76,7 @@ export function serveControl(url: string, close: () => Promise<void>, options: C
   const pageSize = others === undefined ? 4096 : getconf('PAGESIZE', 4096);
   /** CPU of the other processes at the window's start, per pid. */
   let othersStart = new Map<number, number>();
+  const loopDelay = new LoopDelayWindow();
   process.on('message', (m: ServerCommand) => {
     switch (m.cmd) {
       case 'mem':
@@ -96,6 +98,7 @@ export function serveControl(url: string, close: () => Promise<void>, options: C
         othersStart = new Map((others?.() ?? []).map((pid) => [pid, procCpuUs(pid, ticksPerSecond)]));
         cpuStart = process.cpuUsage();
         wallStart = performance.now();
+        loopDelay.start();
         void startWindowProfile();
         return;
       case 'cpu-stop': {
@@ -112,6 +115,7 @@ export function serveControl(url: string, close: () => Promise<void>, options: C
           wallMs: performance.now() - wallStart,
           framesOut: others === undefined ? frames.out : Number.NaN,
           framesIn: others === undefined ? frames.in : Number.NaN,
+          loopDelayMaxMs: loopDelay.stop(),
         });
         return;
       }
