@@ -51,7 +51,7 @@ import {
   QUICK_JOIN_OPTIONS,
 } from './relay/join-latency.js';
 import { isNetplayTransport } from './relay/protocol.js';
-import { median } from './stats.js';
+import { median, signed } from './stats.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -85,8 +85,6 @@ function table(headers: string[], rows: (string | number)[][], left = 1): string
 }
 
 const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : '—');
-/** A difference in ms with its sign: +1.2, −3.4. */
-const signedMs = (n: number) => (Number.isFinite(n) ? `${n >= 0 ? '+' : '−'}${Math.abs(n).toFixed(1)}` : '—');
 const k = (n: number) => `${(n / 1000).toFixed(0)} k`;
 const M = (n: number) => `${(n / 1e6).toFixed(2)} M`;
 
@@ -294,7 +292,7 @@ if (selected('relay')) {
   /** `r`'s p99 minus `base`'s, round by round (each pair of windows minutes apart at most). */
   const p99PerRound = (r: RelayResult, base: RelayResult) => {
     const diffs = r.roundP99.map((v, i) => v - base.roundP99[i]!);
-    return `p99 − ${base.target} round by round: ${diffs.map(signedMs).join(', ')} ms (median ${signedMs(median(diffs))})`;
+    return `p99 − ${base.target} round by round: ${diffs.map((d) => signed(d, 1)).join(', ')} ms (median ${signed(median(diffs), 1)})`;
   };
   if (bare !== undefined && o.loadRounds > 1) {
     for (const r of rows) if (r !== bare) console.log(`- ${r.target}: ${perRound(r, bare, 2)}`);
@@ -326,8 +324,7 @@ if (selected('join-latency')) {
   const rows: JoinLatencyResult[] = [];
   for (const target of JOIN_TARGETS) rows.push(await measureJoinLatency(target, o));
   const direct = rows.find((r) => r.target === 'netplay-ws');
-  const added = (v: number, d: number | undefined) =>
-    d === undefined ? '—' : `${v - d >= 0 ? '+' : '−'}${fmt(Math.abs(v - d), 2)}`;
+  const added = (v: number, d: number | undefined) => (d === undefined ? '—' : signed(v - d, 2));
   console.log(
     table(
       [

@@ -9,7 +9,15 @@ import { decode, decodeMulti, encode } from '@msgpack/msgpack';
 import { Client, type Room } from '@netplay/client';
 import { WebSocket } from 'ws';
 import { LoopDelayWindow } from './loop-delay.js';
-import { type BotCommand, type BotReply, epochNow, isBare, makePayload, type RelayPayload } from './protocol.js';
+import {
+  type BotCommand,
+  type BotReply,
+  envNumber,
+  epochNow,
+  isBare,
+  makePayload,
+  type RelayPayload,
+} from './protocol.js';
 import { startWindowProfile, stopWindowProfile } from './window-profile.js';
 
 /** One benchmark client, whatever it runs on. */
@@ -53,14 +61,14 @@ const silent = {
 
 async function connectNetplay(url: string, rooms: number[], perRoom: number, reliable: boolean): Promise<BotClient[]> {
   // Experiments only (`--client-ack-delay=ms`, `--redundant-sends=N`): public `connection` options.
-  const ackDelay = process.env.NETPLAY_BENCH_CLIENT_ACK_DELAY;
-  const redundantSends = process.env.NETPLAY_BENCH_REDUNDANT_SENDS;
+  const ackDelay = envNumber('NETPLAY_BENCH_CLIENT_ACK_DELAY');
+  const redundantSends = envNumber('NETPLAY_BENCH_REDUNDANT_SENDS');
   const client = new Client(url, {
     reconnect: { enabled: false },
     logger: silent,
     connection: {
-      ...(ackDelay ? { ackDelay: Number(ackDelay) } : {}),
-      ...(redundantSends ? { redundantSends: Number(redundantSends) } : {}),
+      ...(ackDelay === undefined ? {} : { ackDelay }),
+      ...(redundantSends === undefined ? {} : { redundantSends }),
     },
   });
   const wrap = (room: Room): BotClient => {

@@ -23,7 +23,7 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { percentile } from '../stats.js';
+import { percentile, signed } from '../stats.js';
 import { bundled, bundledAt } from './bundle.js';
 import { addCpuTimes, type CpuTimes, readCpuTimes } from './cpu-steal.js';
 import {
@@ -134,7 +134,10 @@ export interface RelayResult {
    * steal; NaN where it cannot be read). Above a few per cent the latency columns measure the host.
    */
   stealShare: number;
-  /** Longest event-loop delay of the server process in any window, ms. */
+  /**
+   * Longest event-loop delay of the server process (a cluster's manager) in any window, ms; NaN
+   * for a server built before it was measured (`--compare` of an older revision).
+   */
   serverLoopDelayMax: number;
   /** Longest event-loop delay of any bot process in any window, ms. */
   botLoopDelayMax: number;
@@ -454,15 +457,17 @@ async function measureWindow(t: LoadTally, o: RelayOptions, warmupMs: number, wi
   const cpuUs = cpu.userUs + cpu.systemUs;
   t.sent += measured.reduce((s, m) => s + m.sent, 0);
   t.deliveries += deliveries;
-  for (const m of measured) t.latencies.push(m.latencies);
-  t.roundP99.push(percentile(Array.from(merged(measured.map((m) => m.latencies))), 0.99));
+  const windowLatencies = merged(measured.map((m) => m.latencies));
+  t.latencies.push(windowLatencies);
+  t.roundP99.push(percentile(windowLatencies, 0.99));
   t.cpuUs += cpuUs;
   t.wallMs += cpu.wallMs;
   t.botCpuUs += measured.reduce((s, m) => s + m.cpuUs, 0);
   t.framesOut += cpu.framesOut;
   t.framesIn += cpu.framesIn;
   t.errors += measured.reduce((s, m) => s + m.errors, 0);
-  t.serverLoopDelayMax = Math.max(t.serverLoopDelayMax, cpu.loopDelayMaxMs);
+  // Absent from a server child built before it was measured (`--compare` of an older revision): NaN.
+  t.serverLoopDelayMax = Math.max(t.serverLoopDelayMax, cpu.loopDelayMaxMs ?? Number.NaN);
   for (const m of measured) t.botLoopDelayMax = Math.max(t.botLoopDelayMax, m.loopDelayMaxMs);
   t.rounds.push(cpuUs / deliveries);
 }
@@ -479,7 +484,7 @@ function merged(arrays: readonly Float64Array[]): Float64Array {
 }
 
 function loadResult(t: LoadTally, o: RelayOptions): LoadResult {
-  const sorted = Array.from(merged(t.latencies));
+  const sorted = merged(t.latencies);
   return {
     clients: t.clients,
     sent: t.sent,
@@ -596,7 +601,7 @@ export function relayVerdicts(results: readonly RelayResult[]): RelayVerdict[] {
       });
       verdicts.push({
         target: `${r.target}: p99 within 5 ms of bare ws`,
-        detail: `${f(r.p99)} ms vs ${f(bare.p99)} ms (${r.p99 >= bare.p99 ? '+' : '−'}${f(Math.abs(r.p99 - bare.p99))} ms)`,
+        detail: `${f(r.p99)} ms vs ${f(bare.p99)} ms (${signed(r.p99 - bare.p99, 2)} ms)`,
         met: r.p99 - bare.p99 <= 5,
       });
       const heapRatio = r.heapPerSession / bare.heapPerSession;

@@ -5,14 +5,13 @@
  */
 import { Room, Server } from '@netplay/server';
 import { Connection } from '@netplay/transport';
+import { envNumber } from './protocol.js';
 import { frames, serveControl } from './server-control.js';
 
 /** `--server-send-delay=ms`: the server's `sendDelay` option (default: the server's own default). */
-const sendDelayEnv = process.env.NETPLAY_BENCH_SERVER_SEND_DELAY;
-const sendDelay = sendDelayEnv === undefined || sendDelayEnv === '' ? undefined : Number(sendDelayEnv);
+const sendDelay = envNumber('NETPLAY_BENCH_SERVER_SEND_DELAY');
 /** `--redundant-sends=N`: the sessions' `connection.redundantSends` (default: the transport's). */
-const redundantEnv = process.env.NETPLAY_BENCH_REDUNDANT_SENDS;
-const redundantSends = redundantEnv === undefined || redundantEnv === '' ? undefined : Number(redundantEnv);
+const redundantSends = envNumber('NETPLAY_BENCH_REDUNDANT_SENDS');
 
 class RelayRoom extends Room {}
 

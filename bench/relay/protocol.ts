@@ -64,8 +64,11 @@ export type ServerReply =
       /** Frames (ws) or datagrams (Netplay) the server sent and received in the window (NaN: not counted). */
       framesOut: number;
       framesIn: number;
-      /** Longest event-loop delay of the server's own process in the window, ms. */
-      loopDelayMaxMs: number;
+      /**
+       * Longest event-loop delay of the server's own process in the window, ms. Absent from
+       * servers built at a revision before it (`--compare`).
+       */
+      loopDelayMaxMs?: number;
     };
 
 /** Harness → bot child. */
@@ -122,6 +125,12 @@ export type BotReply =
     }
   | { type: 'stopped' }
   | { type: 'closed' };
+
+/** The number in environment variable `name` (how the harness passes experiment flags to its children); `undefined` when unset or empty. */
+export function envNumber(name: string): number | undefined {
+  const v = process.env[name];
+  return v === undefined || v === '' ? undefined : Number(v);
+}
 
 /** Wall-clock time in ms that is comparable between processes on one machine. */
 export function epochNow(): number {
