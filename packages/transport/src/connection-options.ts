@@ -47,6 +47,19 @@ export interface ConnectionOptions {
   /** Times the resend timeout may double on consecutive timeouts. Defaults to 5. */
   maxBackoff?: number;
   /**
+   * On an unreliable link, resend timeouts in a row that only send a probe (RFC 9002's probe
+   * timeout) before one declares the packets in flight lost. A probe is a packet carrying copies of
+   * the oldest unacked reliable messages (or a KeepAlive), so a lost message goes again as early
+   * as a resend would; but nothing is declared lost, resent as lost or taken off the congestion
+   * window until acks show a loss. A peer that stalled past the timeout (a busy host, a Wi-Fi
+   * spike) then acks everything late and costs one probe per timeout, not a resend of every packet
+   * in flight and a halved window. After this many unanswered probes (the timeout doubling each
+   * time) the packets in flight are declared lost, so a dead path still frees the packet window and
+   * reports unreliable messages lost. 0 declares them lost at the first timeout. At most
+   * `maxBackoff`. Defaults to 3.
+   */
+  probeTimeouts?: number;
+  /**
    * Longest an ack waits for outgoing data to ride on before an ack-only packet is sent, in ms (a
    * KeepAlive's ack never waits: it is an RTT probe). Defaults to 5.
    */
@@ -121,6 +134,7 @@ export const DEFAULT_CONNECTION_OPTIONS = {
   minRto: 5,
   maxRto: 1000,
   maxBackoff: 5,
+  probeTimeouts: 3,
   ackDelay: 5,
   reliableLinkAckDelay: 50,
   rttProbeInterval: 1000,
@@ -284,6 +298,8 @@ function validate(o: ResolvedConnectionOptions): ResolvedConnectionOptions {
   range(o, 'minRto', 0, 60_000);
   range(o, 'maxRto', o.minRto, 600_000);
   range(o, 'maxBackoff', 0, 16);
+  range(o, 'probeTimeouts', 0, o.maxBackoff);
+  check(Number.isInteger(o.probeTimeouts), 'probeTimeouts', 'must be an integer');
   range(o, 'ackDelay', 0, 1000);
   range(o, 'reliableLinkAckDelay', 0, 10_000);
   range(o, 'rttProbeInterval', 1, 600_000);

@@ -42,9 +42,12 @@ export interface ConnectionStats {
   packetsLost: number;
   /** Packets declared lost and acked later (spurious loss detections). */
   spuriousLosses: number;
-  /** Resend timeouts that fired. */
+  /**
+   * Resend timeouts that fired. On UDP most are probe timeouts: they send a probe and declare
+   * nothing lost (see `ConnectionOptions.probeTimeouts`).
+   */
   timeouts: number;
-  /** Reliable message records sent again after loss (all channels). */
+  /** Reliable message records sent again after loss or in a probe (all channels). */
   messagesResent: number;
   /** Redundant copies of unacked reliable messages sent in spare room (all channels). */
   redundantSends: number;

@@ -65,13 +65,18 @@ const LOSS_PACKET_THRESHOLD = 3;
 /** Consecutive resend timeouts without an ack that count as persistent congestion. */
 const PERSISTENT_CONGESTION_TIMEOUTS = 2;
 const LOSS_WINDOW_PACKETS = 256;
+/** Passes of `writeProbe` over the timed-out packets' messages. */
+const PROBE_UNCOUNT = 0;
+const PROBE_WRITE = 1;
+const PROBE_RECOUNT = 2;
 /** Slots of a connection's `times` array; its RTT estimator's follow. */
 const ACK_DEADLINE = 0;
 const LAST_SENT = 1;
 const LAST_PROBE = 2;
 const LAST_RECEIVED = 3;
 const LAST_DATA = 4;
-const TIME_SLOTS = 5;
+const LAST_TIMEOUT = 5;
+const TIME_SLOTS = 6;
 /** Where the RTT estimator's slots start in `times`. */
 const RTT_AT = TIME_SLOTS;
 
@@ -158,6 +163,11 @@ export class Connection {
    */
   private readonly times: number[];
   private probeSequence = -1;
+  /**
+   * Unreliable links: a probe timeout fired, and the next packet sent is owed as a probe for the
+   * packets in flight before this sequence, which timed out (-1: no probe owed).
+   */
+  private probeEnd = -1;
   /** Reliable links: the first sequence after the packets declared lost by {@link resendUnacked} (-1: none). */
   private lostBefore = -1;
 
@@ -174,6 +184,7 @@ export class Connection {
     this.lastProbeAt = -1;
     this.lastReceivedAtMs = -1;
     this.lastDataAt = -1;
+    this.lastTimeoutAt = -1;
     initRtt(this.times, RTT_AT, this.layout.rtt);
     const congestion = this.layout.congestion;
     this.cc = congestion === undefined ? undefined : new CongestionController(congestion);
@@ -220,6 +231,19 @@ export class Connection {
   }
   private set lastDataAt(t: number) {
     this.times[LAST_DATA] = t;
+  }
+
+  /**
+   * When the last resend timeout fired (-1: none yet). The next one counts from there, not from
+   * the packet's send time, as RFC 9002 counts a probe timeout from the last probe: a sender that
+   * wakes from a stall past several doubled timeouts sends one probe and waits, instead of
+   * firing them all before it reads the acks that came meanwhile.
+   */
+  private get lastTimeoutAt(): number {
+    return this.times[LAST_TIMEOUT]!;
+  }
+  private set lastTimeoutAt(t: number) {
+    this.times[LAST_TIMEOUT] = t;
   }
 
   /** When the last datagram was accepted (-1: none yet). */
@@ -314,10 +338,19 @@ export class Connection {
       for (const ch of channels) if (ch instanceof ReliableOrderedChannel) ch.writeResends(b, seq, budget);
       for (const ch of channels) if (ch instanceof UnreliableChannel) ch.write(b);
       for (const ch of channels) if (ch instanceof ReliableOrderedChannel) ch.writeNew(b, seq, budget);
-      if (b.records === 0) break;
       const more = b.deferred; // something did not fit: another packet may carry it
-      if (redundancy)
-        for (const ch of channels) if (ch instanceof ReliableOrderedChannel) ch.writeRedundant(b, seq, budget);
+      if (this.probeEnd >= 0) {
+        // The first packet after a probe timeout is the probe (RFC 9002, section 6.2.4).
+        this.writeProbe(b, seq);
+        if (b.records === 0) {
+          out.push(this.emit(PacketType.KeepAlive, now)); // nothing to copy: an ack-eliciting probe
+          break;
+        }
+      } else {
+        if (b.records === 0) break;
+        if (redundancy)
+          for (const ch of channels) if (ch instanceof ReliableOrderedChannel) ch.writeRedundant(b, seq, budget);
+      }
       out.push(this.emit(PacketType.Data, now));
       if (!more) break;
     }
@@ -359,10 +392,9 @@ export class Connection {
       const oldest = this.findOldestInFlight();
       if (oldest >= 0) {
         const sentAt = this.sent.sentAtOf(oldest);
-        t = Math.min(t, sentAt + rttTimeout(this.times, RTT_AT, this.layout.rtt));
-        if (this.largestAcked >= 0 && seqGreaterThan(this.largestAcked, this.oldestInFlight)) {
-          t = Math.min(t, sentAt + rttLossDelay(this.times, RTT_AT));
-        }
+        const ackedLater = this.largestAcked >= 0 && seqGreaterThan(this.largestAcked, this.oldestInFlight);
+        t = Math.min(t, this.timeoutFrom(sentAt, ackedLater) + rttTimeout(this.times, RTT_AT, this.layout.rtt));
+        if (ackedLater) t = Math.min(t, sentAt + rttLossDelay(this.times, RTT_AT));
       }
     }
     return Math.max(now, t);
@@ -386,6 +418,7 @@ export class Connection {
     }
     if (span > 0 && this.options.reliableLink) this.lostBefore = this.nextSequence;
     this.times[RTT_AT + Rtt.BACKOFF] = 0;
+    this.probeEnd = -1; // everything goes again anyway
   }
 
   /** Stop: further sends throw `CLOSED`, received datagrams are ignored, flush returns nothing. */
@@ -582,6 +615,7 @@ export class Connection {
    */
   private hasSendable(): boolean {
     if (this.sent.isFull(this.nextSequence)) return false;
+    if (this.probeEnd >= 0) return true;
     const channels = this.channels;
     for (const ch of channels) if (ch instanceof UnreliableChannel && ch.hasPending()) return true;
     const cc = this.cc;
@@ -815,6 +849,37 @@ export class Connection {
     this.channels[ref >>> 16]!.onLost(ref & 0xffff);
   }
 
+  /**
+   * Fill probe packet `seq` with the reliable messages a resend would send if the packets that
+   * timed out (up to `probeEnd`) were declared lost: those with no copy in flight elsewhere. The
+   * timed-out packets stay in flight and their copies are counted again afterwards.
+   */
+  private writeProbe(b: PacketBuilder, seq: number): void {
+    const end = this.probeEnd;
+    this.probeEnd = -1;
+    budget.bytes = Number.POSITIVE_INFINITY; // a probe is not held back by the congestion window
+    const sent = this.sent;
+    const span = seqDiff(end, this.oldestInFlight); // ≤ 0 once acks retired them all meanwhile
+    for (let pass = PROBE_UNCOUNT; pass <= PROBE_RECOUNT; pass++) {
+      for (let i = 0; i < span; i++) {
+        const p = sent.find((this.oldestInFlight + i) & 0xffff);
+        if (p < 0 || sent.stateOf(p) !== SentState.InFlight) continue;
+        const run = sent.run(p);
+        for (let ref = runFirst(run), last = ref + runLength(run); ref < last; ref++) this.probeRef(pass, ref, b, seq);
+        const refs = sent.refs(p);
+        for (let r = 1, last = refCount(refs); r <= last; r++) this.probeRef(pass, refs[r]!, b, seq);
+      }
+    }
+  }
+
+  /** One pass of {@link writeProbe} over message `ref` of a timed-out packet. */
+  private probeRef(pass: number, ref: number, b: PacketBuilder, seq: number): void {
+    const ch = this.channels[ref >>> 16];
+    if (!(ch instanceof ReliableOrderedChannel)) return;
+    if (pass === PROBE_WRITE) ch.writeProbeCopy(b, ref & 0xffff, seq, budget);
+    else ch.countProbeCopy(ref & 0xffff, pass === PROBE_UNCOUNT ? -1 : 1);
+  }
+
   /** Number of sequences from the oldest possibly-in-flight packet to the newest sent. */
   private inFlightSpan(): number {
     return seqDiff(this.nextSequence, this.oldestInFlight);
@@ -838,14 +903,20 @@ export class Connection {
 
   /**
    * RFC 9002-style loss detection: a packet is lost when a packet sent 3 or more later was acked,
-   * or when it is older than 9/8 RTT and a later packet was acked; and on the resend timeout (RTO,
-   * with backoff) when no ack comes at all. Off on reliable links.
+   * or when it is older than 9/8 RTT or the resend timeout (with backoff) and a later packet was
+   * acked. When no later packet was acked, the resend timeout is a probe timeout: it sends a probe
+   * and declares nothing lost, `probeTimeouts` times in a row; the next one declares the packets
+   * in flight past it lost. Off on reliable links.
    */
   private detectLosses(now: number): void {
     if (this.options.reliableLink || this.inFlightPackets === 0) return;
     if (this.findOldestInFlight() < 0) return;
     const rto = rttTimeout(this.times, RTT_AT, this.layout.rtt);
     const lossDelay = rttLossDelay(this.times, RTT_AT);
+    // Fewer probes unanswered than allowed (the backoff resets with the next RTT sample), and room
+    // in the packet window for another: a timeout sends a probe instead of declaring losses.
+    const probing =
+      this.times[RTT_AT + Rtt.BACKOFF]! < this.options.probeTimeouts && !this.sent.isFull(this.nextSequence);
     let timedOut = false;
     const sent = this.sent;
     const span = this.inFlightSpan();
@@ -855,24 +926,36 @@ export class Connection {
       if (p < 0 || sent.stateOf(p) !== SentState.InFlight) continue;
       const sentAt = sent.sentAtOf(p);
       // Deadlines are compared as `now >= sentAt + delay`, the same expression nextTimeout() schedules.
-      if (this.largestAcked >= 0 && seqGreaterThan(this.largestAcked, seq)) {
-        if (seqDiff(this.largestAcked, seq) >= LOSS_PACKET_THRESHOLD || now >= sentAt + lossDelay) {
-          this.declareLost(p, now);
-          continue;
-        }
-      }
-      if (now >= sentAt + rto) {
+      const ackedLater = this.largestAcked >= 0 && seqGreaterThan(this.largestAcked, seq);
+      if (ackedLater && (seqDiff(this.largestAcked, seq) >= LOSS_PACKET_THRESHOLD || now >= sentAt + lossDelay)) {
         this.declareLost(p, now);
+        continue;
+      }
+      if (now >= this.timeoutFrom(sentAt, ackedLater) + rto) {
         timedOut = true;
-      } else if (this.largestAcked < 0 || !seqGreaterThan(this.largestAcked, seq)) {
+        // A later packet was acked: this one is lost. None was: the peer may only be late.
+        if (probing && !ackedLater) this.probeEnd = (seq + 1) & 0xffff;
+        else this.declareLost(p, now);
+      } else if (!ackedLater) {
         break; // sent later than every packet left to check: none of them has timed out either
       }
     }
     if (timedOut) {
       this.trouble.timeouts++;
+      this.lastTimeoutAt = now;
       noteRttTimeout(this.times, RTT_AT, this.layout.rtt);
-      if (this.times[RTT_AT + Rtt.BACKOFF]! >= PERSISTENT_CONGESTION_TIMEOUTS) this.cc?.onPersistentCongestion(now);
+      if (!probing && this.times[RTT_AT + Rtt.BACKOFF]! >= PERSISTENT_CONGESTION_TIMEOUTS)
+        this.cc?.onPersistentCongestion(now);
     }
+  }
+
+  /**
+   * Where a packet's resend timeout counts from: its send time once a later packet was acked (the
+   * timeout then only confirms a loss), else also no earlier than the last timeout (a probe
+   * timeout counts from the last probe).
+   */
+  private timeoutFrom(sentAt: number, ackedLater: boolean): number {
+    return ackedLater ? sentAt : Math.max(sentAt, this.lastTimeoutAt);
   }
 
   /** Call an optional `onAcked` / `onLost` handler; a throw is counted and reported as any handler's is. */

@@ -19,8 +19,8 @@ import { describe, expect, it } from 'vitest';
 const R = DefaultChannel.Reliable;
 
 /** A sender whose congestion window is exactly one MTU (1200 bytes) and stays there. */
-const oneMtuWindow = () =>
-  new Connection({ initialCongestionWindow: 1, minCongestionWindow: 1, redundantSends: 0, mtu: 1200 });
+const oneMtuWindow = (extra: ConnectionOptions = {}) =>
+  new Connection({ initialCongestionWindow: 1, minCongestionWindow: 1, redundantSends: 0, mtu: 1200, ...extra });
 
 describe('congestion window vs small records', () => {
   it('sends a small reliable record while the window has room for it, though less than an MTU is free', () => {
@@ -50,15 +50,33 @@ describe('congestion window vs small records', () => {
   });
 
   it('a lost record waiting for a resend counts too', () => {
-    const c = oneMtuWindow();
+    const c = oneMtuWindow({ probeTimeouts: 0 });
     c.send(R, new Uint8Array(32));
     c.flush(0);
     // No ack ever comes: past the resend timeout (initial RTT 100 ms: 305 ms) the packet is lost,
     // its message needs a resend and the window is empty again.
     expect(c.flush(400)).toHaveLength(1);
     expect(c.stats.timeouts).toBe(1);
+    expect(c.stats.packetsLost).toBe(1);
     expect(c.stats.messagesResent).toBe(1);
     expect(c.stats.bytesInFlight).toBe(46);
+  });
+
+  it('a probe timeout sends the record again past a full window, and keeps the first copy in flight', () => {
+    const c = oneMtuWindow({ keepAliveInterval: 10_000 });
+    c.send(R, new Uint8Array(1100));
+    c.flush(0);
+    expect(c.stats.bytesInFlight).toBe(1114); // 86 bytes free: no room for another copy
+    // The probe timeout (305 ms) owes the peer a probe: a copy of the record, whatever the window.
+    expect(c.nextTimeout(1)).toBe(305);
+    expect(c.flush(305)).toHaveLength(1);
+    expect(c.stats.timeouts).toBe(1);
+    expect(c.stats.packetsLost).toBe(0);
+    expect(c.stats.messagesResent).toBe(1);
+    expect(c.stats.bytesInFlight).toBe(2228);
+    // Nothing more is owed until the next, doubled, timeout counted from this one.
+    expect(c.flush(306)).toEqual([]);
+    expect(c.nextTimeout(306)).toBe(305 + 610);
   });
 });
 

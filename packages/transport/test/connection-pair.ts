@@ -15,6 +15,11 @@ export interface PairOptions {
   connection?: ConnectionOptions;
   /** Return true to drop the `index`-th datagram sent from `from` (0-based per direction). */
   drop?: (from: Side, index: number, datagram: Uint8Array, now: number) => boolean;
+  /**
+   * `side` stalls during [from, to), as a process whose event loop is blocked: it neither reads
+   * nor sends, and what reaches it waits (as in a socket buffer) to be read at `to`.
+   */
+  stall?: { side: Side; from: number; to: number };
 }
 
 interface InFlight {
@@ -38,11 +43,13 @@ export class ConnectionPair {
   private readonly tick: number;
   private nextTick = 0;
   private readonly drop: NonNullable<PairOptions['drop']>;
+  private readonly stall: PairOptions['stall'];
 
   constructor(options: PairOptions = {}) {
     this.latency = options.latency ?? 50;
     this.tick = options.tick ?? 1000 / 60;
     this.drop = options.drop ?? (() => false);
+    this.stall = options.stall;
     const make = (side: Side) =>
       new Connection(options.connection, {
         onMessage: (channel, payload) => this.got[side].push({ channel, payload: payload.slice(), at: this.now }),
@@ -78,9 +85,9 @@ export class ConnectionPair {
     for (;;) {
       const tNext = Math.min(
         this.nextTick,
-        this.a.nextTimeout(this.now),
-        this.b.nextTimeout(this.now),
-        ...this.inFlight.map((f) => f.at),
+        this.awake('a', this.a.nextTimeout(this.now)),
+        this.awake('b', this.b.nextTimeout(this.now)),
+        ...this.inFlight.map((f) => this.awake(f.to, f.at)),
       );
       if (tNext > until) {
         this.now = until;
@@ -92,7 +99,7 @@ export class ConnectionPair {
       lastNow = this.now;
       for (let i = 0; i < this.inFlight.length; ) {
         const f = this.inFlight[i]!;
-        if (f.at <= this.now) {
+        if (this.awake(f.to, f.at) <= this.now) {
           this.inFlight.splice(i, 1);
           this.conn(f.to).receive(f.datagram, this.now);
         } else i++;
@@ -101,9 +108,15 @@ export class ConnectionPair {
         onTick?.(this.now);
         this.nextTick += this.tick;
       }
-      this.flush('a');
-      this.flush('b');
+      if (this.awake('a', this.now) === this.now) this.flush('a');
+      if (this.awake('b', this.now) === this.now) this.flush('b');
     }
+  }
+
+  /** When `side` can act on something due at `t`: `t`, or the end of a stall `t` falls in. */
+  private awake(side: Side, t: number): number {
+    const s = this.stall;
+    return s !== undefined && s.side === side && t >= s.from && t < s.to ? s.to : t;
   }
 }
 

@@ -25,7 +25,7 @@ export interface ChannelStats {
   messagesSent: number;
   /** Messages delivered to the application. */
   messagesDelivered: number;
-  /** Message records sent again after their packet was lost (reliable only). */
+  /** Message records sent again after their packet was lost, or in a probe (reliable only). */
   messagesResent: number;
   /** Extra copies of unacked reliable messages sent in spare packet space. */
   redundantSends: number;

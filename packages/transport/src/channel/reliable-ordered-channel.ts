@@ -220,6 +220,27 @@ export class ReliableOrderedChannel extends ChannelCounters {
     }
   }
 
+  /**
+   * Probe bookkeeping (see `Connection.writeProbe`): a packet carrying a copy of unit `sequence`
+   * timed out (`delta` −1), or that is undone (+1). Nothing is declared lost meanwhile.
+   */
+  countProbeCopy(sequence: number, delta: number): void {
+    const unit = this.unitAt(sequence);
+    if (unit !== undefined && !unit.acked) unit.copies += delta;
+  }
+
+  /**
+   * Write unit `sequence` into a probe packet when none of its copies is in flight but in the
+   * packets that timed out (after {@link countProbeCopy} took those away): what a resend would
+   * send had they been declared lost. `budget` is the probe's (the congestion window does not hold
+   * a probe back).
+   */
+  writeProbeCopy(builder: PacketBuilder, sequence: number, packetSequence: number, budget: SendBudget): void {
+    const unit = this.unitAt(sequence);
+    if (unit === undefined || unit.acked || unit.copies > 0 || unit.lastPacket === packetSequence) return;
+    if (this.writeUnit(builder, unit, packetSequence, budget)) this.rare.messagesResent++;
+  }
+
   /** A packet that carried unit `sequence` was acked. */
   onAcked(sequence: number): void {
     const unit = this.unitAt(sequence);
