@@ -18,6 +18,8 @@
  *   `--client-ack-delay=ms` (experiment: the Netplay clients' `connection.ackDelay`, default 5),
  *   `--redundant-sends=N` (experiment: `connection.redundantSends` of the Netplay server and its
  *   clients, default 2; a UDP setting, reliable links send no copies),
+ *   `--probe-timeouts=N` (experiment: `connection.probeTimeouts` of the Netplay server and its
+ *   clients, default 3; 0 declares packets lost at the first resend timeout; UDP only),
  *   `--compare=<git rev>` (A/B: each Netplay target also as built at that revision, `netplay-ws@<rev>`,
  *   in the same rounds; the bots stay this tree's).
  * - `join-latency`: sequential `create` + `joinById` against one `Server` and through a
@@ -205,6 +207,8 @@ if (selected('relay')) {
   if (clientAckDelay !== undefined) process.env.NETPLAY_BENCH_CLIENT_ACK_DELAY = clientAckDelay;
   const redundantSends = option('redundant-sends');
   if (redundantSends !== undefined) process.env.NETPLAY_BENCH_REDUNDANT_SENDS = redundantSends;
+  const probeTimeouts = option('probe-timeouts');
+  if (probeTimeouts !== undefined) process.env.NETPLAY_BENCH_PROBE_TIMEOUTS = probeTimeouts;
   const chosen = (option('targets')?.split(',') ?? RELAY_TARGETS) as RelayTarget[];
   // --compare=<rev>: next to each Netplay server of this tree, the same server as built at <rev>.
   const compare = option('compare');
@@ -221,6 +225,7 @@ if (selected('relay')) {
       `${serverSendDelay === undefined ? '' : `; EXPERIMENT: server send delay ${serverSendDelay} ms`}` +
       `${clientAckDelay === undefined ? '' : `; EXPERIMENT: client ackDelay ${clientAckDelay} ms`}` +
       `${redundantSends === undefined ? '' : `; EXPERIMENT: redundantSends ${redundantSends}`}` +
+      `${probeTimeouts === undefined ? '' : `; EXPERIMENT: probeTimeouts ${probeTimeouts}`}` +
       `${compare === undefined ? '' : `; each Netplay server also as built at ${compare} (…@${compare})`}\n`,
   );
   const rows: RelayResult[] = await measureRelay(targets, o);
@@ -289,6 +294,19 @@ if (selected('relay')) {
       .map((r) => `${r.target} ${fmt(r.serverLoopDelayMax, 1)}; ${fmt(r.botLoopDelayMax, 1)} ms`)
       .join(', ')}`,
   );
+  // What the servers' loss detection did (UDP; a reliable link detects no loss): on a busy host a
+  // client that stalls past the resend timeout makes it fire although nothing was lost.
+  const counted = rows.filter((r) => r.loss !== undefined && r.loss.timeouts + r.loss.packetsLost > 0);
+  if (counted.length > 0) {
+    console.log(
+      `- server loss detection in the windows: ${counted
+        .map((r) => {
+          const l = r.loss!;
+          return `${r.target} ${l.timeouts} timeouts, ${l.packetsLost} packets declared lost (${l.spuriousLosses} acked later), ${l.messagesResent} records sent again`;
+        })
+        .join('; ')}`,
+    );
+  }
   /** `r`'s p99 minus `base`'s, round by round (each pair of windows minutes apart at most). */
   const p99PerRound = (r: RelayResult, base: RelayResult) => {
     const diffs = r.roundP99.map((v, i) => v - base.roundP99[i]!);

@@ -30,13 +30,14 @@ import {
   type BotCommand,
   type BotReply,
   isBare,
+  type LossCounters,
   type RelayTarget,
   type ServerCommand,
   type ServerReply,
   splitTarget,
 } from './protocol.js';
 
-export type { RelayTarget } from './protocol.js';
+export type { LossCounters, RelayTarget } from './protocol.js';
 
 export interface RelayOptions {
   rooms: number;
@@ -141,6 +142,11 @@ export interface RelayResult {
   serverLoopDelayMax: number;
   /** Longest event-loop delay of any bot process in any window, ms. */
   botLoopDelayMax: number;
+  /**
+   * The server's loss detection over the windows, summed over its connections (a Netplay server's;
+   * `undefined` for the others and for one built before it was counted, `--compare`).
+   */
+  loss: LossCounters | undefined;
   idleClients: number;
   /** Wall time for `idleClients` clients to connect and join, ms. */
   joinMs: number;
@@ -437,6 +443,8 @@ interface LoadTally {
   cpuTimes: CpuTimes;
   serverLoopDelayMax: number;
   botLoopDelayMax: number;
+  /** `undefined` once a window came without it. */
+  loss: LossCounters | undefined;
 }
 
 /** One measured window of `t`: its bots send for `warmupMs`, then for `windowMs` measured. */
@@ -469,6 +477,12 @@ async function measureWindow(t: LoadTally, o: RelayOptions, warmupMs: number, wi
   // Absent from a server child built before it was measured (`--compare` of an older revision): NaN.
   t.serverLoopDelayMax = Math.max(t.serverLoopDelayMax, cpu.loopDelayMaxMs ?? Number.NaN);
   for (const m of measured) t.botLoopDelayMax = Math.max(t.botLoopDelayMax, m.loopDelayMaxMs);
+  const loss = t.loss;
+  if (loss !== undefined && cpu.loss !== undefined) {
+    for (const k of Object.keys(loss) as (keyof LossCounters)[]) loss[k] += cpu.loss[k];
+  } else {
+    t.loss = undefined;
+  }
   t.rounds.push(cpuUs / deliveries);
 }
 
@@ -502,6 +516,7 @@ function loadResult(t: LoadTally, o: RelayOptions): LoadResult {
     stealShare: t.cpuTimes.total > 0 ? t.cpuTimes.steal / t.cpuTimes.total : Number.NaN,
     serverLoopDelayMax: t.serverLoopDelayMax,
     botLoopDelayMax: t.botLoopDelayMax,
+    loss: t.loss,
     errors: t.errors,
     roundCpuUsPerDelivery: t.rounds,
     roundP99: t.roundP99,
@@ -536,6 +551,7 @@ async function measureLoad(targets: readonly RelayTarget[], o: RelayOptions): Pr
         cpuTimes: { total: 0, steal: 0 },
         serverLoopDelayMax: 0,
         botLoopDelayMax: 0,
+        loss: { timeouts: 0, packetsLost: 0, spuriousLosses: 0, messagesResent: 0 },
       };
       tallies.push(tally);
       const { url } = await server.next('ready', 20_000);

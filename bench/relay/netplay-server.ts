@@ -5,19 +5,57 @@
  */
 import { Room, Server } from '@netplay/server';
 import { Connection } from '@netplay/transport';
-import { envNumber } from './protocol.js';
+import { envNumber, type LossCounters } from './protocol.js';
 import { frames, serveControl } from './server-control.js';
 
 /** `--server-send-delay=ms`: the server's `sendDelay` option (default: the server's own default). */
 const sendDelay = envNumber('NETPLAY_BENCH_SERVER_SEND_DELAY');
 /** `--redundant-sends=N`: the sessions' `connection.redundantSends` (default: the transport's). */
 const redundantSends = envNumber('NETPLAY_BENCH_REDUNDANT_SENDS');
+/** `--probe-timeouts=N`: the sessions' `connection.probeTimeouts` (default: the transport's). */
+const probeTimeouts = envNumber('NETPLAY_BENCH_PROBE_TIMEOUTS');
+/** The sessions' connection options the experiment flags set (none by default). */
+const connection = {
+  ...(redundantSends === undefined ? {} : { redundantSends }),
+  ...(probeTimeouts === undefined ? {} : { probeTimeouts }),
+};
 
 class RelayRoom extends Room {}
+
+/**
+ * The connections that flushed in the measured window, with their loss counters when first seen
+ * there (none kept outside a window, so the idle phase's heap per session is not inflated).
+ */
+let windowConnections: Map<Connection, LossCounters> | undefined;
+const lossCountersOf = (c: Connection): LossCounters => {
+  const s = c.stats;
+  return {
+    timeouts: s.timeouts,
+    packetsLost: s.packetsLost,
+    spuriousLosses: s.spuriousLosses,
+    messagesResent: s.messagesResent,
+  };
+};
+const loss = {
+  start(): void {
+    windowConnections = new Map();
+  },
+  stop(): LossCounters {
+    const sum: LossCounters = { timeouts: 0, packetsLost: 0, spuriousLosses: 0, messagesResent: 0 };
+    for (const [c, at] of windowConnections ?? []) {
+      const now = lossCountersOf(c);
+      for (const k of Object.keys(sum) as (keyof LossCounters)[]) sum[k] += now[k] - at[k];
+    }
+    windowConnections = undefined;
+    return sum;
+  },
+};
 
 /** Count datagrams in and out of every session (one extra call per flush and per datagram). */
 const flush = Connection.prototype.flush;
 Connection.prototype.flush = function (this: Connection, now: number): Uint8Array[] {
+  if (windowConnections !== undefined && !windowConnections.has(this))
+    windowConnections.set(this, lossCountersOf(this));
   const d = flush.call(this, now);
   frames.out += d.length;
   return d;
@@ -54,10 +92,10 @@ const server = new Server({
   ...(transport === 'udp' ? { udpPort: 0 } : {}),
   ...limits,
   ...(sendDelay === undefined ? {} : { sendDelay }),
-  ...(redundantSends === undefined ? {} : { connection: { redundantSends } }),
+  ...(Object.keys(connection).length === 0 ? {} : { connection }),
   logger: quiet,
 });
 server.define('relay', RelayRoom, { maxClients: clientsPerRoom });
 await server.listen();
 const url = transport === 'udp' ? `udp://127.0.0.1:${server.udpPort}` : `ws://127.0.0.1:${server.port}`;
-serveControl(url, () => server.shutdown());
+serveControl(url, () => server.shutdown(), { loss });

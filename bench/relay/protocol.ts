@@ -69,7 +69,24 @@ export type ServerReply =
        * servers built at a revision before it (`--compare`).
        */
       loopDelayMaxMs?: number;
+      /**
+       * Loss detection of the server's connections in the window, summed (see {@link LossCounters});
+       * absent from a bare or cluster server, and from a Netplay server built before it was counted.
+       */
+      loss?: LossCounters;
     };
+
+/** Counters of the server's connections' loss detection in a window (UDP: reliable links detect no loss). */
+export interface LossCounters {
+  /** Resend timeouts fired (probe timeouts included). */
+  timeouts: number;
+  /** Packets declared lost. */
+  packetsLost: number;
+  /** Packets declared lost and acked later. */
+  spuriousLosses: number;
+  /** Reliable records sent again (after a loss, or in a probe). */
+  messagesResent: number;
+}
 
 /** Harness → bot child. */
 export type BotCommand =

@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { LoopDelayWindow } from './loop-delay.js';
-import type { ServerCommand, ServerReply } from './protocol.js';
+import type { LossCounters, ServerCommand, ServerReply } from './protocol.js';
 import { startWindowProfile, stopWindowProfile } from './window-profile.js';
 
 function reply(message: ServerReply): void {
@@ -26,7 +26,7 @@ async function settleHeap(): Promise<void> {
 /** Frames or datagrams a server sent and received; reset when the measured window starts. */
 export const frames = { out: 0, in: 0 };
 
-/** Options of {@link serveControl} for a server of several processes (a cluster). */
+/** Options of {@link serveControl}: a server of several processes (a cluster), a server's own counters. */
 export interface ControlOptions {
   /**
    * The server's other processes (cluster workers): their CPU (`/proc/<pid>/stat` utime + stime)
@@ -34,6 +34,8 @@ export interface ControlOptions {
    * (they are sent by the workers, where this process does not count them).
    */
   pids?: () => number[];
+  /** The server's loss counters over each window (a Netplay server's; see `netplay-server.ts`). */
+  loss?: { start(): void; stop(): LossCounters };
 }
 
 const getconf = (name: string, fallback: number): number => {
@@ -99,6 +101,7 @@ export function serveControl(url: string, close: () => Promise<void>, options: C
         cpuStart = process.cpuUsage();
         wallStart = performance.now();
         loopDelay.start();
+        options.loss?.start();
         void startWindowProfile();
         return;
       case 'cpu-stop': {
@@ -116,6 +119,7 @@ export function serveControl(url: string, close: () => Promise<void>, options: C
           framesOut: others === undefined ? frames.out : Number.NaN,
           framesIn: others === undefined ? frames.in : Number.NaN,
           loopDelayMaxMs: loopDelay.stop(),
+          ...(options.loss === undefined ? {} : { loss: options.loss.stop() }),
         });
         return;
       }
