@@ -48,10 +48,11 @@ export interface ConnectionOptions {
   maxBackoff?: number;
   /**
    * On an unreliable link, resend timeouts in a row that only send a probe (RFC 9002's probe
-   * timeout) before one declares the packets in flight lost. A probe is a packet carrying copies of
-   * the oldest unacked reliable messages (or a KeepAlive), so a lost message goes again as early
-   * as a resend would; but nothing is declared lost, resent as lost or taken off the congestion
-   * window until acks show a loss. A peer that stalled past the timeout (a busy host, a Wi-Fi
+   * timeout) before one declares the packets in flight lost; a timeout after a later packet was
+   * acked always declares. A probe is a packet carrying copies of the timed-out packets' reliable
+   * messages that have no copy in flight elsewhere (or a KeepAlive), so a lost message goes again
+   * as early as a resend would; but nothing is declared lost, resent as lost or taken off the
+   * congestion window until acks show a loss. A peer that stalled past the timeout (a busy host, a Wi-Fi
    * spike) then acks everything late and costs one probe per timeout, not a resend of every packet
    * in flight and a halved window. After this many unanswered probes (the timeout doubling each
    * time) the packets in flight are declared lost, so a dead path still frees the packet window and
