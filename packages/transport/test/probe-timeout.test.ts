@@ -123,6 +123,27 @@ describe('probe timeouts', () => {
     expect(c.stats.packetsLost).toBeGreaterThanOrEqual(1);
   });
 
+  it('a sender waking from a stall past several doubled timeouts sends one probe, then reads the acks: nothing is lost', () => {
+    const options = { keepAliveInterval: 100_000, idleKeepAliveInterval: 100_000, minRto: 100 };
+    const a = new Connection(options);
+    const b = new Connection(options);
+    a.send(R, numbered(1));
+    const [first] = a.flush(0);
+    b.receive(first!, 50);
+    const acks = b.flush(55); // b's ack (after its 5 ms ackDelay) waits, unread, while a is stalled
+    expect(acks).toHaveLength(1);
+    // a wakes at 5000 ms, past timeouts at 305, 915 and 1915 ms: its timer fires before it reads.
+    const wake = 5000;
+    expect(a.nextTimeout(wake)).toBe(wake);
+    expect(a.flush(wake)).toHaveLength(1); // one probe
+    expect(a.stats.timeouts).toBe(1);
+    expect(a.nextTimeout(wake)).toBeGreaterThan(wake); // the next one counts from this one
+    expect(a.flush(wake)).toEqual([]);
+    a.receive(acks[0]!, wake);
+    expect(a.stats.packetsLost).toBe(0);
+    expect(a.hasPendingData).toBe(false); // the message is acked
+  });
+
   it('probeTimeouts is an integer from 0 to maxBackoff', () => {
     const invalid = expect.objectContaining({
       code: 'INVALID_OPTION',
