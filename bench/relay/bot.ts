@@ -14,6 +14,7 @@ import {
   type BotReply,
   envNumber,
   epochNow,
+  experimentConnection,
   isBare,
   makePayload,
   type RelayPayload,
@@ -60,19 +61,12 @@ const silent = {
 };
 
 async function connectNetplay(url: string, rooms: number[], perRoom: number, reliable: boolean): Promise<BotClient[]> {
-  // Experiments only (`--client-ack-delay=ms`, `--redundant-sends=N`, `--probe-timeouts=N`): public
-  // `connection` options.
+  // Experiments only (`--client-ack-delay=ms`, and those the server shares): public `connection` options.
   const ackDelay = envNumber('NETPLAY_BENCH_CLIENT_ACK_DELAY');
-  const redundantSends = envNumber('NETPLAY_BENCH_REDUNDANT_SENDS');
-  const probeTimeouts = envNumber('NETPLAY_BENCH_PROBE_TIMEOUTS');
   const client = new Client(url, {
     reconnect: { enabled: false },
     logger: silent,
-    connection: {
-      ...(ackDelay === undefined ? {} : { ackDelay }),
-      ...(redundantSends === undefined ? {} : { redundantSends }),
-      ...(probeTimeouts === undefined ? {} : { probeTimeouts }),
-    },
+    connection: { ...experimentConnection(), ...(ackDelay === undefined ? {} : { ackDelay }) },
   });
   const wrap = (room: Room): BotClient => {
     room.on('relay', received);

@@ -27,10 +27,12 @@ import { percentile, signed } from '../stats.js';
 import { bundled, bundledAt } from './bundle.js';
 import { addCpuTimes, type CpuTimes, readCpuTimes } from './cpu-steal.js';
 import {
+  addLoss,
   type BotCommand,
   type BotReply,
   isBare,
   type LossCounters,
+  noLoss,
   type RelayTarget,
   type ServerCommand,
   type ServerReply,
@@ -477,12 +479,8 @@ async function measureWindow(t: LoadTally, o: RelayOptions, warmupMs: number, wi
   // Absent from a server child built before it was measured (`--compare` of an older revision): NaN.
   t.serverLoopDelayMax = Math.max(t.serverLoopDelayMax, cpu.loopDelayMaxMs ?? Number.NaN);
   for (const m of measured) t.botLoopDelayMax = Math.max(t.botLoopDelayMax, m.loopDelayMaxMs);
-  const loss = t.loss;
-  if (loss !== undefined && cpu.loss !== undefined) {
-    for (const k of Object.keys(loss) as (keyof LossCounters)[]) loss[k] += cpu.loss[k];
-  } else {
-    t.loss = undefined;
-  }
+  if (t.loss !== undefined && cpu.loss !== undefined) addLoss(t.loss, cpu.loss);
+  else t.loss = undefined;
   t.rounds.push(cpuUs / deliveries);
 }
 
@@ -551,7 +549,7 @@ async function measureLoad(targets: readonly RelayTarget[], o: RelayOptions): Pr
         cpuTimes: { total: 0, steal: 0 },
         serverLoopDelayMax: 0,
         botLoopDelayMax: 0,
-        loss: { timeouts: 0, packetsLost: 0, spuriousLosses: 0, messagesResent: 0 },
+        loss: noLoss(),
       };
       tallies.push(tally);
       const { url } = await server.next('ready', 20_000);

@@ -5,20 +5,13 @@
  */
 import { Room, Server } from '@netplay/server';
 import { Connection } from '@netplay/transport';
-import { envNumber, type LossCounters } from './protocol.js';
+import { addLoss, envNumber, experimentConnection, type LossCounters, noLoss } from './protocol.js';
 import { frames, serveControl } from './server-control.js';
 
 /** `--server-send-delay=ms`: the server's `sendDelay` option (default: the server's own default). */
 const sendDelay = envNumber('NETPLAY_BENCH_SERVER_SEND_DELAY');
-/** `--redundant-sends=N`: the sessions' `connection.redundantSends` (default: the transport's). */
-const redundantSends = envNumber('NETPLAY_BENCH_REDUNDANT_SENDS');
-/** `--probe-timeouts=N`: the sessions' `connection.probeTimeouts` (default: the transport's). */
-const probeTimeouts = envNumber('NETPLAY_BENCH_PROBE_TIMEOUTS');
-/** The sessions' connection options the experiment flags set (none by default). */
-const connection = {
-  ...(redundantSends === undefined ? {} : { redundantSends }),
-  ...(probeTimeouts === undefined ? {} : { probeTimeouts }),
-};
+/** The sessions' connection options the experiment flags set (none by default: the transport's). */
+const connection = experimentConnection();
 
 class RelayRoom extends Room {}
 
@@ -41,11 +34,8 @@ const loss = {
     windowConnections = new Map();
   },
   stop(): LossCounters {
-    const sum: LossCounters = { timeouts: 0, packetsLost: 0, spuriousLosses: 0, messagesResent: 0 };
-    for (const [c, at] of windowConnections ?? []) {
-      const now = lossCountersOf(c);
-      for (const k of Object.keys(sum) as (keyof LossCounters)[]) sum[k] += now[k] - at[k];
-    }
+    const sum = noLoss();
+    for (const [c, at] of windowConnections ?? []) addLoss(sum, lossCountersOf(c), at);
     windowConnections = undefined;
     return sum;
   },

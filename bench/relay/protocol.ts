@@ -3,6 +3,7 @@
  * serialization), and the payload every bot relays.
  * @module
  */
+import type { ConnectionOptions } from '@netplay/transport';
 
 /**
  * What is measured: the bare `ws` baseline, Netplay over one of its transports, or a Netplay
@@ -88,6 +89,16 @@ export interface LossCounters {
   messagesResent: number;
 }
 
+/** Loss counters at zero. */
+export function noLoss(): LossCounters {
+  return { timeouts: 0, packetsLost: 0, spuriousLosses: 0, messagesResent: 0 };
+}
+
+/** `plus − minus`, counter by counter, added to `into` (`minus` omitted: `plus`). */
+export function addLoss(into: LossCounters, plus: LossCounters, minus?: LossCounters): void {
+  for (const k of Object.keys(into) as (keyof LossCounters)[]) into[k] += plus[k] - (minus?.[k] ?? 0);
+}
+
 /** Harness → bot child. */
 export type BotCommand =
   | {
@@ -147,6 +158,19 @@ export type BotReply =
 export function envNumber(name: string): number | undefined {
   const v = process.env[name];
   return v === undefined || v === '' ? undefined : Number(v);
+}
+
+/**
+ * The connection options that experiment flags set on both the Netplay server and its bots
+ * (`--redundant-sends=N`, `--probe-timeouts=N`); none set by default.
+ */
+export function experimentConnection(): Pick<ConnectionOptions, 'redundantSends' | 'probeTimeouts'> {
+  const redundantSends = envNumber('NETPLAY_BENCH_REDUNDANT_SENDS');
+  const probeTimeouts = envNumber('NETPLAY_BENCH_PROBE_TIMEOUTS');
+  return {
+    ...(redundantSends === undefined ? {} : { redundantSends }),
+    ...(probeTimeouts === undefined ? {} : { probeTimeouts }),
+  };
 }
 
 /** Wall-clock time in ms that is comparable between processes on one machine. */

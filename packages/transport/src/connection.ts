@@ -65,10 +65,6 @@ const LOSS_PACKET_THRESHOLD = 3;
 /** Consecutive resend timeouts without an ack that count as persistent congestion. */
 const PERSISTENT_CONGESTION_TIMEOUTS = 2;
 const LOSS_WINDOW_PACKETS = 256;
-/** Passes of `writeProbe` over the timed-out packets' messages. */
-const PROBE_UNCOUNT = 0;
-const PROBE_WRITE = 1;
-const PROBE_RECOUNT = 2;
 /** Slots of a connection's `times` array; its RTT estimator's follow. */
 const ACK_DEADLINE = 0;
 const LAST_SENT = 1;
@@ -392,7 +388,7 @@ export class Connection {
       const oldest = this.findOldestInFlight();
       if (oldest >= 0) {
         const sentAt = this.sent.sentAtOf(oldest);
-        const ackedLater = this.largestAcked >= 0 && seqGreaterThan(this.largestAcked, this.oldestInFlight);
+        const ackedLater = this.ackedPast(this.oldestInFlight);
         t = Math.min(t, this.timeoutFrom(sentAt, ackedLater) + rttTimeout(this.times, RTT_AT, this.layout.rtt));
         if (ackedLater) t = Math.min(t, sentAt + rttLossDelay(this.times, RTT_AT));
       }
@@ -851,8 +847,8 @@ export class Connection {
 
   /**
    * Fill probe packet `seq` with the reliable messages a resend would send if the packets that
-   * timed out (up to `probeEnd`) were declared lost: those with no copy in flight elsewhere. The
-   * timed-out packets stay in flight and their copies are counted again afterwards.
+   * timed out (before `probeEnd`) were declared lost: those with no copy in flight after them.
+   * The timed-out packets stay in flight.
    */
   private writeProbe(b: PacketBuilder, seq: number): void {
     const end = this.probeEnd;
@@ -860,24 +856,20 @@ export class Connection {
     budget.bytes = Number.POSITIVE_INFINITY; // a probe is not held back by the congestion window
     const sent = this.sent;
     const span = seqDiff(end, this.oldestInFlight); // ≤ 0 once acks retired them all meanwhile
-    for (let pass = PROBE_UNCOUNT; pass <= PROBE_RECOUNT; pass++) {
-      for (let i = 0; i < span; i++) {
-        const p = sent.find((this.oldestInFlight + i) & 0xffff);
-        if (p < 0 || sent.stateOf(p) !== SentState.InFlight) continue;
-        const run = sent.run(p);
-        for (let ref = runFirst(run), last = ref + runLength(run); ref < last; ref++) this.probeRef(pass, ref, b, seq);
-        const refs = sent.refs(p);
-        for (let r = 1, last = refCount(refs); r <= last; r++) this.probeRef(pass, refs[r]!, b, seq);
-      }
+    for (let i = 0; i < span; i++) {
+      const p = sent.find((this.oldestInFlight + i) & 0xffff);
+      if (p < 0 || sent.stateOf(p) !== SentState.InFlight) continue;
+      const run = sent.run(p);
+      for (let ref = runFirst(run), last = ref + runLength(run); ref < last; ref++) this.probeCopy(ref, end, b, seq);
+      const refs = sent.refs(p);
+      for (let r = 1, last = refCount(refs); r <= last; r++) this.probeCopy(refs[r]!, end, b, seq);
     }
   }
 
-  /** One pass of {@link writeProbe} over message `ref` of a timed-out packet. */
-  private probeRef(pass: number, ref: number, b: PacketBuilder, seq: number): void {
+  /** Message `ref` rode on a packet that timed out: a copy goes in probe `seq` (see {@link writeProbe}). */
+  private probeCopy(ref: number, end: number, b: PacketBuilder, seq: number): void {
     const ch = this.channels[ref >>> 16];
-    if (!(ch instanceof ReliableOrderedChannel)) return;
-    if (pass === PROBE_WRITE) ch.writeProbeCopy(b, ref & 0xffff, seq, budget);
-    else ch.countProbeCopy(ref & 0xffff, pass === PROBE_UNCOUNT ? -1 : 1);
+    if (ch instanceof ReliableOrderedChannel) ch.writeProbeCopy(b, ref & 0xffff, end, seq, budget);
   }
 
   /** Number of sequences from the oldest possibly-in-flight packet to the newest sent. */
@@ -926,7 +918,7 @@ export class Connection {
       if (p < 0 || sent.stateOf(p) !== SentState.InFlight) continue;
       const sentAt = sent.sentAtOf(p);
       // Deadlines are compared as `now >= sentAt + delay`, the same expression nextTimeout() schedules.
-      const ackedLater = this.largestAcked >= 0 && seqGreaterThan(this.largestAcked, seq);
+      const ackedLater = this.ackedPast(seq);
       if (ackedLater && (seqDiff(this.largestAcked, seq) >= LOSS_PACKET_THRESHOLD || now >= sentAt + lossDelay)) {
         this.declareLost(p, now);
         continue;
@@ -947,6 +939,11 @@ export class Connection {
       if (!probing && this.times[RTT_AT + Rtt.BACKOFF]! >= PERSISTENT_CONGESTION_TIMEOUTS)
         this.cc?.onPersistentCongestion(now);
     }
+  }
+
+  /** `true` when the peer acked a packet sent after packet `seq`: evidence that a gap is a loss. */
+  private ackedPast(seq: number): boolean {
+    return this.largestAcked >= 0 && seqGreaterThan(this.largestAcked, seq);
   }
 
   /**

@@ -221,23 +221,21 @@ export class ReliableOrderedChannel extends ChannelCounters {
   }
 
   /**
-   * Probe bookkeeping (see `Connection.writeProbe`): a packet carrying a copy of unit `sequence`
-   * timed out (`delta` −1), or that is undone (+1). Nothing is declared lost meanwhile.
+   * Write unit `sequence`, carried by a packet that timed out, into probe packet `packetSequence`
+   * when no copy of it is in flight past the timed-out packets (those before `timedOutEnd`): what a
+   * resend would send had they been declared lost. Copies go in ascending packet order, so that is
+   * when the last packet that carried it is one of them (once in the probe, it is not). `budget` is
+   * the probe's (the congestion window does not hold a probe back).
    */
-  countProbeCopy(sequence: number, delta: number): void {
+  writeProbeCopy(
+    builder: PacketBuilder,
+    sequence: number,
+    timedOutEnd: number,
+    packetSequence: number,
+    budget: SendBudget,
+  ): void {
     const unit = this.unitAt(sequence);
-    if (unit !== undefined && !unit.acked) unit.copies += delta;
-  }
-
-  /**
-   * Write unit `sequence` into a probe packet when none of its copies is in flight but in the
-   * packets that timed out (after {@link countProbeCopy} took those away): what a resend would
-   * send had they been declared lost. `budget` is the probe's (the congestion window does not hold
-   * a probe back).
-   */
-  writeProbeCopy(builder: PacketBuilder, sequence: number, packetSequence: number, budget: SendBudget): void {
-    const unit = this.unitAt(sequence);
-    if (unit === undefined || unit.acked || unit.copies > 0 || unit.lastPacket === packetSequence) return;
+    if (unit === undefined || unit.acked || seqDiff(timedOutEnd, unit.lastPacket) <= 0) return;
     if (this.writeUnit(builder, unit, packetSequence, budget)) this.rare.messagesResent++;
   }
 
