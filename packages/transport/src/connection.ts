@@ -16,6 +16,7 @@ import {
 } from './connection-options.js';
 import { type ConnectionStats, createConnectionStats } from './connection-stats.js';
 import { ClosedError, MessageTooLargeError, type NetplayError, UnknownChannelError } from './errors.js';
+import { ACK_BITS, rebaseAckBits } from './packet/ack-bits.js';
 import { CongestionController } from './packet/congestion-controller.js';
 import { newDoubles } from './packet/doubles.js';
 import { LossWindow } from './packet/loss-window.js';
@@ -153,6 +154,12 @@ export class Connection {
   private inFlightPackets = 0;
   /** Largest packet sequence the peer acked, or -1 before the first ack. */
   private largestAcked = -1;
+  /**
+   * Unreliable links: the ack bits (relative to {@link largestAcked}) of packets whose acks were
+   * already read, so that an ack reads only the bits that are new since the largest one: in a
+   * steady stream, one or two instead of all 32.
+   */
+  private largestAckedBits = 0;
   /**
    * The connection's times and its RTT estimator's state (`packet/rtt-estimator.ts`, from
    * `RTT_AT`), unboxed in one array of doubles (see `packet/doubles.ts`).
@@ -753,29 +760,38 @@ export class Connection {
       // The first packet acking the probe (as `ack` or in the bits) left the peer within its short
       // ackDelay of receiving it: an RTT sample as honest as on an unreliable link.
       const d = seqDiff(ack, this.probeSequence);
-      if (d === 0 || (d > 0 && d <= 32 && (ackBits & (1 << (d - 1))) !== 0)) {
+      if (d === 0 || (d > 0 && d <= ACK_BITS && (ackBits & (1 << (d - 1))) !== 0)) {
         sampleRtt(this.times, RTT_AT, now - this.lastProbeAt); // the probe's send time
         this.probeSequence = -1;
         probeAcked = true;
-      } else if (d > 32) {
+      } else if (d > ACK_BITS) {
         this.probeSequence = -1; // acked (or not) too long ago to tell
       }
     }
     // On a reliable link the walk above acked everything the bits name, but for packets declared
     // lost with a replaced link: only while the bits can still reach those are they read.
-    if (reliableLink && (this.lostBefore < 0 || seqDiff(ack, this.lostBefore) > 32)) {
+    if (reliableLink && (this.lostBefore < 0 || seqDiff(ack, this.lostBefore) > ACK_BITS)) {
       this.lostBefore = -1;
       ackBits = 0;
     }
-    for (let i = 0; i < 32 && ackBits !== 0; i++) {
-      if ((ackBits & (1 << i)) === 0) continue;
-      ackBits &= ~(1 << i);
+    const newer = this.largestAcked < 0 || seqGreaterThan(ack, this.largestAcked);
+    // The packets that acks up to the largest one named were read then: only the rest is new.
+    const read =
+      newer && !reliableLink && this.largestAcked >= 0
+        ? rebaseAckBits(this.largestAckedBits, seqDiff(ack, this.largestAcked))
+        : 0;
+    let unread = ackBits & ~read;
+    while (unread !== 0) {
+      const lowest = unread & -unread; // newest first, as the bits go
+      unread ^= lowest;
+      const i = 31 - Math.clz32(lowest);
       const p = sent.find((ack - 1 - i) & 0xffff);
       if (p >= 0 && (sent.stateOf(p) === SentState.InFlight || sent.stateOf(p) === SentState.Lost))
         this.onPacketAcked(p);
     }
-    if (this.largestAcked < 0 || seqGreaterThan(ack, this.largestAcked)) {
+    if (newer) {
       this.largestAcked = ack;
+      this.largestAckedBits = ackBits | read;
     }
     // A reliable link with nothing in flight and no packet lost with a replaced link: no slot can
     // be acked any more. Freed when the ack is a probe's (an idle connection sends nothing else, and

@@ -319,6 +319,58 @@ describe('Connection: acks, keep-alives, timeouts', () => {
     expect(p.a.channelStats(R).inFlight).toBe(0);
   });
 
+  it('acks every packet once, whichever acks arrive: most lost, late, or naming a late packet', () => {
+    // An ack reads only the ack bits that are new since the largest ack. After every ack the
+    // packets acked must be exactly those some delivered ack named: nothing skipped that was not
+    // read before, and an ack no newer than the largest (it names a packet that came late) read whole.
+    let acked = 0;
+    let lost = 0;
+    const a = new Connection({ ackDelay: 0 }, { onMessage: () => {}, onAcked: () => acked++, onLost: () => lost++ });
+    const b = new Connection({ ackDelay: 0 }, { onMessage: () => {} });
+    const acks: { datagram: Uint8Array; late: boolean }[] = [];
+    const packets = 200;
+    let withheld: Uint8Array | undefined;
+    for (let seq = 0; seq < packets; seq++) {
+      a.send(U, text(`m${seq}`));
+      const [datagram] = a.flush(seq);
+      if (datagram === undefined) throw new Error('no packet');
+      if (seq % 40 === 10) {
+        withheld = datagram; // reaches b after the next packet, so b acks it with the same ack again
+        continue;
+      }
+      b.receive(datagram, seq);
+      for (const d of b.flush(seq)) acks.push({ datagram: d, late: false });
+      if (withheld !== undefined) {
+        b.receive(withheld, seq);
+        withheld = undefined;
+        for (const d of b.flush(seq)) acks.push({ datagram: d, late: true });
+      }
+    }
+    const named = new Set<number>();
+    const h: PacketHeader = { type: 0, sequence: 0, hasAck: false, ack: 0, ackBits: 0 };
+    const deliver = (d: Uint8Array): void => {
+      expect(readPacketHeader(d, h)).toBe(true);
+      named.add(h.ack);
+      for (let i = 0; i < 32; i++) if (((h.ackBits >>> i) & 1) === 1 && h.ack - 1 - i >= 0) named.add(h.ack - 1 - i);
+      a.receive(d, packets);
+      expect(acked).toBe(named.size);
+    };
+    // Every fifth ack, plus the ack just before each late packet came; and, every other time,
+    // the ack after it (the same ack, now with the late packet's bit). Else a later ack's bits
+    // are the first to name the late packet, which is older than the largest ack then.
+    let lateSeen = 0;
+    for (let i = 0; i < acks.length; i++) {
+      const late = acks[i]!.late && lateSeen++ % 2 === 0;
+      if (i % 5 === 4 || late || acks[i + 1]?.late) deliver(acks[i]!.datagram);
+    }
+    deliver(acks[acks.length - 1]!.datagram);
+    expect(acked).toBe(packets);
+    expect(lost).toBe(0);
+    // The older acks arrive after all (late duplicates of what was read): nothing is acked twice.
+    for (const { datagram } of acks) deliver(datagram);
+    expect(a.stats.packetsAcked).toBe(packets);
+  });
+
   it('resends on timeout when every copy is lost, backing off', () => {
     let dropAll = true;
     const p = new ConnectionPair({ latency: 10, drop: (from) => from === 'a' && dropAll });
