@@ -13,7 +13,8 @@
  *   (V8 CPU profiles of the server processes), `--targets=bare-ws,netplay-ws,netplay-udp` (also
  *   `netplay-cluster`: a `ClusterServer` with 2 workers, CPU and RSS summed over its processes;
  *   `bare-ws-batched`: the bare relay writing each recipient's messages of a turn as one frame, a
- *   reference for what coalescing alone saves),
+ *   reference for what coalescing alone saves; `bare-ws-batched-raw`: the same, each frame written
+ *   straight to the socket as Netplay's link writes one, not through `ws`'s sender),
  *   `--server-send-delay=ms` (the Netplay server's `sendDelay` option; default: its default),
  *   `--client-ack-delay=ms` (experiment: the Netplay clients' `connection.ackDelay`, default 5),
  *   `--redundant-sends=N` (experiment: `connection.redundantSends` of the Netplay server and its

@@ -148,7 +148,7 @@ process.on('message', (m: BotCommand) => {
       };
       void startWindowProfile();
       const opening = isBare(m.target)
-        ? connectBare(m.url, m.rooms, m.clientsPerRoom, m.target === 'bare-ws-batched')
+        ? connectBare(m.url, m.rooms, m.clientsPerRoom, m.target !== 'bare-ws')
         : connectNetplay(m.url, m.rooms, m.clientsPerRoom, m.reliable);
       opening.then(
         (opened) => {

@@ -299,6 +299,7 @@ async function startServer(target: RelayTarget, o: RelayOptions, profileName: st
   const { server, revision } = splitTarget(target);
   if (server === 'bare-ws') return new Child(await bundled('./bare-server.ts'), [], execArgv);
   if (server === 'bare-ws-batched') return new Child(await bundled('./bare-server.ts'), ['batched'], execArgv);
+  if (server === 'bare-ws-batched-raw') return new Child(await bundled('./bare-server.ts'), ['batched-raw'], execArgv);
   if (server === 'netplay-cluster') return new Child('./cluster-server.ts', [String(o.clientsPerRoom), '2'], execArgv);
   const entry = revision === undefined ? bundled('./netplay-server.ts') : bundledAt(revision, './netplay-server.ts');
   return new Child(await entry, [server === 'netplay-udp' ? 'udp' : 'ws', String(o.clientsPerRoom)], execArgv);
@@ -604,7 +605,7 @@ export function relayVerdicts(results: readonly RelayResult[]): RelayVerdict[] {
   const verdicts: RelayVerdict[] = [];
   const f = (n: number, d = 2) => n.toFixed(d);
   for (const r of results) {
-    // The targets are Netplay's; the batched bare relay is a reference beside them.
+    // The targets are Netplay's; the batched bare relays are references beside them.
     if (isBare(r.target)) continue;
     if (bare !== undefined) {
       const cpuRatio = r.cpuUsPerDelivery / bare.cpuUsPerDelivery;

@@ -13,15 +13,21 @@ import type { ConnectionOptions } from '@netplay/transport';
  */
 export type RelayTarget = BuiltinTarget | `${NetplayTransport}@${string}`;
 
-/** The servers of this tree (`bare-ws-batched`: the bare relay, coalescing each turn; see bare-server.ts). */
-export type BuiltinTarget = 'bare-ws' | 'bare-ws-batched' | NetplayTransport | 'netplay-cluster';
+/**
+ * The servers of this tree (`bare-ws-batched`: the bare relay, coalescing each turn;
+ * `bare-ws-batched-raw`: the same, writing its frames straight to the socket; see bare-server.ts).
+ */
+export type BuiltinTarget = BareTarget | NetplayTransport | 'netplay-cluster';
+
+/** The bare `ws` relays: the baseline and its batched references. */
+export type BareTarget = 'bare-ws' | 'bare-ws-batched' | 'bare-ws-batched-raw';
 
 /** A Netplay server over one transport. */
 export type NetplayTransport = 'netplay-ws' | 'netplay-udp';
 
-/** `true` for the bare `ws` relays (the baseline and its batched reference): their bots speak plain `ws`. */
-export function isBare(target: RelayTarget): target is 'bare-ws' | 'bare-ws-batched' {
-  return target === 'bare-ws' || target === 'bare-ws-batched';
+/** `true` for the bare `ws` relays (the baseline and its batched references): their bots speak plain `ws`. */
+export function isBare(target: RelayTarget): target is BareTarget {
+  return target === 'bare-ws' || target === 'bare-ws-batched' || target === 'bare-ws-batched-raw';
 }
 
 /** `true` for a Netplay server of this tree over one transport (what `--compare` pairs with a revision). */
