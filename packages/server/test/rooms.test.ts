@@ -25,6 +25,7 @@ function makeArena(log: Log) {
       this.onMessage('lock', () => this.lock());
       this.onMessage('private', () => this.setPrivate(true));
       this.onMessage('has', (client, id: string) => client.send('has', this.getClient(id) !== undefined));
+      this.onMessage('end', () => void this.disconnect());
     }
     override onAuth(_client: RoomClient, options: Record<string, unknown>) {
       if (options.password === 'wrong') return false;
@@ -356,6 +357,19 @@ describe('rooms and matchmaking', () => {
     expect((await b.waitFor(isOp(Op.Message))).payload).toBe('ok');
   });
 
+  it('a room disposed with members in it runs onDispose once (its last member leaving does not dispose it again)', async () => {
+    const { clock, log, connect } = setup();
+    const a = await connect();
+    await joined(a, 'create', 'arena');
+    const b = await connect();
+    await joined(b, 'joinOrCreate', 'arena');
+    a.send({ op: Op.Message, type: 'end', payload: null });
+    await clock.runUntilAsync(() => a.closed && b.closed);
+    await advance(clock, 10);
+    expect(a.of(Op.Left)[0]?.code).toBe(CloseCode.ROOM_DISPOSED);
+    expect(log.events.filter((e) => e === 'dispose')).toEqual(['dispose']);
+  });
+
   it('shuts down gracefully: members hear SHUTDOWN, rooms dispose, new sessions are refused', async () => {
     const { clock, log, server, connect } = setup();
     const a = await connect();
@@ -364,7 +378,7 @@ describe('rooms and matchmaking', () => {
     await clock.runUntilAsync(() => a.closed);
     await done;
     expect(a.of(Op.Left)[0]?.code).toBe(CloseCode.SHUTDOWN);
-    expect(log.events).toContain('dispose');
+    expect(log.events.filter((e) => e === 'dispose')).toEqual(['dispose']);
     expect(server.state).toBe('closed');
     const late = new WireClient(server, clock);
     await clock.runUntilAsync(() => late.closed);

@@ -506,7 +506,15 @@ export class RoomRuntime implements RoomControl, RoomClientOwner {
 
   /** Dispose: remove every member (ending its session with `code`), run `onDispose`, forget the room. */
   dispose(code: number, reason: string): Promise<void> {
-    this.disposing ??= this.runDispose(code, reason);
+    if (this.disposing === undefined) {
+      // Set before the members are removed: the last removal must see the room disposing (else
+      // its auto-dispose would run `onDispose` a second time).
+      let settled!: { resolve: () => void; reject: (error: unknown) => void };
+      this.disposing = new Promise<void>((resolve, reject) => {
+        settled = { resolve, reject };
+      });
+      this.runDispose(code, reason).then(settled.resolve, settled.reject);
+    }
     return this.disposing;
   }
 
