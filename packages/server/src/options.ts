@@ -24,7 +24,11 @@ export interface RateLimitOptions {
   messagesPerSecond?: number;
   /** Bytes per second of message payload a session may send. Defaults to 262144 (256 KiB/s). */
   bytesPerSecond?: number;
-  /** Burst allowance, in seconds of the rates above. Defaults to 1. */
+  /**
+   * Burst allowance, in seconds of the rates above. Defaults to 1. A session that resumes after
+   * its link dropped may also send at once what the rates allowed over the time since it was last
+   * heard from (what it queued while away), so the resume guarantee holds within the limits.
+   */
   burstSeconds?: number;
   /**
    * A session whose dropped (over-limit) messages within one second exceed this multiple of

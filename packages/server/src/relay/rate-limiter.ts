@@ -70,18 +70,38 @@ export class SessionRateLimiter {
     return this.droppedInWindow === 1 ? RateVerdict.Limited : RateVerdict.LimitedQuiet;
   }
 
+  /**
+   * The session resumed at `now` after its link dropped, the client last heard from at `awaySince`.
+   * What the client sent meanwhile was held back by the network or queued for the resume, and
+   * arrives at once: beyond the burst allowance, the buckets take in what the rates allowed while it
+   * was away (spent before the burst allowance refills), so a client within its limits loses
+   * nothing reliable to a resume, and no client gains more than its rates over that time.
+   */
+  resumed(awaySince: number, now: number): void {
+    this.refill(Math.min(awaySince, now));
+    const away = now - this.refilledAt;
+    if (away <= 0) return;
+    this.refilledAt = now;
+    this.messageTokens += (away * this.limits.messagesPerSecond) / 1000;
+    this.byteTokens += (away * this.limits.bytesPerSecond) / 1000;
+  }
+
+  /** Refill both buckets up to `now`, to their burst allowance (a bucket above it, after a resume, keeps its tokens). */
   private refill(now: number): void {
     const elapsed = now - this.refilledAt;
     if (elapsed <= 0) return;
     this.refilledAt = now;
     const l = this.limits;
-    this.messageTokens = Math.min(
+    this.messageTokens = topUp(
+      this.messageTokens,
       l.messagesPerSecond * l.burstSeconds,
-      this.messageTokens + (elapsed * l.messagesPerSecond) / 1000,
+      (elapsed * l.messagesPerSecond) / 1000,
     );
-    this.byteTokens = Math.min(
-      l.bytesPerSecond * l.burstSeconds,
-      this.byteTokens + (elapsed * l.bytesPerSecond) / 1000,
-    );
+    this.byteTokens = topUp(this.byteTokens, l.bytesPerSecond * l.burstSeconds, (elapsed * l.bytesPerSecond) / 1000);
   }
+}
+
+/** `tokens + added`, but not past `cap`; a bucket already past it (after a resume) is left as it is. */
+function topUp(tokens: number, cap: number, added: number): number {
+  return tokens >= cap ? tokens : Math.min(cap, tokens + added);
 }

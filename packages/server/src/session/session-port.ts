@@ -21,6 +21,8 @@ export interface SessionPort {
   readonly remoteAddress: string;
   /** Live transport statistics of the session. */
   readonly stats: Readonly<ConnectionStats>;
+  /** When the client was last heard from (host clock, ms), or -1 before its first packet. */
+  readonly lastReceivedAt: number;
   /**
    * The room layer's state for this session (the matchmaker's membership), kept on the session so
    * that finding it costs no map lookup per message. Owned by the room layer: the session layer
