@@ -1,6 +1,7 @@
 /**
  * A chat server on its own: `npx tsx examples/chat/server.ts`
- * (WebSocket on `PORT`, default 2567; UDP on `UDP_PORT`, default 2568).
+ * (WebSocket on `PORT`, default 2567; UDP on `UDP_PORT`, default 2568; on every interface unless
+ * `HOST` names one, e.g. `HOST=127.0.0.1`).
  * @module
  */
 import { Server } from '@netplay/server';
@@ -9,7 +10,9 @@ import { ChatRoom } from './room.js';
 const port = Number(process.env.PORT ?? 2567);
 const udpPort = Number(process.env.UDP_PORT ?? 2568);
 
-const server = new Server({ port, udpPort });
+const host = process.env.HOST || undefined;
+
+const server = new Server({ port, udpPort, host });
 server.define('chat', ChatRoom);
 await server.listen();
 console.log(`chat server: ws://127.0.0.1:${server.port} and udp://127.0.0.1:${server.udpPort}`);

@@ -10,12 +10,15 @@ export interface ConnectionStats {
    * Smoothed round-trip time. On a reliable link (WebSocket) its samples come from KeepAlive
    * probes, which the peer acks at once. On UDP they also come from Data packets, whose acks may
    * wait up to the peer's `ackDelay` (5 ms by default) for a packet to ride on, so it may read up
-   * to that much above the path's round trip.
+   * to that much above the path's round trip. Before the first sample it reads the `initialRtt`
+   * option (100 ms by default), and `rttMin` and `rttMax` read 0: on a reliable link the first
+   * sample comes with the ack of the first probe, `rttProbeInterval` (1 s by default) after the
+   * connection opens; on UDP with the first ack.
    */
   rtt: number;
   /** Smallest RTT sample (0 before the first). */
   rttMin: number;
-  /** Largest RTT sample. */
+  /** Largest RTT sample (0 before the first). */
   rttMax: number;
   /** RTT mean deviation (RTTVAR). */
   rttVariance: number;

@@ -52,11 +52,11 @@ export interface HandlerEntry {
  *
  * ```ts
  * class Arena extends Room {
- *   onCreate(options) {
+ *   override onCreate(options: Record<string, unknown>) {
  *     this.onMessage('move', (client, payload) => { ... });
  *     this.setTick(20, (dt) => this.broadcast('state', this.state, { reliable: false }));
  *   }
- *   onJoin(client) { this.broadcast('hello', client.sessionId, { except: client }); }
+ *   override onJoin(client: RoomClient) { this.broadcast('hello', client.sessionId, { except: client }); }
  * }
  * ```
  *
