@@ -46,7 +46,7 @@ export interface LoadtestSummary {
   readonly delivered: number;
   /** Delivered relays per second over the send phase and drain. */
   readonly deliveredPerSecond: number;
-  /** Deliveries expected from what was sent (each relay × the sender's room members − 1). */
+  /** Deliveries expected from what was sent (each relay × the other bots in the sender's room). */
   readonly expected: number;
   /** Send → receive latency of deliveries, ms. */
   readonly latency: {
@@ -166,7 +166,9 @@ export async function loadtest(options: LoadtestOptions = {}, hooks: LoadtestHoo
             try {
               bot.room.relay(probe, { reliable: o.reliable });
               sent++;
-              expected += bot.room.peers.length;
+              // The other bots in its room (all joined before sending began): not the sender's
+              // view of its peers, which may lag a join, and may hold members that are not bots.
+              expected += (membersOf.get(bot.room.roomId) ?? 1) - 1;
             } catch (error) {
               count((error as { code?: string }).code ?? 'SEND_FAILED');
             }
