@@ -2,7 +2,7 @@
  * Options of a {@link Connection}, with every default in one place.
  * @module
  */
-import { type ChannelConfig, DEFAULT_CHANNELS } from './channel/channel-config.js';
+import { type ChannelConfig, DEFAULT_CHANNELS, maxQueuedUnits } from './channel/channel-config.js';
 import { InvalidOptionError } from './errors.js';
 import {
   FRAGMENT_RECORD_HEADER_SIZE,
@@ -26,7 +26,12 @@ export interface ConnectionOptions {
    * Defaults to `false`.
    */
   reliableLink?: boolean;
-  /** Largest reliable message in bytes; larger ones are refused with `MESSAGE_TOO_LARGE`. Defaults to 262144 (256 KiB). */
+  /**
+   * Largest reliable message in bytes; larger ones are refused with `MESSAGE_TOO_LARGE`. Defaults
+   * to 262144 (256 KiB); at most 64 MiB, and at most what a reliable channel can queue as
+   * fragments: `32768 − 2 × reliableWindow` of `mtu − 16` bytes (about 37 MB at the defaults).
+   * A larger value is refused with `INVALID_OPTION`.
+   */
   maxMessageSize?: number;
   /** Send and receive window of each reliable channel, in units (messages or fragments); a power of two, 16–8192. Defaults to 512. */
   reliableWindow?: number;
@@ -285,11 +290,16 @@ function validate(o: ResolvedConnectionOptions): ResolvedConnectionOptions {
     'packetWindow',
     'must be a power of two between 64 and 4096',
   );
+  const fragmentPayload = o.mtu - PACKET_HEADER_SIZE - FRAGMENT_RECORD_HEADER_SIZE;
+  const fragments = Math.ceil(o.maxMessageSize / fragmentPayload);
   check(
-    o.maxSendQueueBytes >=
-      o.maxMessageSize +
-        FRAGMENT_RECORD_HEADER_SIZE *
-          Math.ceil(o.maxMessageSize / (o.mtu - PACKET_HEADER_SIZE - FRAGMENT_RECORD_HEADER_SIZE)),
+    fragments <= maxQueuedUnits(o.reliableWindow),
+    'maxMessageSize',
+    `must fit in the ${maxQueuedUnits(o.reliableWindow)} fragments of ${fragmentPayload} bytes that a reliable ` +
+      `channel can queue with this mtu and reliableWindow (it needs ${fragments}): lower it, or raise mtu`,
+  );
+  check(
+    o.maxSendQueueBytes >= o.maxMessageSize + FRAGMENT_RECORD_HEADER_SIZE * fragments,
     'maxSendQueueBytes',
     'must hold at least one message of maxMessageSize',
   );

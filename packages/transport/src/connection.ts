@@ -15,13 +15,19 @@ import {
   resolveConnectionOptions,
 } from './connection-options.js';
 import { type ConnectionStats, createConnectionStats } from './connection-stats.js';
-import { ClosedError, MessageTooLargeError, type NetplayError, UnknownChannelError } from './errors.js';
+import {
+  ClosedError,
+  InvalidOptionError,
+  MessageTooLargeError,
+  type NetplayError,
+  UnknownChannelError,
+} from './errors.js';
 import { ACK_BITS, rebaseAckBits } from './packet/ack-bits.js';
 import { CongestionController } from './packet/congestion-controller.js';
 import { newDoubles } from './packet/doubles.js';
 import { LossWindow } from './packet/loss-window.js';
 import { type RecordHeader, readRecordHeader } from './packet/message-record.js';
-import type { PacketBuilder } from './packet/packet-builder.js';
+import { MAX_HEADROOM, type PacketBuilder } from './packet/packet-builder.js';
 import { PACKET_HEADER_SIZE, type PacketHeader, PacketType, readPacketHeader } from './packet/packet-header.js';
 import { ReceivedPackets, ReceiveVerdict } from './packet/received-packets.js';
 import {
@@ -316,10 +322,14 @@ export class Connection {
    * room filled by redundant copies of unacked reliable messages. With nothing to send it may
    * return an ack-only or keep-alive packet, or nothing.
    *
-   * @param headroom - free bytes to leave before each datagram in its buffer (at most 16), for a
-   *   link that writes its framing in front (see {@link Link.send}). Defaults to 0.
+   * @param headroom - free bytes to leave before each datagram in its buffer (an integer from 0 to
+   *   16), for a link that writes its framing in front (see {@link Link.send}). Defaults to 0.
+   * @throws An {@link InvalidOptionError} (`INVALID_OPTION`) if `headroom` is not such an integer.
    */
   flush(now: number, headroom = 0): Uint8Array[] {
+    if (!(Number.isInteger(headroom) && headroom >= 0 && headroom <= MAX_HEADROOM)) {
+      throw new InvalidOptionError('headroom', `must be an integer from 0 to ${MAX_HEADROOM}`);
+    }
     const out: Uint8Array[] = [];
     if (this._state !== 'open') return out;
     if (this.lastSentAt < 0) this.lastSentAt = now;
@@ -633,7 +643,7 @@ export class Connection {
 
   /** The channel with wire id `id` (created on first use), or `undefined` when none is configured. */
   private channelById(id: number): Channel | undefined {
-    const index = id >= 0 && id < 16 ? this.layout.indexById[id]! : NO_CHANNEL;
+    const index = Number.isInteger(id) && id >= 0 && id < 16 ? this.layout.indexById[id]! : NO_CHANNEL;
     return index === NO_CHANNEL ? undefined : this.channelAt(index);
   }
 

@@ -104,6 +104,32 @@ describe('Connection: framing', () => {
     ).toThrowError(expect.objectContaining({ code: 'INVALID_OPTION' }));
   });
 
+  it('refuses a maxMessageSize that a reliable channel could never queue as fragments (INVALID_OPTION)', () => {
+    // 32768 − 2 × 512 units of 1184 bytes at the defaults: about 37.6 MB. A message within
+    // maxMessageSize must never meet SEND_QUEUE_FULL on an empty queue.
+    const invalid = expect.objectContaining({
+      code: 'INVALID_OPTION',
+      message: expect.stringContaining('maxMessageSize'),
+    });
+    expect(() => new Connection({ maxMessageSize: 64 << 20, maxSendQueueBytes: 80 << 20 })).toThrowError(invalid);
+    expect(() => new Connection({ mtu: 64, maxMessageSize: 4 << 20, maxSendQueueBytes: 8 << 20 })).toThrowError(
+      invalid,
+    );
+    const largest = 31_744 * 1184;
+    const c = new Connection({ maxMessageSize: largest, maxSendQueueBytes: largest + (1 << 20) });
+    expect(c.send(R, new Uint8Array(largest))).toBe(0);
+  });
+
+  it('refuses a channel id that is not an integer, and a flush headroom outside 0..16, with typed errors', () => {
+    const c = new Connection();
+    expect(() => c.send(1.5, text('x'))).toThrowError(expect.objectContaining({ code: 'UNKNOWN_CHANNEL' }));
+    c.send(R, text('x'));
+    for (const headroom of [-1, 17, 1.5, Number.NaN]) {
+      expect(() => c.flush(0, headroom)).toThrowError(expect.objectContaining({ code: 'INVALID_OPTION' }));
+    }
+    expect(c.flush(0, 16)).toHaveLength(1); // what was queued is still there
+  });
+
   it('validates the idle keep-alive intervals with INVALID_OPTION (1 to 600,000 ms)', () => {
     for (const name of ['idleRttProbeInterval', 'idleKeepAliveInterval'] as const) {
       for (const bad of [0, -1, Number.NaN, 600_001]) {

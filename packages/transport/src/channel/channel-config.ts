@@ -37,3 +37,10 @@ export const DEFAULT_CHANNELS: readonly ChannelConfig[] = [
   { id: DefaultChannel.Unreliable, mode: 'unreliable' },
   { id: DefaultChannel.Sequenced, mode: 'unreliable-sequenced' },
 ];
+
+/**
+ * Most units (messages, and fragments singly) a reliable channel with this window may hold queued
+ * or in flight: 16-bit unit sequences compare correctly while the send buffer and the peer's
+ * receive window span half the space.
+ */
+export const maxQueuedUnits = (window: number): number => 0x8000 - 2 * window;

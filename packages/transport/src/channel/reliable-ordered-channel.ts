@@ -15,6 +15,7 @@
 import { ProtocolViolationError, SendQueueFullError } from '../errors.js';
 import { PacketBuilder } from '../packet/packet-builder.js';
 import { seqDiff } from '../packet/sequence.js';
+import { maxQueuedUnits } from './channel-config.js';
 import { ChannelCounters, type ChannelSink } from './channel-sink.js';
 import { AssembleResult, FragmentAssembler } from './fragment-assembler.js';
 import { ReliableUnit } from './reliable-unit.js';
@@ -50,12 +51,6 @@ const REDUNDANCY_SCAN_LIMIT = 64;
 /** Retired units kept for reuse, shared by every channel of the process (an idle channel holds none). */
 const UNIT_POOL_LIMIT = 256;
 const unitPool: ReliableUnit[] = [];
-
-/**
- * Most units a channel with this window may hold queued or in flight: 16-bit unit sequences
- * compare correctly while the send buffer and the peer's receive window span half the space.
- */
-const maxQueuedUnits = (window: number): number => 0x8000 - 2 * window;
 
 /** One reliable-ordered channel. */
 export class ReliableOrderedChannel extends ChannelCounters {
