@@ -91,9 +91,11 @@ describe('cluster failures (2 workers)', () => {
     const killedAt = performance.now();
     process.kill(victimWorker.pid!, 'SIGKILL');
 
-    const { reason, at } = await detected;
+    const { worker, reason, at } = await detected;
     const detectionMs = at - killedAt;
     expect(reason).toMatch(/SIGKILL/);
+    // The event names the process that died (before, the slot had forgotten it: pid undefined).
+    expect(worker.pid).toBe(victimWorker.pid);
     expect(detectionMs).toBeLessThan(2000);
     // Its rooms are gone from the listing at once.
     const listed = await cluster.getAvailableRooms('arena');

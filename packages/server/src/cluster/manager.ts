@@ -36,7 +36,7 @@ import { ManagerSessionEvents } from './manager-events.js';
 import { NodeBus, type RemoteSeat } from './node-bus.js';
 import { type ClusterServerOptions, type ResolvedClusterOptions, resolveClusterOptions } from './options.js';
 import { type PlacementStrategy, placementStrategy, type WorkerLoad } from './placement.js';
-import { WorkerSlot, type WorkerSlotState } from './worker-slot.js';
+import { type LostWorker, WorkerSlot, type WorkerSlotState } from './worker-slot.js';
 
 /**
  * Grace of a manager session whose link drops: it only carries a join or a listing, so a client
@@ -72,7 +72,10 @@ export interface WorkerInfo {
 export interface ClusterEvents {
   /** A worker (first start or replacement) is listening. */
   'worker-ready': [worker: WorkerInfo];
-  /** A worker died or stopped answering heartbeats; its rooms are gone. */
+  /**
+   * A worker died or stopped answering heartbeats; its rooms are gone. `worker` is the lost
+   * process as it last stood: its pid, and its sessions and rooms as of its last heartbeat.
+   */
   'worker-lost': [worker: WorkerInfo, reason: string];
 }
 
@@ -120,7 +123,7 @@ export class ClusterServer extends EventEmitter<ClusterEvents> {
       direct: (_slot: WorkerSlot, m: DirectMessage) => this.#direct(m),
       presence: (slot: WorkerSlot, m: PresenceMessage) => this.#presence(m, slot),
       ready: (slot: WorkerSlot) => this.emit('worker-ready', info(slot)),
-      lost: (slot: WorkerSlot, reason: string) => this.#lost(slot, reason),
+      lost: (slot: WorkerSlot, reason: string, was: LostWorker) => this.#lost(slot, reason, was),
     };
     this.#slots = o.workerPorts.map((_, i) => new WorkerSlot(owner, i));
     // The workers' server options, resolved (defaults, validation) the way each worker's Server does.
@@ -174,7 +177,7 @@ export class ClusterServer extends EventEmitter<ClusterEvents> {
 
   /** The workers, their state and load. */
   get workers(): WorkerInfo[] {
-    return this.#slots.map(info);
+    return this.#slots.map((slot) => info(slot));
   }
 
   /**
@@ -602,12 +605,12 @@ export class ClusterServer extends EventEmitter<ClusterEvents> {
     for (const slot of this.#slots) slot.check(now);
   }
 
-  #lost(slot: WorkerSlot, reason: string): void {
+  #lost(slot: WorkerSlot, reason: string, was: LostWorker): void {
     this.options.logger.warn(
-      `netplay cluster: worker ${slot.index} (port ${slot.port}, pid ${slot.pid ?? '?'}) lost: ${reason}; its rooms are gone, starting a replacement`,
+      `netplay cluster: worker ${slot.index} (port ${slot.port}, pid ${was.pid ?? '?'}) lost: ${reason}; its rooms are gone, starting a replacement`,
     );
     void this.#publish();
-    this.emit('worker-lost', info(slot), reason);
+    this.emit('worker-lost', info(slot, was), reason);
   }
 
   // ---- relay ---------------------------------------------------------------------------------
@@ -646,14 +649,15 @@ export class ClusterServer extends EventEmitter<ClusterEvents> {
   }
 }
 
-function info(slot: WorkerSlot): WorkerInfo {
-  const r = slot.report;
+/** `slot` as {@link ClusterServer.workers} shows it; for a lost worker, its process as it last stood (`was`). */
+function info(slot: WorkerSlot, was?: LostWorker): WorkerInfo {
+  const r = was === undefined ? slot.report : was.report;
   return {
     index: slot.index,
     port: slot.port,
     udpPort: slot.udpPort,
     state: slot.state,
-    pid: slot.pid,
+    pid: was === undefined ? slot.pid : was.pid,
     incarnation: slot.incarnation,
     sessions: r?.sessions ?? 0,
     reservedSeats: r?.reservedSeats ?? 0,

@@ -38,8 +38,14 @@ export interface SlotOwner {
   presence(slot: WorkerSlot, message: PresenceMessage): void;
   /** A worker became ready (first start or replacement). */
   ready(slot: WorkerSlot): void;
-  /** A worker died or hung: its rooms are gone. */
-  lost(slot: WorkerSlot, reason: string): void;
+  /** A worker died or hung: its rooms are gone. `was` is the lost process as it last stood. */
+  lost(slot: WorkerSlot, reason: string, was: LostWorker): void;
+}
+
+/** A lost worker's process id and last heartbeat report, taken before the slot forgets them. */
+export interface LostWorker {
+  readonly pid: number | undefined;
+  readonly report: WorkerReport | undefined;
 }
 
 type ManagerIpc = IpcEndpoint<WorkerRequests, WorkerNotices, ManagerRequests, ManagerNotices>;
@@ -405,13 +411,14 @@ export class WorkerSlot {
   #lost(reason: string): void {
     // Only a running worker is lost; a failed start is handled by start()'s caller.
     if (this.#state !== 'ready') return;
+    const was: LostWorker = { pid: this.pid, report: this.report };
     this.#child = undefined;
     this.#ipc?.close(reason);
     this.#ipc = undefined;
     this.report = undefined;
     this.#inflight = 0;
     this.#state = 'restarting';
-    this.#owner.lost(this, reason);
+    this.#owner.lost(this, reason, was);
     this.#scheduleRestart();
   }
 
