@@ -64,7 +64,10 @@ export interface ConnectionStats {
   handlerErrors: number;
   /** Congestion window in bytes (`Infinity` when congestion control is off). */
   congestionWindow: number;
-  /** Bytes of ack-eliciting packets in flight. */
+  /**
+   * Bytes of ack-eliciting packets in flight, as the congestion controller counts them: 0 when
+   * there is none (`congestionControl: false`, or a reliable link).
+   */
   bytesInFlight: number;
   /** Time of the last datagram accepted (`-1` before the first). */
   lastReceivedAt: number;

@@ -152,6 +152,15 @@ export class SimulatedDirection {
     s.datagramsIn++;
     s.bytesIn += size;
 
+    // The random stages draw for every datagram, also one an earlier stage drops: adding a
+    // scripted drop or an MTU to a seeded run leaves which other datagrams they drop as it was.
+    const burst = c.burst;
+    let burstLoss = false;
+    if (burst !== undefined) {
+      this.#bad = this.#bad ? !this.#burstRng.chance(burst.pBadToGood) : this.#burstRng.chance(burst.pGoodToBad);
+      burstLoss = this.#burstRng.chance(this.#bad ? burst.lossInBad : burst.lossInGood);
+    }
+    const randomLoss = this.#lossRng.chance(c.loss);
     if (size > c.mtu) {
       s.dropped.mtu++;
       return;
@@ -160,15 +169,11 @@ export class SimulatedDirection {
       s.dropped.scripted++;
       return;
     }
-    const burst = c.burst;
-    if (burst !== undefined) {
-      this.#bad = this.#bad ? !this.#burstRng.chance(burst.pBadToGood) : this.#burstRng.chance(burst.pGoodToBad);
-      if (this.#burstRng.chance(this.#bad ? burst.lossInBad : burst.lossInGood)) {
-        s.dropped.burst++;
-        return;
-      }
+    if (burstLoss) {
+      s.dropped.burst++;
+      return;
     }
-    if (this.#lossRng.chance(c.loss)) {
+    if (randomLoss) {
       s.dropped.loss++;
       return;
     }

@@ -64,6 +64,18 @@ describe('SimulatedLink: determinism', () => {
     };
     expect(lost({ loss: 0.1 })).toEqual(lost({ loss: 0.1, jitter: 30, latency: 40 }));
   });
+
+  it('adding scripted drops or a drop window to a seeded run leaves the random losses of the other datagrams as they were', () => {
+    // The workflow: reproduce a failing seed, then script one more drop to see what it changes.
+    const got = (c: NetworkConditions) => new Set(ids(run(c, 2000, 1, 9).arrivals));
+    const burst = { pGoodToBad: 0.05, pBadToGood: 0.3, lossInBad: 0.8 };
+    for (const random of [{ loss: 0.2 }, { burst }, { loss: 0.1, burst }] as NetworkConditions[]) {
+      const plain = got(random);
+      const scripted = got({ ...random, dropIndices: [5, 700], dropWindows: [{ from: 1000, to: 1100 }] });
+      const removed = (i: number) => i === 5 || i === 700 || (i >= 1000 && i < 1100);
+      expect([...scripted].sort((x, y) => x - y)).toEqual([...plain].filter((i) => !removed(i)).sort((x, y) => x - y));
+    }
+  });
 });
 
 describe('SimulatedLink: latency and jitter', () => {
