@@ -53,6 +53,42 @@ function rawLink(server: Server, clock: VirtualClock, remoteAddress: string) {
 }
 
 describe('limits', () => {
+  it('a client whose path died unseen resumes, and the rate limit lets in what it sent meanwhile', async () => {
+    // The server (idleTimeout 10 s) never sees the 3 s outage: the resume is the first it hears
+    // of it. The 300 messages the client sent meanwhile (100/s, under the default 120/s) then
+    // arrive at once, far past the 1 s burst allowance.
+    const clock = new VirtualClock();
+    const got: number[] = [];
+    const server = new Server({ clock, logger: quiet });
+    server.define(
+      'counter',
+      class extends Room {
+        override onCreate() {
+          this.onMessage('n', (_client, n: number) => {
+            got.push(n);
+          });
+        }
+      },
+    );
+    const c = new WireClient(server, clock);
+    await c.handshake();
+    const requestId = c.nextRequestId();
+    c.send({ op: Op.Join, requestId, method: 'create', room: 'counter', options: {} });
+    const joined = await c.waitFor(isOp(Op.Joined));
+    c.cutPath(true);
+    for (let i = 0; i < 300; i++) {
+      c.send({ op: Op.Message, type: 'n', payload: i });
+      clock.advance(10);
+    }
+    expect(got).toEqual([]);
+    expect(server.stats.sessions).toBe(1);
+    expect(await c.resume(joined.info.resumeToken)).toEqual({ type: HandshakeType.Accept, resumed: true });
+    await clock.runUntilAsync(() => got.length >= 300);
+    expect(got).toEqual(Array.from({ length: 300 }, (_, i) => i));
+    expect(server.stats.matchmaker.messagesRateLimited).toBe(0);
+    expect(c.of(Op.Error)).toEqual([]);
+  });
+
   it('refuses new sessions from an address for floodBanSeconds after it flooded, then lets it back', async () => {
     const { clock, server, connect, join } = setup({
       rateLimit: { messagesPerSecond: 10, burstSeconds: 1, floodFactor: 2 },

@@ -45,11 +45,29 @@ class HandshakeTap extends LinkDecorator {
   }
 }
 
+/** A link whose path can be cut: while `cut`, datagrams either way are lost (a dead path, unseen by both ends). */
+class CuttableLink extends LinkDecorator {
+  cut = false;
+
+  override send(datagram: Uint8Array, headroom?: number): void {
+    if (!this.cut) this.inner.send(datagram, headroom);
+  }
+
+  override setHandlers(handlers: LinkHandlers): void {
+    this.inner.setHandlers({
+      onDatagram: (d) => {
+        if (!this.cut) handlers.onDatagram(d);
+      },
+      onClose: (info) => handlers.onClose?.(info),
+    });
+  }
+}
+
 export class WireClient {
   readonly codec = new PayloadCodec();
   readonly received: ServerMessage[] = [];
   readonly handshakes: HandshakePacket[] = [];
-  link!: Link;
+  link!: CuttableLink;
   peer: Peer | undefined;
   private requestId = 0;
 
@@ -61,8 +79,9 @@ export class WireClient {
     this.link = this.openLink();
   }
 
-  private openLink(): Link {
-    const [clientSide, serverSide] = createMemoryLinkPair({ clock: this.clock });
+  private openLink(): CuttableLink {
+    const [memory, serverSide] = createMemoryLinkPair({ clock: this.clock });
+    const clientSide = new CuttableLink(memory);
     clientSide.setHandlers({
       onDatagram: (d) => {
         const h = decodeHandshake(d);
@@ -86,6 +105,14 @@ export class WireClient {
     const answer = this.handshakes[before];
     if (answer === undefined) throw new Error('no handshake answer');
     return answer;
+  }
+
+  /**
+   * Cut the current link's path (`true`) or heal it: datagrams either way are lost meanwhile, and
+   * neither end is told (a UDP path gone dead, as opposed to {@link WireClient.dropLink}).
+   */
+  cutPath(cut: boolean): void {
+    this.link.cut = cut;
   }
 
   /** Drop the current link from the client side (as a dead socket would). */

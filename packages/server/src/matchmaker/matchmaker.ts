@@ -269,23 +269,20 @@ export class Matchmaker implements SessionEvents, RoomHost {
 
   onDisconnected(session: SessionPort): void {
     const m = memberOf(session);
+    if (m?.admitted === true) m.runtime.clientDisconnected(m);
+  }
+
+  onResumed(session: SessionPort, lastHeard: number): void {
+    const m = memberOf(session);
     if (m?.admitted !== true) return;
-    const heard = session.lastReceivedAt;
-    m.awaySince = heard >= 0 ? heard : this.clock.now();
-    m.runtime.clientDisconnected(m);
+    // What the client sent while away arrives at once now: the rate limit lets it in (see `resumed`).
+    m.limiter ??= new SessionRateLimiter(this.s.rateLimit, lastHeard);
+    m.limiter.resumed(lastHeard, this.clock.now());
   }
 
   onReconnected(session: SessionPort): void {
     const m = memberOf(session);
-    if (m?.admitted !== true) return;
-    // What the client sent while away arrives at once now: the rate limit lets it in (see `resumed`).
-    if (m.awaySince >= 0) {
-      const now = this.clock.now();
-      m.limiter ??= new SessionRateLimiter(this.s.rateLimit, m.awaySince);
-      m.limiter.resumed(m.awaySince, now);
-      m.awaySince = -1;
-    }
-    m.runtime.clientReconnected(m);
+    if (m?.admitted === true) m.runtime.clientReconnected(m);
   }
 
   onClosed(session: SessionPort, code: number, _reason: string): void {

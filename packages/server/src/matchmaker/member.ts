@@ -18,8 +18,6 @@ export class Member extends RoomClient {
   admitted = false;
   /** Created with the first rate-limited message (a full bucket either way): an idle member holds none. */
   limiter: SessionRateLimiter | undefined = undefined;
-  /** While the link is down: when the client was last heard from (host clock, ms); else -1. */
-  awaySince = -1;
 
   constructor(session: SessionPort, runtime: RoomRuntime) {
     super(session, runtime);

@@ -255,10 +255,14 @@ export class ServerSession implements SessionPort, PeerHandlers {
     this.timer = undefined;
     link.send(encodeHandshake({ type: HandshakeType.Accept, resumed: true }));
     const wasDisconnected = this._state === 'disconnected';
+    // The old link's last sign of life, as the idle check counts it (before the new link's first packet).
+    const lastHeard = Math.max(this.lastReceivedAt, this.linkSince);
     this._state = 'connected';
     this.linkSince = Math.floor(this.settings.clock.now());
     this.peer.replaceLink(link);
-    if (wasDisconnected) this.settings.events.onReconnected?.(this);
+    const events = this.settings.events;
+    events.onResumed?.(this, lastHeard);
+    if (wasDisconnected) events.onReconnected?.(this);
     return true;
   }
 

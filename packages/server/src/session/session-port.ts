@@ -21,8 +21,6 @@ export interface SessionPort {
   readonly remoteAddress: string;
   /** Live transport statistics of the session. */
   readonly stats: Readonly<ConnectionStats>;
-  /** When the client was last heard from (host clock, ms), or -1 before its first packet. */
-  readonly lastReceivedAt: number;
   /**
    * The room layer's state for this session (the matchmaker's membership), kept on the session so
    * that finding it costs no map lookup per message. Owned by the room layer: the session layer
@@ -68,7 +66,14 @@ export interface SessionEvents {
   onBadMessage?(session: SessionPort, error: Error): void;
   /** The link dropped; the session waits for a resume (rooms may show the member as away). */
   onDisconnected?(session: SessionPort): void;
-  /** The session resumed on a new link. */
+  /**
+   * The client resumed the session on a new link, `lastHeard` (host clock, ms) being when the old
+   * link last brought anything. Called on every resume, also one the session layer had not seen
+   * the link drop for (then no {@link SessionEvents.onDisconnected} came before), and before
+   * {@link SessionEvents.onReconnected}.
+   */
+  onResumed?(session: SessionPort, lastHeard: number): void;
+  /** The session resumed on a new link, after {@link SessionEvents.onDisconnected}. */
   onReconnected?(session: SessionPort): void;
   /** The session is gone for good (grace expired, kicked, flooding, shutdown): remove the member. */
   onClosed(session: SessionPort, code: number, reason: string): void;
