@@ -17,6 +17,7 @@ import {
 import { type ConnectionStats, createConnectionStats } from './connection-stats.js';
 import {
   ClosedError,
+  CodecError,
   InvalidOptionError,
   MessageTooLargeError,
   type NetplayError,
@@ -299,10 +300,13 @@ export class Connection {
    * @throws {@link MessageTooLargeError} when an unreliable message does not fit one packet, or a
    *   reliable one exceeds `maxMessageSize` (never silently dropped or made reliable).
    * @throws {@link SendQueueFullError} when a reliable channel's queue is full.
+   * @throws {@link CodecError} when `payload` is not a `Uint8Array` (a JavaScript caller's strings
+   *   or arrays would otherwise go out mangled).
    * @throws {@link UnknownChannelError}, {@link ClosedError}.
    */
   send(channel: number, payload: Uint8Array): number {
     if (this._state !== 'open') throw new ClosedError();
+    if (!(payload instanceof Uint8Array)) throw new CodecError('payload must be a Uint8Array (bytes)');
     const ch = this.channelById(channel);
     if (ch === undefined) throw new UnknownChannelError(channel);
     if (ch instanceof UnreliableChannel) {

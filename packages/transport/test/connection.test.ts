@@ -130,6 +130,22 @@ describe('Connection: framing', () => {
     expect(c.flush(0, 16)).toHaveLength(1); // what was queued is still there
   });
 
+  it('refuses a payload that is not bytes with CODEC_ERROR, on every channel, and keeps what is queued', () => {
+    const c = new Connection();
+    c.send(R, text('kept'));
+    for (const channel of [R, U, S]) {
+      for (const bad of ['hi', [1, 2, 300], undefined, null, new ArrayBuffer(4)]) {
+        expect(() => c.send(channel, bad as unknown as Uint8Array)).toThrowError(
+          expect.objectContaining({ code: 'CODEC_ERROR' }),
+        );
+      }
+    }
+    const got: string[] = [];
+    const receiver = new Connection({}, { onMessage: (_ch, bytes) => got.push(untext(bytes)) });
+    for (const d of c.flush(0)) receiver.receive(d, 0);
+    expect(got).toEqual(['kept']);
+  });
+
   it('validates the idle keep-alive intervals with INVALID_OPTION (1 to 600,000 ms)', () => {
     for (const name of ['idleRttProbeInterval', 'idleKeepAliveInterval'] as const) {
       for (const bad of [0, -1, Number.NaN, 600_001]) {
