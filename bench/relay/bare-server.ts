@@ -17,15 +17,12 @@
  */
 import type { AddressInfo, Socket } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { frameHeaderSize, WsOpcode, writeFrameHeader } from '../../packages/transport/src/link/ws-frame.js';
 import { frames, serveControl } from './server-control.js';
 
 const mode = process.argv[2];
 const batched = mode === 'batched' || mode === 'batched-raw';
 const raw = mode === 'batched-raw';
-/** Unmasked binary frame, FIN set (RFC 6455 §5.2): what a server sends. */
-const FIN_BINARY = 0x82;
-/** Payload lengths from 126 to 65,535 take a 16-bit extended length. */
-const LENGTH_16 = 126;
 const rooms = new Map<string, Set<WebSocket>>();
 
 /** Batched mode: each recipient's messages of this turn, and the recipients that have some. */
@@ -52,19 +49,12 @@ function flushQueued(): void {
   queued.clear();
 }
 
-/** One binary frame of `list`'s bytes back to back, with one socket write (payloads below 64 KiB, as here). */
+/** One binary frame of `list`'s bytes back to back, header written by Netplay's own framing, with one socket write. */
 function writeRawFrame(to: WebSocket, list: Buffer[]): void {
   let length = 0;
   for (const b of list) length += b.length;
-  const header = length < LENGTH_16 ? 2 : 4;
-  const frame = Buffer.allocUnsafe(header + length);
-  frame[0] = FIN_BINARY;
-  if (header === 2) frame[1] = length;
-  else {
-    frame[1] = LENGTH_16;
-    frame.writeUInt16BE(length, 2);
-  }
-  let at = header;
+  const frame = Buffer.allocUnsafe(frameHeaderSize(length) + length);
+  let at = writeFrameHeader(frame, 0, WsOpcode.BINARY, length);
   for (const b of list) {
     frame.set(b, at);
     at += b.length;

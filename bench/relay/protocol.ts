@@ -20,14 +20,17 @@ export type RelayTarget = BuiltinTarget | `${NetplayTransport}@${string}`;
 export type BuiltinTarget = BareTarget | NetplayTransport | 'netplay-cluster';
 
 /** The bare `ws` relays: the baseline and its batched references. */
-export type BareTarget = 'bare-ws' | 'bare-ws-batched' | 'bare-ws-batched-raw';
+const BARE_TARGETS = ['bare-ws', 'bare-ws-batched', 'bare-ws-batched-raw'] as const;
+
+/** One of {@link BARE_TARGETS}. */
+export type BareTarget = (typeof BARE_TARGETS)[number];
 
 /** A Netplay server over one transport. */
 export type NetplayTransport = 'netplay-ws' | 'netplay-udp';
 
 /** `true` for the bare `ws` relays (the baseline and its batched references): their bots speak plain `ws`. */
 export function isBare(target: RelayTarget): target is BareTarget {
-  return target === 'bare-ws' || target === 'bare-ws-batched' || target === 'bare-ws-batched-raw';
+  return (BARE_TARGETS as readonly string[]).includes(target);
 }
 
 /** `true` for a Netplay server of this tree over one transport (what `--compare` pairs with a revision). */

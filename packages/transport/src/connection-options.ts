@@ -6,6 +6,7 @@ import { type ChannelConfig, DEFAULT_CHANNELS, maxQueuedUnits } from './channel/
 import { InvalidOptionError } from './errors.js';
 import {
   FRAGMENT_RECORD_HEADER_SIZE,
+  fragmentPayloadSize,
   MAX_CHANNEL_ID,
   MAX_RECORD_PAYLOAD,
   RECORD_HEADER_SIZE,
@@ -290,7 +291,7 @@ function validate(o: ResolvedConnectionOptions): ResolvedConnectionOptions {
     'packetWindow',
     'must be a power of two between 64 and 4096',
   );
-  const fragmentPayload = o.mtu - PACKET_HEADER_SIZE - FRAGMENT_RECORD_HEADER_SIZE;
+  const fragmentPayload = fragmentPayloadSize(o.mtu);
   const fragments = Math.ceil(o.maxMessageSize / fragmentPayload);
   check(
     fragments <= maxQueuedUnits(o.reliableWindow),

@@ -147,6 +147,14 @@ export class ServerSession implements SessionPort, PeerHandlers {
     return this.peer.connection.lastReceivedAt;
   }
 
+  /**
+   * The current link's last sign of life: the later of the last datagram heard and the link's
+   * start (silence counts from there, for the idle check and a resume's rate-limit credit).
+   */
+  private get lastHeardAt(): number {
+    return Math.max(this.lastReceivedAt, this.linkSince);
+  }
+
   send(channel: number, bytes: Uint8Array): void {
     if (this._state === 'closed' || this._state === 'ending') return;
     if (this._state === 'disconnected' && channel !== DefaultChannel.Reliable) return;
@@ -255,8 +263,7 @@ export class ServerSession implements SessionPort, PeerHandlers {
     this.timer = undefined;
     link.send(encodeHandshake({ type: HandshakeType.Accept, resumed: true }));
     const wasDisconnected = this._state === 'disconnected';
-    // The old link's last sign of life, as the idle check counts it (before the new link's first packet).
-    const lastHeard = Math.max(this.lastReceivedAt, this.linkSince);
+    const lastHeard = this.lastHeardAt; // the old link's (before the new link's first packet)
     this._state = 'connected';
     this.linkSince = Math.floor(this.settings.clock.now());
     this.peer.replaceLink(link);
@@ -269,9 +276,7 @@ export class ServerSession implements SessionPort, PeerHandlers {
   /** Idle check from the layer's sweep: no datagram for `idleTimeoutMs` means the link is dead. */
   checkIdle(now: number, idleTimeoutMs: number): void {
     if (this._state !== 'connected') return;
-    // Silence counts from the later of the last datagram heard and the link's start.
-    const last = Math.max(this.lastReceivedAt, this.linkSince);
-    if (now - last > idleTimeoutMs) {
+    if (now - this.lastHeardAt > idleTimeoutMs) {
       this.peer.currentLink.close('idle timeout');
       this.onClose();
     }

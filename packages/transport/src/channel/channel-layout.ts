@@ -7,7 +7,7 @@
  */
 import type { ResolvedConnectionOptions } from '../connection-options.js';
 import type { CongestionSettings } from '../packet/congestion-controller.js';
-import { FRAGMENT_RECORD_HEADER_SIZE, RECORD_HEADER_SIZE } from '../packet/message-record.js';
+import { fragmentPayloadSize, RECORD_HEADER_SIZE } from '../packet/message-record.js';
 import { PacketBuilder } from '../packet/packet-builder.js';
 import { PACKET_HEADER_SIZE } from '../packet/packet-header.js';
 import type { RttSettings } from '../packet/rtt-estimator.js';
@@ -67,7 +67,7 @@ function buildLayout(o: ResolvedConnectionOptions): ChannelLayout {
           id: config.id,
           window: o.reliableWindow,
           maxUnitPayload: maxUnreliablePayload,
-          fragmentPayload: o.mtu - PACKET_HEADER_SIZE - FRAGMENT_RECORD_HEADER_SIZE,
+          fragmentPayload: fragmentPayloadSize(o.mtu),
           maxMessageSize: o.maxMessageSize,
           maxQueueBytes: o.maxSendQueueBytes,
           redundantSends: o.reliableLink ? 0 : o.redundantSends,

@@ -10,11 +10,19 @@
  * Four bytes of framing per message (six for a fragment of a large reliable message).
  * @module
  */
+import { PACKET_HEADER_SIZE } from './packet-header.js';
 
 /** Framing bytes of an ordinary message record. */
 export const RECORD_HEADER_SIZE = 4;
 /** Framing bytes of a fragment record. */
 export const FRAGMENT_RECORD_HEADER_SIZE = 6;
+/**
+ * Payload bytes of each fragment (but the last) of a large reliable message in packets of `mtu`
+ * bytes: one fragment record per packet, after the packet header.
+ */
+export function fragmentPayloadSize(mtu: number): number {
+  return mtu - PACKET_HEADER_SIZE - FRAGMENT_RECORD_HEADER_SIZE;
+}
 /** Largest channel id a record can carry (4 bits). */
 export const MAX_CHANNEL_ID = 15;
 /** Largest payload length a record can carry (11 bits). */
