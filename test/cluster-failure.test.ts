@@ -6,8 +6,8 @@
  */
 import type { Room as ClientRoom } from '@netplay/client';
 import { CloseCode, type ClusterServer, SessionErrorCode, type WorkerInfo } from '@netplay/server';
-import { afterAll, describe, expect, it } from 'vitest';
-import { next, nextMessage, recordingClient, startCluster } from './helpers/cluster.js';
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
+import { next, nextMessage, recordingClient, startCluster, until } from './helpers/cluster.js';
 
 /** Resolves with the next `worker-lost` of worker `index` and when it came. */
 function lost(cluster: ClusterServer, index: number): Promise<{ worker: WorkerInfo; reason: string; at: number }> {
@@ -82,12 +82,13 @@ describe('cluster failures (2 workers)', () => {
       a1.room.relay(seq);
       a2.room.relay(seq);
     }, 50);
+    onTestFinished(() => clearInterval(relay)); // also when the test fails
 
     const victimError = next<[Error & { code: string }]>(victim.room, 'error', 20_000);
     const victimLeave = next<[number, string]>(victim.room, 'leave', 20_000);
     const detected = lost(cluster, victimWorker.index);
     const replaced = ready(cluster, victimWorker.index);
-    await new Promise((r) => setTimeout(r, 300)); // some relays before the kill
+    await until(() => got.a1.length >= 5 && got.a2.length >= 5, 10_000, 'some relays before the kill');
     const killedAt = performance.now();
     process.kill(victimWorker.pid!, 'SIGKILL');
 
@@ -114,25 +115,12 @@ describe('cluster failures (2 workers)', () => {
     expect(fresh.opened[1]).toBe(`ws://127.0.0.1:${victimWorker.port}`);
     expect((await workerOf(cluster, fresh.room)).pid).toBe(replacement.pid);
 
-    await new Promise((r) => setTimeout(r, 300));
+    const afterReplacement = seq;
+    await until(() => seq >= afterReplacement + 6, 10_000, 'some relays after the replacement');
     clearInterval(relay);
     const sent = seq;
     const all = Array.from({ length: sent }, (_, i) => i + 1);
-    await Promise.all(
-      (['a1', 'a2'] as const).map(
-        (k) =>
-          new Promise<void>((resolve, reject) => {
-            const deadline = setTimeout(() => reject(new Error(`${k} got ${got[k].length}/${sent}`)), 5000);
-            const check = setInterval(() => {
-              if (got[k].length >= sent) {
-                clearTimeout(deadline);
-                clearInterval(check);
-                resolve();
-              }
-            }, 20);
-          }),
-      ),
-    );
+    await until(() => got.a1.length >= sent && got.a2.length >= sent, 5000, `${sent} relays each way`);
     expect(got.a1).toEqual(all);
     expect(got.a2).toEqual(all);
     expect(hiccups).toEqual([]);

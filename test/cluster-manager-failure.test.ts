@@ -9,7 +9,7 @@
  */
 import type { Room as ClientRoom } from '@netplay/client';
 import { CloseCode, SessionErrorCode } from '@netplay/server';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { freePorts, next, nextMessage, recordingClient, until } from './helpers/cluster.js';
 import { alive, killAll, killManager, type ManagerProcess, startManagerProcess } from './helpers/manager-process.js';
 
@@ -63,6 +63,9 @@ describe('manager failure (a manager process, 2 workers)', () => {
       seq++;
       for (const [i, room] of all.entries()) room.relay({ s: i, n: seq });
     }, 50);
+    // Stopped however the test ends: a failed test must not go on relaying into the rooms afterAll
+    // leaves (each relay would throw CLOSED, and those errors would bury the failure).
+    onTestFinished(() => clearInterval(relay));
     const relayed = (n: number) => until(() => seq >= n, 10_000, `${n} relay rounds`);
     await relayed(seq + 10);
 

@@ -8,7 +8,7 @@
  */
 import type { Room as ClientRoom } from '@netplay/client';
 import type { ClusterServer } from '@netplay/server';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { freePorts, next, nextMessage, recordingClient, startCluster, until } from './helpers/cluster.js';
 import { killAll, killManager, type ManagerProcess, startManagerProcess } from './helpers/manager-process.js';
 import { type RedisProcess, SKIP_REDIS, startRedis } from './helpers/redis.js';
@@ -56,6 +56,7 @@ describe.skipIf(SKIP_REDIS)('two managers over Redis: one dies, the other serves
     onA2.on('relay', (p) => got.push(p as number));
     let seq = 0;
     const relay = setInterval(() => onA.relay(++seq), 50);
+    onTestFinished(() => clearInterval(relay)); // also when the test fails
 
     // Cross-node direct message before the kill.
     const before = next<[unknown, string]>(onA, 'direct');

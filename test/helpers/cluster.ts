@@ -11,10 +11,19 @@ import { connectUdp, connectWebSocket } from '@netplay/transport/node';
 export const quiet = { info() {}, warn() {}, error() {} };
 export const ROOMS = fileURLToPath(new URL('../fixtures/cluster-rooms.ts', import.meta.url));
 
+/**
+ * Ports below the kernel's ephemeral range (Linux: 32768–60999), which the tests pick from: a port
+ * there is never handed to a socket bound to port 0 or to an outgoing connection. A test that kills
+ * a server and starts it again on the same port relies on that: while the port was free, a client
+ * of any test (an outgoing TCP connection, a UDP socket) could otherwise have been given it, and the
+ * restart would fail with EADDRINUSE.
+ */
+const PICKED_PORTS = { from: 20_000, below: 32_768 } as const;
+
 /** `count` consecutive TCP ports that are free on 127.0.0.1 now (and their UDP twins, usually). */
 export async function freePorts(count: number): Promise<number[]> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    const base = PICKED_PORTS.from + Math.floor(Math.random() * (PICKED_PORTS.below - PICKED_PORTS.from - count));
     const ports = Array.from({ length: count }, (_, i) => base + i);
     if ((await Promise.all(ports.map(isFree))).every(Boolean)) return ports;
   }
