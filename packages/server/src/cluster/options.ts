@@ -84,7 +84,13 @@ export interface ClusterServerOptions {
   udpPort?: number;
   /** Number of worker processes. Defaults to `os.availableParallelism()`. */
   workers?: number;
-  /** TCP ports of the workers (WebSocket). Defaults to `{ from: 7001 }`. */
+  /**
+   * TCP ports of the workers (WebSocket). Defaults to `{ from: 7001 }`. A replacement worker binds
+   * its predecessor's port again, so keep them outside the OS's ephemeral range (Linux:
+   * `/proc/sys/net/ipv4/ip_local_port_range`, 32768–60999 by default): a free port there may be
+   * handed to an outgoing connection meanwhile, and the replacement then fails to bind until it is
+   * released (the manager retries with its restart backoff).
+   */
   workerPorts?: PortRange;
   /** UDP ports of the workers, when `udpPort` is set. Defaults to the numbers of `workerPorts`. */
   workerUdpPorts?: PortRange;
