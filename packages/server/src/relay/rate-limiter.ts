@@ -71,14 +71,14 @@ export class SessionRateLimiter {
   }
 
   /**
-   * The session resumed at `now` after its link dropped, the client last heard from at `awaySince`.
+   * The session resumed at `now` after its link dropped, the client last heard from at `lastHeard`.
    * What the client sent meanwhile was held back by the network or queued for the resume, and
    * arrives at once: beyond the burst allowance, the buckets take in what the rates allowed while it
    * was away (spent before the burst allowance refills), so a client within its limits loses
    * nothing reliable to a resume, and no client gains more than its rates over that time.
    */
-  resumed(awaySince: number, now: number): void {
-    this.refill(Math.min(awaySince, now));
+  resumed(lastHeard: number, now: number): void {
+    this.refill(Math.min(lastHeard, now));
     const away = now - this.refilledAt;
     if (away <= 0) return;
     this.refilledAt = now;
